@@ -1,0 +1,27 @@
+"""archlang: architecture as code. Availability, SPOFs, latency budgets and capacity."""
+
+from archlang.api import load, loads
+from archlang.errors import (
+    ArchlangError,
+    DesignError,
+    Diagnostic,
+    ImportError_,
+    SourceError,
+    SyntaxError_,
+)
+from archlang.model.design import Design
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArchlangError",
+    "Design",
+    "DesignError",
+    "Diagnostic",
+    "ImportError_",
+    "SourceError",
+    "SyntaxError_",
+    "__version__",
+    "load",
+    "loads",
+]

@@ -1,0 +1,56 @@
+"""Models and small helpers shared by every analyzer: findings, SLO verdicts, nines."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from archlang.span import Span
+
+MINUTES_PER_30D = 30 * 24 * 60
+MINUTES_PER_YEAR = 365 * 24 * 60
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Finding(Frozen):
+    """A problem found in a design (a rule broken, a capacity limit, a weak dependency)."""
+
+    code: str                                   # stable, e.g. "AL101"
+    severity: Literal["error", "warning", "info"]
+    message: str
+    span: Span
+    hint: str | None = None
+    flow: str | None = None
+    component: str | None = None
+
+
+class SloResult(Frozen):
+    """The verdict on one `slo` line of a flow."""
+
+    kind: Literal["availability", "latency", "throughput"]
+    target: float           # availability: fraction; latency: ms; throughput: rps
+    actual: float | None    # None when it cannot be computed (e.g. unbounded latency)
+    status: Literal["pass", "fail"]
+    percentile: float | None = None
+    margin: float | None = None   # how far inside (+) or outside (-) the target, same unit
+    span: Span
+    # availability only
+    error_budget_minutes_per_30d: float | None = None
+    predicted_downtime_minutes_per_30d: float | None = None
+    budget_use: float | None = None   # predicted / budget; above 1 fails
+
+
+def nines(availability: float) -> float:
+    """-log10(1 - A); infinite for a flow that cannot fail."""
+    if availability >= 1.0:
+        return math.inf
+    return -math.log10(1.0 - availability)
+
+
+def downtime_minutes(availability: float, minutes: float = MINUTES_PER_30D) -> float:
+    return (1.0 - availability) * minutes

@@ -1,0 +1,25 @@
+"""The front door: the one place the stages are chained.
+
+    text --parse--> syntax tree --build_design--> Design --build_graph--> DiGraph
+         --analyze--> Result --render_*--> SVG / HTML / JSON
+"""
+
+from __future__ import annotations
+
+import os
+
+from archlang.model.build import build_design
+from archlang.model.design import Design
+from archlang.sources import load_units
+
+
+def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Design:
+    """Read, parse and validate a design file and its imports. Raises ArchlangError."""
+    units, sources = load_units(path, root=root)
+    return build_design(units, sources, os.fspath(path))
+
+
+def loads(text: str, path: str = "<string>", root: str | os.PathLike | None = None) -> Design:
+    """Parse and validate design text. ``path`` names it in messages and anchors imports."""
+    units, sources = load_units(path, root=root, text=text)
+    return build_design(units, sources, path)

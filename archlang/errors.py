@@ -1,0 +1,104 @@
+"""Diagnostics and the exception tree.
+
+    ArchlangError                 anything wrong with the input; carries diagnostics
+    ├── SourceError               a file cannot be read: missing, not UTF-8, empty
+    ├── SyntaxError_              the text does not follow the grammar
+    ├── ImportError_              an import cycle or an import outside the project root
+    └── DesignError               it parses, but names, values or structure are wrong
+
+Every diagnostic carries a span and prints as
+
+    path:line:col: error: message
+       12 |   server api { replicas 2 min 3 }
+          |                              ^
+    hint: ...
+
+and ``str(error)`` is exactly what the CLI prints.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterable, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from archlang.span import Span
+
+Severity = Literal["error", "warning", "info"]
+
+
+class Diagnostic(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    severity: Severity = "error"
+    message: str
+    span: Span
+    hint: str | None = None
+    code: str | None = None
+    source_line: str | None = None
+
+    def render(self) -> str:
+        code = f" {self.code}" if self.code else ""
+        out = [f"{self.span}: {self.severity}:{code} {self.message}"]
+        if self.source_line is not None:
+            text = self.source_line.rstrip("\n").replace("\t", " ")
+            gutter = f"{self.span.line:>5} | "
+            out.append(gutter + text)
+            width = 1
+            if self.span.end_line == self.span.line:
+                width = max(1, self.span.end_column - self.span.column + 1)
+            width = min(width, max(1, len(text) - self.span.column + 1))
+            out.append(" " * (len(gutter) - 2) + "| " + " " * (self.span.column - 1) + "^" * width)
+        if self.hint:
+            out.append(f"  hint: {self.hint}")
+        return "\n".join(out)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean '{matches[0]}'?" if matches else None
+
+
+class ArchlangError(Exception):
+    """Invalid input. ``diagnostics`` holds every problem found, sorted by position."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = sorted(
+            diagnostics, key=lambda d: (d.span.file, d.span.line, d.span.column, d.message))
+        super().__init__(self.render())
+
+    @property
+    def span(self) -> Span:
+        return self.diagnostics[0].span
+
+    @property
+    def message(self) -> str:
+        return self.diagnostics[0].message
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class SourceError(ArchlangError):
+    """A file is missing, unreadable, not UTF-8 or empty."""
+
+
+class SyntaxError_(ArchlangError):
+    """The text does not follow the grammar."""
+
+
+class ImportError_(ArchlangError):
+    """An import cycle, or an import that leaves the project root."""
+
+
+class DesignError(ArchlangError):
+    """The design parses but is inconsistent: unknown names, bad values, bad structure."""
+
+
+# Friendlier public names.
+ArchSyntaxError = SyntaxError_
+ArchImportError = ImportError_

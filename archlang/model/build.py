@@ -1,0 +1,1053 @@
+"""Syntax trees -> Design, with every problem collected as a diagnostic.
+
+The builder reads the statements of the root file and of everything it imports, in order,
+then builds, in this order: failure domains, the network, kind defaults, components, calls,
+flows. Every check that needs the whole design (names, placements, paths) runs after all
+statements are read, so an error never hides the next one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from archlang.errors import DesignError, Diagnostic, did_you_mean
+from archlang.model import defaults as D
+from archlang.model.design import (
+    KINDS,
+    Call,
+    Component,
+    Design,
+    Flow,
+    FlowHop,
+    FlowPath,
+    Latency,
+    Network,
+    Placement,
+    Region,
+    Slo,
+    Zone,
+)
+from archlang.span import Span, span_of
+
+# ---- units -------------------------------------------------------------------------------
+TIME_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0,
+           "d": 86_400_000.0}
+RATE_RPS = {"rps": 1.0, "qps": 1.0, "rpm": 1.0 / 60.0}
+SIZE_B = {"B": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12}
+PERCENT = {"%": 0.01}
+UNIT_CLASSES = {
+    "time": (TIME_MS, "a time (us, ms, s, m, h, d), like 20ms"),
+    "rate": (RATE_RPS, "a rate (rps, qps, rpm), like 120 rps"),
+    "size": (SIZE_B, "a size (B, KB, MB, GB, TB), like 40GB"),
+    "percent": (PERCENT, "a percentage, like 99.9%"),
+}
+
+# Which properties each kind takes. Everything takes description/availability/mtbf/mttr/latency.
+_COMMON = {"description", "availability", "mtbf", "mttr", "latency"}
+_SERVING = _COMMON | {"capacity", "replicas", "placement", "engine", "protocol"}
+KIND_PROPERTIES: dict[str, set[str]] = {
+    "client": {"description", "latency"},
+    "server": _SERVING | {"stateless", "stateful", "memory"},
+    "lb": _SERVING | {"layer", "strategy", "stateless", "stateful"},
+    "cache": _SERVING | {"hit_ratio", "write_policy", "eviction", "ttl", "memory", "replication",
+                         "sharding"},
+    "cdn": _SERVING | {"hit_ratio", "eviction", "ttl"},
+    "database": _SERVING | {"model", "replication", "sharding", "memory", "size", "consistency"},
+    "queue": _SERVING | {"durable", "delivery", "size"},
+    "storage": _SERVING | {"size"},
+    "external": _SERVING,
+    "dns": _SERVING,
+}
+PROPERTY_NAMES = sorted(set().union(*KIND_PROPERTIES.values()))
+ENUMS: dict[str, tuple[str, ...]] = {
+    "write_policy": ("write_around", "write_through", "write_back"),
+    "eviction": ("lru", "lfu", "fifo", "random"),
+    "model": ("sql", "key_value", "document", "wide_column", "graph"),
+    "replication": ("none", "leader_follower", "multi_leader"),
+    "sharding": ("none", "range", "hash"),
+    "delivery": ("at_most_once", "at_least_once", "exactly_once"),
+    "strategy": ("round_robin", "least_connections", "weighted_round_robin", "ip_hash",
+                 "consistent_hashing", "random", "path"),
+}
+_BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+
+
+@dataclass
+class Val:
+    """One argument of a property: a name, a quantity, a percentile, a string or a comma."""
+
+    kind: str                       # name | quantity | percentile | string | comma
+    text: str
+    span: Span
+    number: float | None = None
+    unit: str | None = None
+    parts: tuple[str, ...] = ()     # dotted names: us-east.a -> ("us-east", "a")
+
+
+@dataclass
+class Prop:
+    key: str
+    span: Span                      # the keyword
+    values: list[Val]
+    whole: Span                     # keyword and values
+
+
+@dataclass
+class _Block:
+    kind: str
+    name: str
+    span: Span
+    props: list[Prop] = field(default_factory=list)
+
+
+def _val_from(file: str, node) -> Val:
+    from lark import Token
+
+    if isinstance(node, Token):
+        sp = span_of(file, node)
+        t = node.type
+        if t == "QUANTITY":
+            text = str(node)
+            num, unit = _split_quantity(text)
+            return Val("quantity", text, sp, num, unit)
+        if t == "PERCENTILE":
+            return Val("percentile", str(node), sp, float(str(node)[1:]))
+        if t == "STRING":
+            return Val("string", _unquote(str(node)), sp)
+        if t == "COMMA":
+            return Val("comma", ",", sp)
+        return Val("name", str(node), sp, parts=(str(node),))
+    # a `ref` tree
+    parts = tuple(str(t) for t in node.children)
+    return Val("name", ".".join(parts), span_of(file, node), parts=parts)
+
+
+def _split_quantity(text: str) -> tuple[float, str | None]:
+    i = 0
+    while i < len(text) and (text[i].isdigit() or text[i] in ".-"):
+        i += 1
+    unit = text[i:].strip() or None
+    return float(text[:i]), unit
+
+
+def _unquote(s: str) -> str:
+    body = s[1:-1]
+    return body.replace('\\"', '"').replace("\\\\", "\\").replace("\\n", "\n")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+class Builder:
+    def __init__(self, sources: dict[str, str]):
+        self.sources = sources
+        self.diags: list[Diagnostic] = []
+
+    # ---- diagnostics -----------------------------------------------------------------------
+    def error(self, span: Span, message: str, hint: str | None = None) -> None:
+        lines = self.sources.get(span.file, "").splitlines()
+        src = lines[span.line - 1] if 0 < span.line <= len(lines) else None
+        self.diags.append(Diagnostic(message=message, span=span, hint=hint, source_line=src))
+
+    # ---- values ----------------------------------------------------------------------------
+    def quantity(self, prop: Prop, v: Val | None, unit_class: str | None,
+                 positive: bool = True, allow_zero: bool = False) -> float | None:
+        """A number with a unit of ``unit_class`` (None: a plain number), normalised."""
+        what = UNIT_CLASSES[unit_class][1] if unit_class else "a number"
+        if v is None:
+            self.error(prop.whole, f"'{prop.key}' needs {what}")
+            return None
+        if v.kind != "quantity":
+            self.error(v.span, f"'{prop.key}' needs {what}, found {v.text!r}")
+            return None
+        if unit_class is None:
+            if v.unit is not None:
+                self.error(v.span, f"'{prop.key}' takes a plain number, found {v.text!r}",
+                           f"write {_fmt(v.number)}")
+                return None
+            value = v.number
+        else:
+            table = UNIT_CLASSES[unit_class][0]
+            if v.unit is None:
+                example = {"time": "ms", "rate": " rps", "size": "GB", "percent": "%"}[unit_class]
+                hint = f"every quantity carries its unit: write {_fmt(v.number)}{example}"
+                if unit_class == "percent" and 0 < v.number <= 1:
+                    hint = f"write {_fmt(v.number * 100)}%"
+                self.error(v.span, f"'{prop.key}' needs {what}, found {v.text!r}", hint)
+                return None
+            if v.unit not in table:
+                self.error(v.span, f"'{prop.key}' needs {what}, found the unit '{v.unit}'")
+                return None
+            value = v.number / 100 if v.unit == "%" else v.number * table[v.unit]
+        if value < 0 or (value == 0 and not allow_zero and positive):
+            self.error(v.span, f"'{prop.key}' must be greater than zero, found {v.text!r}")
+            return None
+        return value
+
+    def integer(self, prop: Prop, v: Val | None, minimum: int = 1) -> int | None:
+        n = self.quantity(prop, v, None, allow_zero=minimum == 0)
+        if n is None:
+            return None
+        if n != int(n) or n < minimum:
+            self.error(v.span, f"'{prop.key}' needs a whole number of at least {minimum}, "
+                               f"found {v.text!r}")
+            return None
+        return int(n)
+
+    def fraction(self, prop: Prop, v: Val | None, allow_zero: bool = False) -> float | None:
+        x = self.quantity(prop, v, "percent", allow_zero=True)
+        if x is None:
+            return None
+        lo_ok = x >= 0 if allow_zero else x > 0
+        if not lo_ok or x > 1:
+            rng = "0% to 100%" if allow_zero else "above 0% and at most 100%"
+            self.error(v.span, f"'{prop.key}' must be {rng}, found {v.text!r}")
+            return None
+        return x
+
+    def name(self, prop: Prop, v: Val | None, choices: tuple[str, ...] | None = None) -> str | None:
+        if v is None or v.kind != "name" or len(v.parts) != 1:
+            found = f", found {v.text!r}" if v else ""
+            opts = f" ({' | '.join(choices)})" if choices else ""
+            self.error(v.span if v else prop.whole, f"'{prop.key}' needs a name{opts}{found}")
+            return None
+        if choices and v.text not in choices:
+            hint = did_you_mean(v.text, choices) or f"one of: {', '.join(choices)}"
+            self.error(v.span, f"unknown {prop.key} {v.text!r}", hint)
+            return None
+        return v.text
+
+    def no_more(self, prop: Prop, values: list[Val], used: int) -> None:
+        if len(values) > used:
+            extra = values[used]
+            hint = None
+            if extra.kind == "name":
+                hint = did_you_mean(extra.text, PROPERTY_NAMES)
+                hint = (f"'{extra.text}' is not a property; {hint}" if hint
+                        else f"'{prop.key}' takes {used} value{'s' if used != 1 else ''}")
+            self.error(extra.span, f"unexpected {extra.text!r} after '{prop.key}'", hint)
+
+
+def _props(file: str, nodes) -> list[Prop]:
+    out = []
+    for p in nodes:
+        key_tok = p.children[0].children[0]
+        values = [_val_from(file, c) for c in p.children[1:]]
+        out.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
+    return out
+
+
+# ---- the build -----------------------------------------------------------------------------
+
+class DesignBuilder(Builder):
+    def __init__(self, sources: dict[str, str], root: str):
+        super().__init__(sources)
+        self.root = root
+        self.system_name: str | None = None
+        self.system_span: Span | None = None
+        self.description: str | None = None
+        self.region_nodes: list[tuple[str, Any]] = []
+        self.network_nodes: list[tuple[str, Any]] = []
+        self.default_nodes: list[tuple[str, Any]] = []
+        self.component_nodes: list[tuple[str, Any]] = []
+        self.call_nodes: list[tuple[str, Any]] = []
+        self.flow_nodes: list[tuple[str, Any]] = []
+
+    def collect(self, file: str, tree) -> None:
+        """Sort the statements of one file (imports are resolved before we get here)."""
+        for node in tree.children:
+            if node.data == "system":
+                name_tok = node.children[0]
+                if file == self.root:
+                    if self.system_name is not None:
+                        self.error(span_of(file, name_tok), "a file holds one system",
+                                   f"'{self.system_name}' is already declared")
+                    else:
+                        self.system_name = str(name_tok)
+                        self.system_span = span_of(file, node)
+                for stmt in node.children[1:]:
+                    self._stmt(file, stmt)
+            else:
+                self._stmt(file, node)
+
+    def _stmt(self, file: str, node) -> None:
+        d = node.data
+        if d == "import_stmt":
+            return
+        if d == "description":
+            if file == self.root:
+                self.description = _unquote(str(node.children[0]))
+            return
+        target = {"region": self.region_nodes, "network": self.network_nodes,
+                  "defaults": self.default_nodes, "component": self.component_nodes,
+                  "call": self.call_nodes, "flow": self.flow_nodes}[d]
+        target.append((file, node))
+
+    # ---- failure domains -------------------------------------------------------------------
+    def _domain_props(self, file: str, props_nodes, what: str) -> tuple[float, list[str]]:
+        props = []
+        for p in props_nodes:
+            key_tok = p.children[0].children[0]
+            values = [_val_from(file, c) for c in p.children[1:]]
+            props.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
+        got = self._reliability(props, what)
+        if got is None:
+            return D.DOMAIN_AVAILABILITY, ["availability"]
+        return got[0], []
+
+    def build_regions(self) -> list[Region]:
+        regions: list[Region] = []
+        seen: dict[str, Span] = {}
+        for file, node in self.region_nodes:
+            name_tok = node.children[0]
+            name = str(name_tok)
+            sp = span_of(file, name_tok)
+            if name in seen:
+                self.error(sp, f"region '{name}' is declared twice",
+                           f"first declared at {seen[name]}")
+                continue
+            seen[name] = sp
+            dprops = [c for c in node.children[1:] if c.data == "domain_prop"]
+            avail, assumed = self._domain_props(file, dprops, f"region {name}")
+            zones: list[Zone] = []
+            zseen: dict[str, Span] = {}
+            for body in (c for c in node.children[1:] if c.data == "region_body"):
+                for z in body.children:
+                    zname_tok = z.children[0]
+                    zname = str(zname_tok)
+                    zsp = span_of(file, zname_tok)
+                    if zname in zseen:
+                        self.error(zsp, f"zone '{name}.{zname}' is declared twice",
+                                   f"first declared at {zseen[zname]}")
+                        continue
+                    zseen[zname] = zsp
+                    za, zassumed = self._domain_props(file, z.children[1:], f"zone {name}.{zname}")
+                    zones.append(Zone(name=zname, region=name, availability=za, span=zsp,
+                                      assumed=tuple(zassumed)))
+            regions.append(Region(name=name, availability=avail, zones=tuple(zones), span=sp,
+                                  assumed=tuple(assumed)))
+        return regions
+
+    # ---- network ---------------------------------------------------------------------------
+    def build_network(self, regions: list[Region]) -> Network:
+        values: dict[str, float] = {}
+        pairs: dict[str, float] = {}
+        span: Span | None = None
+        names = [r.name for r in regions]
+        seen: dict[str, Span] = {}
+        for file, node in self.network_nodes:
+            span = span or span_of(file, node)
+            for item in node.children:
+                if item.data == "net_setting":
+                    key_tok, q = item.children
+                    key = str(key_tok)
+                    prop = Prop(key, span_of(file, key_tok), [_val_from(file, q)], span_of(file, item))
+                    if key in seen:
+                        self.error(prop.span, f"'{key}' is given twice",
+                                   f"first given at {seen[key]}")
+                        continue
+                    seen[key] = prop.span
+                    v = self.quantity(prop, prop.values[0], "time", allow_zero=True)
+                    if v is not None:
+                        values[key] = v
+                else:
+                    a, b, q = item.children
+                    ok = True
+                    for tok in (a, b):
+                        if str(tok) not in names:
+                            ok = False
+                            self.error(span_of(file, tok), f"unknown region '{tok}'",
+                                       did_you_mean(str(tok), names) or
+                                       "declare it with `region NAME { zone a }`")
+                    prop = Prop("<->", span_of(file, item), [_val_from(file, q)], span_of(file, item))
+                    v = self.quantity(prop, prop.values[0], "time", allow_zero=True)
+                    if str(a) == str(b):
+                        self.error(span_of(file, item), "a region pair needs two different regions",
+                                   "latency inside a region is cross_zone")
+                        ok = False
+                    key = Network.pair_key(str(a), str(b))
+                    if key in pairs:
+                        self.error(span_of(file, item), f"latency between {a} and {b} is given twice")
+                    elif ok and v is not None:
+                        pairs[key] = v
+        assumed = [k for k in ("same_zone", "cross_zone", "cross_region") if k not in values]
+        if not any(r.zones for r in regions) and "cross_zone" in assumed:
+            assumed.remove("cross_zone")       # nothing to assume when there are no zones
+        if len(regions) < 2 and "cross_region" in assumed:
+            assumed.remove("cross_region")
+        if not regions and "same_zone" in assumed and not self.network_nodes:
+            pass
+        return Network(
+            same_zone_ms=values.get("same_zone", D.NETWORK_MS["same_zone"]),
+            cross_zone_ms=values.get("cross_zone", D.NETWORK_MS["cross_zone"]),
+            cross_region_ms=values.get("cross_region", D.NETWORK_MS["cross_region"]),
+            pairs=dict(sorted(pairs.items())), span=span, assumed=tuple(assumed))
+
+    # ---- components ------------------------------------------------------------------------
+    def build_defaults(self) -> dict[str, list[Prop]]:
+        out: dict[str, list[Prop]] = {}
+        for file, node in self.default_nodes:
+            for block in node.children:
+                kind = str(block.children[0].children[0])
+                props = _props(file, block.children[1:])
+                for p in props:
+                    if p.key not in KIND_PROPERTIES[kind]:
+                        self._unknown_prop(kind, p)
+                out.setdefault(kind, []).extend(props)
+        return out
+
+    def _unknown_prop(self, kind: str, p: Prop) -> None:
+        allowed = sorted(KIND_PROPERTIES[kind])
+        self.error(p.span, f"'{p.key}' does not apply to a {kind}",
+                   f"a {kind} takes: {', '.join(allowed)}")
+
+    def _reliability(self, props: list[Prop], what: str):
+        """(availability, mtbf_s, mttr_s, assumed) from availability / mtbf / mttr, or None."""
+        by = {}
+        for p in props:
+            if p.key in ("availability", "mtbf", "mttr"):
+                by.setdefault(p.key, p)
+            elif p.key not in ("availability", "mtbf", "mttr"):
+                self.error(p.span, f"'{p.key}' does not apply to a {what.split()[0]}",
+                           "a region or zone takes availability, or mtbf and mttr")
+        mttr_s = None
+        if "mttr" in by:
+            p = by["mttr"]
+            v = self.quantity(p, p.values[0] if p.values else None, "time")
+            self.no_more(p, p.values, 1)
+            mttr_s = v / 1000 if v else None
+        if "mtbf" in by:
+            p = by["mtbf"]
+            v = self.quantity(p, p.values[0] if p.values else None, "time")
+            rest = p.values[1:]
+            if rest and rest[0].kind == "name" and rest[0].text == "mttr":
+                m = self.quantity(Prop("mttr", rest[0].span, rest[1:], p.whole),
+                                  rest[1] if len(rest) > 1 else None, "time")
+                mttr_s = m / 1000 if m else mttr_s
+                self.no_more(p, p.values, 3)
+            else:
+                self.no_more(p, p.values, 1)
+            if "availability" in by:
+                self.error(p.span, "give either 'availability' or 'mtbf', not both",
+                           "availability = mtbf / (mtbf + mttr)")
+            if v is None:
+                return None
+            mtbf_s = v / 1000
+            assumed = []
+            if mttr_s is None:
+                mttr_s, assumed = D.MTTR_S, ["mttr"]
+            return mtbf_s / (mtbf_s + mttr_s), mtbf_s, mttr_s, assumed
+        if "availability" in by:
+            p = by["availability"]
+            a = self.fraction(p, p.values[0] if p.values else None)
+            self.no_more(p, p.values, 1)
+            if a is None:
+                return None
+            assumed = []
+            if mttr_s is None:
+                mttr_s, assumed = D.MTTR_S, ["mttr"]
+            mtbf_s = math.inf if a >= 1 else a * mttr_s / (1 - a)
+            return a, mtbf_s, mttr_s, assumed
+        return None
+
+    def build_components(self, regions: list[Region], kind_defaults: dict[str, list[Prop]]
+                         ) -> dict[str, Component]:
+        comps: dict[str, Component] = {}
+        first: dict[str, Span] = {}
+        for file, node in self.component_nodes:
+            kind = str(node.children[0].children[0])
+            name_tok = node.children[1]
+            name = str(name_tok)
+            sp = span_of(file, name_tok)
+            body = node.children[2].children if len(node.children) > 2 else []
+            props = _props(file, body)
+            if name in first:
+                self.error(sp, f"'{name}' is declared twice", f"first declared at {first[name]}")
+                continue
+            first[name] = sp
+            c = self._component(kind, name, sp, props, kind_defaults.get(kind, []), regions)
+            if c is not None:
+                comps[name] = c
+        return comps
+
+    def _component(self, kind: str, name: str, sp: Span, own: list[Prop],
+                   inherited: list[Prop], regions: list[Region]) -> Component | None:
+        seen: dict[str, Prop] = {}
+        for p in own:
+            if p.key not in KIND_PROPERTIES[kind]:
+                self._unknown_prop(kind, p)
+                continue
+            if p.key in seen and p.key not in ("stateless", "stateful"):
+                self.error(p.span, f"'{p.key}' is given twice for '{name}'",
+                           f"first given at {seen[p.key].span}")
+                continue
+            seen[p.key] = p
+        if "stateless" in seen and "stateful" in seen:
+            self.error(seen["stateful"].span, "a component is either stateless or stateful")
+        # A kind default applies where the component itself is silent.
+        props = dict(seen)
+        from_defaults = set()
+        for p in inherited:
+            if p.key not in props and p.key in KIND_PROPERTIES[kind]:
+                if p.key in ("mtbf", "availability") and ({"mtbf", "availability"} & set(seen)):
+                    continue
+                props[p.key] = p
+                from_defaults.add(p.key)
+
+        f: dict[str, Any] = {"name": name, "kind": kind, "span": sp}
+        assumed: list[str] = []
+
+        if "description" in props:
+            p = props["description"]
+            if not p.values or p.values[0].kind != "string":
+                self.error(p.whole, "'description' needs a quoted string")
+            else:
+                f["description"] = p.values[0].text
+            self.no_more(p, p.values, 1)
+
+        rel = self._reliability([props[k] for k in ("availability", "mtbf", "mttr") if k in props],
+                                f"{kind} {name}")
+        if rel is None:
+            a = D.AVAILABILITY[kind]
+            mttr = D.MTTR_S
+            rel = (a, math.inf if a >= 1 else a * mttr / (1 - a), mttr,
+                   ["availability"] if kind != "client" else [])
+            if kind != "client":
+                rel[3].append("mttr")
+        f["availability"], f["mtbf_s"], f["mttr_s"] = rel[0], rel[1], rel[2]
+        assumed += rel[3]
+
+        if "latency" in props:
+            lat = self._latency(props["latency"])
+            if lat is None:
+                return None
+            f["latency"] = lat
+        else:
+            ms = D.LATENCY_MS[kind]
+            f["latency"] = Latency(p50_ms=ms, p99_ms=ms)
+            assumed.append("latency")
+
+        if "capacity" in props:
+            p = props["capacity"]
+            f["capacity_rps"] = self.quantity(p, p.values[0] if p.values else None, "rate")
+            self.no_more(p, p.values, 1)
+
+        if "replicas" in props:
+            self._replicas(props["replicas"], f, assumed, name)
+        if "placement" in props:
+            f["placement"] = self._placement(props["placement"], regions)
+
+        if kind in ("cache", "cdn"):
+            if "hit_ratio" in props:
+                p = props["hit_ratio"]
+                f["hit_ratio"] = self.fraction(p, p.values[0] if p.values else None,
+                                               allow_zero=True)
+                self.no_more(p, p.values, 1)
+            else:
+                f["hit_ratio"] = D.HIT_RATIO[kind]
+                assumed.append("hit_ratio")
+
+        for key, field_name in (("write_policy", "write_policy"), ("eviction", "eviction"),
+                                ("model", "data_model"), ("delivery", "delivery"),
+                                ("strategy", "strategy")):
+            if key in props:
+                p = props[key]
+                f[field_name] = self.name(p, p.values[0] if p.values else None, ENUMS[key])
+                self.no_more(p, p.values, 1)
+        for key in ("engine", "protocol", "consistency"):
+            if key in props:
+                p = props[key]
+                f[key] = self.name(p, p.values[0] if p.values else None)
+                self.no_more(p, p.values, 1)
+        for key, unit, fld in (("ttl", "time", "ttl_s"), ("memory", "size", "memory_bytes"),
+                               ("size", "size", "size_bytes")):
+            if key in props:
+                p = props[key]
+                v = self.quantity(p, p.values[0] if p.values else None, unit)
+                f[fld] = (v / 1000 if v is not None and unit == "time" else v)
+                self.no_more(p, p.values, 1)
+        if "layer" in props:
+            p = props["layer"]
+            n = self.integer(p, p.values[0] if p.values else None)
+            if n is not None and n not in (4, 7):
+                self.error(p.values[0].span, f"'layer' is 4 or 7, found {n}")
+            f["layer"] = n if n in (4, 7) else None
+            self.no_more(p, p.values, 1)
+        if "stateless" in props or "stateful" in props:
+            p = props.get("stateful") or props["stateless"]
+            f["stateful"] = p.key == "stateful"
+            self.no_more(p, p.values, 0)
+        if "durable" in props:
+            p = props["durable"]
+            if p.values:
+                v = p.values[0]
+                if v.kind != "name" or v.text not in _BOOL:
+                    self.error(v.span, f"'durable' takes yes or no, found {v.text!r}")
+                else:
+                    f["durable"] = _BOOL[v.text]
+            else:
+                f["durable"] = True
+            self.no_more(p, p.values, 1)
+        if "replication" in props:
+            self._replication(props["replication"], f)
+        if "sharding" in props:
+            p = props["sharding"]
+            mode = self.name(p, p.values[0] if p.values else None, ENUMS["sharding"])
+            f["sharding"] = mode
+            if mode in ("range", "hash"):
+                n = self.integer(p, p.values[1] if len(p.values) > 1 else None, minimum=2)
+                f["shards"] = n or 1
+                self.no_more(p, p.values, 2)
+            else:
+                self.no_more(p, p.values, 1)
+
+        for key, value in D.KIND_SETTINGS.get(kind, {}).items():
+            if key not in f:
+                f[key] = value
+                assumed.append(key)
+        if kind == "lb" and "mode" not in f:
+            pass
+        for key in from_defaults:
+            if key not in assumed:
+                pass  # set by the design's own `defaults` block: not assumed
+        f["assumed"] = tuple(sorted(set(assumed)))
+        try:
+            return Component(**f)
+        except Exception as exc:  # pragma: no cover - a bug: every value was checked above
+            self.error(sp, f"internal error building '{name}': {exc}")
+            return None
+
+    def _latency(self, p: Prop) -> Latency | None:
+        vals = p.values
+        if vals and vals[0].kind == "quantity":
+            ms = self.quantity(p, vals[0], "time", allow_zero=True)
+            self.no_more(p, vals, 1)
+            return None if ms is None else Latency(p50_ms=ms, p99_ms=ms)
+        got: dict[float, float] = {}
+        i = 0
+        while i < len(vals):
+            v = vals[i]
+            if v.kind != "percentile" or v.number not in (50.0, 99.0):
+                self.error(v.span, f"'latency' takes a time (20ms) or 'p50 T p99 T', found {v.text!r}")
+                return None
+            ms = self.quantity(p, vals[i + 1] if i + 1 < len(vals) else None, "time")
+            if ms is None:
+                return None
+            if v.number in got:
+                self.error(v.span, f"{v.text} is given twice")
+                return None
+            got[v.number] = ms
+            i += 2
+        if not vals:
+            self.error(p.whole, "'latency' needs a time (like 20ms) or 'p50 T p99 T'")
+            return None
+        if set(got) != {50.0, 99.0}:
+            self.error(p.whole, "'latency' with percentiles needs both p50 and p99",
+                       "for example: latency p50 8ms p99 40ms")
+            return None
+        if got[99.0] < got[50.0]:
+            self.error(p.whole, "p99 latency must not be below p50")
+            return None
+        return Latency(p50_ms=got[50.0], p99_ms=got[99.0])
+
+    def _replicas(self, p: Prop, f: dict, assumed: list, name: str) -> None:
+        vals = p.values
+        n = self.integer(p, vals[0] if vals else None)
+        if n is None:
+            return
+        f["replicas"] = n
+        i = 1
+        min_val: Val | None = None
+        while i < len(vals):
+            v = vals[i]
+            word = v.text if v.kind == "name" else None
+            if word == "min":
+                k = self.integer(Prop("min", v.span, vals, p.whole),
+                                 vals[i + 1] if i + 1 < len(vals) else None)
+                if k is not None:
+                    f["min_replicas"] = k
+                    min_val = vals[i + 1]
+                i += 2
+            elif word in ("active_active", "active_passive"):
+                f["mode"] = word
+                i += 1
+            elif word == "failover":
+                t = self.quantity(Prop("failover", v.span, vals, p.whole),
+                                  vals[i + 1] if i + 1 < len(vals) else None, "time",
+                                  allow_zero=True)
+                if t is not None:
+                    f["failover_s"] = t / 1000
+                    f["_failover_span"] = v.span
+                i += 2
+            else:
+                hint = did_you_mean(v.text, ["min", "active_active", "active_passive", "failover"]
+                                    ) or "replicas N [min K] [active_passive failover T]"
+                self.error(v.span, f"unexpected {v.text!r} in 'replicas'", hint)
+                return
+        fo_span = f.pop("_failover_span", None)
+        if min_val is not None and f["min_replicas"] > n:
+            self.error(min_val.span, f"'min {f['min_replicas']}' is more than the "
+                                     f"{n} replica{'s' if n != 1 else ''} of '{name}'",
+                       f"min must be between 1 and {n}")
+            f["min_replicas"] = 1
+        if f.get("mode") == "active_passive":
+            if min_val is not None and f.get("min_replicas", 1) != 1:
+                self.error(min_val.span, "'min' does not apply to active_passive",
+                           "one active replica serves; the others stand by")
+                f["min_replicas"] = 1
+            if n < 2:
+                self.error(p.whole, "active_passive needs at least 2 replicas")
+            if "failover_s" not in f:
+                f["failover_s"] = D.FAILOVER_S
+                assumed.append("failover_s")
+        elif fo_span is not None:
+            self.error(fo_span, "'failover' applies to active_passive replicas",
+                       "write: replicas 2 active_passive failover 15s")
+            f.pop("failover_s", None)
+
+    def _placement(self, p: Prop, regions: list[Region]) -> tuple[Placement, ...]:
+        out: list[Placement] = []
+        expect_name = True
+        names = [r.name for r in regions]
+        for v in p.values:
+            if v.kind == "comma":
+                if expect_name:
+                    self.error(v.span, "unexpected ',' in 'placement'")
+                expect_name = True
+                continue
+            if v.kind != "name":
+                self.error(v.span, f"'placement' needs region.zone names, found {v.text!r}")
+                continue
+            if not expect_name:
+                self.error(v.span, f"missing ',' before {v.text!r} in 'placement'")
+            expect_name = False
+            if len(v.parts) > 2:
+                self.error(v.span, f"'{v.text}' is not a region or region.zone")
+                continue
+            region = next((r for r in regions if r.name == v.parts[0]), None)
+            if region is None:
+                hint = did_you_mean(v.parts[0], names) or (
+                    "declare it: region NAME { zone a }" if not names else
+                    f"regions: {', '.join(names)}")
+                self.error(v.span, f"unknown region '{v.parts[0]}' in placement", hint)
+                continue
+            zone = v.parts[1] if len(v.parts) == 2 else None
+            if zone is not None and region.zone(zone) is None:
+                zn = [z.name for z in region.zones]
+                hint = did_you_mean(zone, zn) or (
+                    f"zones of {region.name}: {', '.join(zn)}" if zn else
+                    f"{region.name} declares no zones")
+                self.error(v.span, f"unknown zone '{v.text}' in placement", hint)
+                continue
+            pl = Placement(region=region.name, zone=zone)
+            if pl in out:
+                self.error(v.span, f"'{v.text}' is listed twice in placement")
+                continue
+            out.append(pl)
+        if not p.values:
+            self.error(p.whole, "'placement' needs at least one region or region.zone")
+        return tuple(out)
+
+    def _replication(self, p: Prop, f: dict) -> None:
+        vals = p.values
+        mode = self.name(p, vals[0] if vals else None, ENUMS["replication"])
+        if mode is None:
+            return
+        f["replication"] = mode
+        i = 1
+        while i < len(vals):
+            v = vals[i]
+            if v.kind == "name" and v.text == "followers":
+                n = self.integer(Prop("followers", v.span, vals, p.whole),
+                                 vals[i + 1] if i + 1 < len(vals) else None, minimum=1)
+                if n is not None:
+                    f["followers"] = n
+                i += 2
+            elif v.kind == "name" and v.text in ("sync", "async", "semi_sync"):
+                f["replication_sync"] = v.text != "async"
+                i += 1
+            else:
+                hint = did_you_mean(v.text, ["followers", "sync", "async"]) or \
+                    "replication MODE [followers N] [sync | async]"
+                self.error(v.span, f"unexpected {v.text!r} in 'replication'", hint)
+                return
+        if mode == "none" and len(vals) > 1:
+            self.error(vals[1].span, "'replication none' takes nothing more")
+        if mode != "none":
+            if "followers" not in f:
+                f["followers"] = 1
+                f.setdefault("_assumed_followers", True)
+            if "replication_sync" not in f:
+                f["replication_sync"] = D.REPLICATION_SYNC
+        f.pop("_assumed_followers", None)
+
+    # ---- calls -----------------------------------------------------------------------------
+    def build_calls(self, comps: dict[str, Component]) -> list[Call]:
+        calls: list[Call] = []
+        seen: dict[tuple[str, str], Span] = {}
+        for file, node in self.call_nodes:
+            ch = node.children
+            src_tok, arrow = ch[0], ch[1]
+            targets = []
+            i = 2
+            while i < len(ch) and not (hasattr(ch[i], "data") and ch[i].data == "call_mod"):
+                targets.append(ch[i])
+                i += 1
+            mods = [m.children[0] for m in ch[i:]]
+            sp = span_of(file, node)
+            ok = self._ref(file, src_tok, comps)
+            for t in targets:
+                ok = self._ref(file, t, comps) and ok
+            if not ok:
+                continue
+            src = comps[str(src_tok)]
+            f: dict[str, Any] = {"source": src.name, "targets": tuple(str(t) for t in targets),
+                                 "span": sp}
+            f["asynchronous"] = str(arrow) == "~>" or src.kind == "queue"
+            for m in mods:
+                word = str(m)
+                msp = span_of(file, m)
+                if m.type == "COUNT":
+                    n = int(word[1:])
+                    if n < 1:
+                        self.error(msp, "a call count must be at least x1")
+                    f["count"] = max(n, 1)
+                elif word in f and word != "count":
+                    self.error(msp, f"'{word}' is given twice")
+                else:
+                    f[word] = True
+            if f.get("parallel") and f.get("count", 1) < 2:
+                self.error(sp, "'parallel' needs a count of calls, like x8 parallel")
+            bad = False
+            for t in targets:
+                tc = comps[str(t)]
+                tsp = span_of(file, t)
+                if tc.kind == "client":
+                    self.error(tsp, f"'{tc.name}' is a client: nothing calls a client",
+                               "a client starts requests; put it first on a flow's path")
+                    bad = True
+                if tc.name == src.name:
+                    self.error(tsp, f"'{src.name}' calls itself")
+                    bad = True
+                key = (src.name, tc.name)
+                if key in seen:
+                    self.error(tsp, f"the call {src.name} -> {tc.name} is declared twice",
+                               f"first declared at {seen[key]}")
+                    bad = True
+                seen[key] = tsp
+            if len(set(f["targets"])) != len(f["targets"]):
+                self.error(sp, "an alternative is listed twice")
+                bad = True
+            if not bad:
+                calls.append(Call(**f))
+        return calls
+
+    def _ref(self, file: str, tok, comps: dict[str, Component]) -> bool:
+        name = str(tok)
+        if name in comps:
+            return True
+        self.error(span_of(file, tok), f"unknown component '{name}'",
+                   did_you_mean(name, comps) or "declare it, e.g. `server NAME { ... }`")
+        return False
+
+    # ---- flows -----------------------------------------------------------------------------
+    def build_flows(self, comps: dict[str, Component], calls: list[Call]
+                    ) -> tuple[dict[str, Flow], list[Call]]:
+        flows: dict[str, Flow] = {}
+        implicit: dict[tuple[str, str], Call] = {}
+        declared = {(c.source, t): c for c in calls for t in c.targets}
+        first: dict[str, Span] = {}
+        for file, node in self.flow_nodes:
+            name_tok = node.children[0]
+            name = str(name_tok)
+            sp = span_of(file, name_tok)
+            if name in first:
+                self.error(sp, f"flow '{name}' is declared twice", f"first declared at {first[name]}")
+                continue
+            first[name] = sp
+            f: dict[str, Any] = {"name": name, "span": sp}
+            paths: list[FlowPath] = []
+            slos: list[Slo] = []
+            rate_set = False
+            ok = True
+            for item in node.children[1:]:
+                d = item.data
+                if d == "flow_rate":
+                    q = item.children[0]
+                    prop = Prop("rate", span_of(file, item), [_val_from(file, q)], span_of(file, item))
+                    if rate_set:
+                        self.error(prop.span, "'rate' is given twice")
+                        continue
+                    rate_set = True
+                    f["rate_rps"] = self.quantity(prop, prop.values[0], "rate") or 1.0
+                elif d == "description":
+                    f["description"] = _unquote(str(item.children[0]))
+                elif d == "flow_prop":
+                    f["consistency"] = str(item.children[0])
+                elif d == "slo":
+                    s = self._slo(file, item, slos)
+                    if s is not None:
+                        slos.append(s)
+                elif d == "path":
+                    p = self._path(file, item, comps, paths)
+                    if p is None:
+                        ok = False
+                    else:
+                        paths.append(p)
+            if not paths:
+                if ok:
+                    self.error(sp, f"flow '{name}' has no path",
+                               "add one: path users -> front -> api")
+                continue
+            if not ok:
+                continue
+            if not self._flow_acyclic(name, paths):
+                continue
+            for p in paths:
+                for a, b in zip(p.hops, p.hops[1:]):
+                    call = declared.get((a.name, b.name))
+                    src = comps[a.name]
+                    if src.kind == "queue" and not b.asynchronous:
+                        self.error(b.span, f"'{a.name}' is a queue: delivery out of it is "
+                                           f"asynchronous, not part of the producer's request",
+                                   f"write `{a.name} ~> {b.name}`, or end the path at the queue")
+                        continue
+                    if call is not None:
+                        if call.asynchronous != b.asynchronous:
+                            how = "asynchronous (~>)" if call.asynchronous else "synchronous (->)"
+                            self.error(b.span, f"the call {a.name} -> {b.name} is declared "
+                                               f"{how} at {call.span}",
+                                       f"use {'~>' if call.asynchronous else '->'} on this path")
+                        continue
+                    if (a.name, b.name) in implicit:
+                        continue
+                    if comps[b.name].kind == "client":
+                        self.error(b.span, f"'{b.name}' is a client: nothing calls a client")
+                        continue
+                    implicit[(a.name, b.name)] = Call(source=a.name, targets=(b.name,),
+                                                      asynchronous=b.asynchronous,
+                                                      implicit=True, span=b.span)
+            assumed = []
+            if not rate_set:
+                f["rate_rps"] = D.FLOW_RATE_RPS
+                assumed.append("rate_rps")
+            flows[name] = Flow(paths=tuple(paths), slos=tuple(slos), assumed=tuple(assumed), **f)
+        return flows, list(implicit.values())
+
+    def _slo(self, file: str, item, existing: list[Slo]) -> Slo | None:
+        kind_tok = item.children[0]
+        kind = str(kind_tok)
+        vals = [_val_from(file, c) for c in item.children[1:]]
+        prop = Prop(f"slo {kind}", span_of(file, kind_tok), vals, span_of(file, item))
+        sp = span_of(file, item)
+        slo: Slo | None = None
+        if kind == "availability":
+            a = self.fraction(prop, vals[0] if vals else None)
+            self.no_more(prop, vals, 1)
+            if a is not None:
+                slo = Slo(kind="availability", target=a, span=sp)
+        elif kind == "latency":
+            if not vals or vals[0].kind != "percentile":
+                self.error(vals[0].span if vals else prop.whole,
+                           "'slo latency' needs a percentile and a time, like: slo latency p99 300ms")
+                return None
+            pct = vals[0].number
+            if not 0 < pct < 100:
+                self.error(vals[0].span, f"percentile must be between p0 and p100, found {vals[0].text}")
+                return None
+            t = self.quantity(prop, vals[1] if len(vals) > 1 else None, "time")
+            self.no_more(prop, vals, 2)
+            if t is not None:
+                slo = Slo(kind="latency", target=t, percentile=pct, span=sp)
+        else:
+            r = self.quantity(prop, vals[0] if vals else None, "rate")
+            self.no_more(prop, vals, 1)
+            if r is not None:
+                slo = Slo(kind="throughput", target=r, span=sp)
+        if slo is not None:
+            for s in existing:
+                if s.kind == slo.kind and s.percentile == slo.percentile:
+                    self.error(sp, f"this flow already has this {kind} SLO", f"at {s.span}")
+                    return None
+        return slo
+
+    def _path(self, file: str, item, comps: dict[str, Component], earlier: list[FlowPath]
+              ) -> FlowPath | None:
+        ch = item.children
+        hops: list[FlowHop] = []
+        ok = True
+        asyn = False
+        for i, tok in enumerate(ch):
+            if tok.type == "ARROW":
+                asyn = str(tok) == "~>"
+                continue
+            if not self._ref(file, tok, comps):
+                ok = False
+            hops.append(FlowHop(name=str(tok), span=span_of(file, tok), asynchronous=asyn))
+            asyn = False
+        if not ok:
+            return None
+        for h in hops[1:]:
+            if comps[h.name].kind == "client":
+                self.error(h.span, f"'{h.name}' is a client: nothing calls a client",
+                           "a client starts requests; put it first on the path")
+                ok = False
+        if earlier:
+            known = {h.name for p in earlier for h in p.hops}
+            if hops[0].name not in known:
+                self.error(hops[0].span, f"this path starts at '{hops[0].name}', which no "
+                                         f"earlier path of the flow reaches",
+                           "a later path branches off a component on an earlier one")
+                ok = False
+        return FlowPath(hops=tuple(hops), span=span_of(file, item)) if ok else None
+
+    def _flow_acyclic(self, name: str, paths: list[FlowPath]) -> bool:
+        import networkx as nx
+
+        g = nx.DiGraph()
+        where = {}
+        for p in paths:
+            for a, b in zip(p.hops, p.hops[1:]):
+                g.add_edge(a.name, b.name)
+                where.setdefault((a.name, b.name), b.span)
+        try:
+            cycle = nx.find_cycle(g)
+        except nx.NetworkXNoCycle:
+            return True
+        a, b = cycle[0][:2]
+        loop = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
+        self.error(where[(a, b)], f"flow '{name}' has a cycle: {loop}",
+                   "a request must not come back to a component it passed")
+        return False
+
+    # ---- whole design ----------------------------------------------------------------------
+    def build(self, files: list[str]) -> Design:
+        regions = self.build_regions()
+        network = self.build_network(regions)
+        kind_defaults = self.build_defaults()
+        comps = self.build_components(regions, kind_defaults)
+        calls = self.build_calls(comps)
+        flows, implicit = self.build_flows(comps, calls)
+        if self.diags:
+            raise DesignError(self.diags)
+        name = self.system_name
+        if name is None:
+            from pathlib import PurePath
+            name = PurePath(self.root).stem if self.root != "<string>" else "design"
+        return Design(
+            name=name, description=self.description, path=self.root, files=tuple(files),
+            span=self.system_span or Span.point(self.root, 1, 1),
+            regions=tuple(regions), network=network, components=comps,
+            calls=tuple(calls) + tuple(implicit), flows=flows,
+            sources=dict(self.sources))
+
+
+def build_design(units: list[tuple[str, Any]], sources: dict[str, str], root: str) -> Design:
+    """Syntax trees of the root file and its imports (in reading order) -> Design."""
+    b = DesignBuilder(sources, root)
+    for file, tree in units:
+        b.collect(file, tree)
+    return b.build([f for f, _ in units])

@@ -1,0 +1,1 @@
+"""Outputs: text, JSON, SARIF, JUnit, DOT/SVG and HTML."""

@@ -1,0 +1,130 @@
+"""Reading design files and resolving their imports (the stage before parsing).
+
+`import "x.arch"` is relative to the importing file and must stay inside the project root,
+the directory of the file that was loaded (or `root=`). A file is read once however often
+it is imported; a cycle of imports is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from archlang.errors import Diagnostic, ImportError_, SourceError
+from archlang.span import Span, span_of
+from archlang.syntax.parser import parse
+
+
+def decode(data: bytes, file: str) -> str:
+    """UTF-8 text of a file, or a SourceError pointing at the first undecodable byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[: e.start]
+        line = before.count(b"\n") + 1
+        col = e.start - (before.rfind(b"\n") + 1) + 1
+        raise SourceError([Diagnostic(
+            message=f"the file is not UTF-8 text (byte 0x{data[e.start]:02x})",
+            span=Span.point(file, line, col), hint="save the file as UTF-8")]) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text
+
+
+def check_not_empty(text: str, file: str) -> None:
+    if not text.strip():
+        raise SourceError([Diagnostic(message="the file is empty",
+                                      span=Span.point(file, 1, 1),
+                                      hint="a design starts with: system NAME { ... }")])
+
+
+def read_file(path: str, at: Span | None = None, source_line: str | None = None) -> str:
+    where = at or Span.point(path, 1, 1)
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError:
+        msg = f"cannot read '{path}': it is a directory"
+    except FileNotFoundError:
+        msg = f"cannot read '{path}': no such file"
+    except PermissionError:
+        msg = f"cannot read '{path}': permission denied"
+    except OSError as e:
+        msg = f"cannot read '{path}': {e.strerror or e}"
+    else:
+        return decode(data, path)
+    raise SourceError([Diagnostic(message=msg, span=where, source_line=source_line)])
+
+
+def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
+               text: str | None = None):
+    """Parse ``path`` and everything it imports.
+
+    Returns ``(units, sources)``: ``units`` is ``[(file, tree), ...]`` root first, then imports
+    in the order they are met; ``sources`` maps each file to its text.
+    """
+    display = os.fspath(path)
+    root_dir = Path(root if root is not None else (Path(display).parent if display != "<string>"
+                                                   else Path.cwd())).resolve()
+    sources: dict[str, str] = {}
+    units: list[tuple[str, object]] = []
+    done: set[Path] = set()
+
+    def visit(file: str, real: Path | None, txt: str, stack: list[tuple[Path | None, str]]):
+        check_not_empty(txt, file)
+        sources[file] = txt
+        tree = parse(txt, file)
+        if not tree.children:
+            raise SourceError([Diagnostic(message="the file declares nothing",
+                                          span=Span.point(file, 1, 1),
+                                          hint="a design starts with: system NAME { ... }")])
+        units.append((file, tree))
+        if real is not None:
+            done.add(real)
+        for imp in _imports(tree):
+            tok = imp.children[0]
+            rel = str(tok)[1:-1]
+            sp = span_of(file, imp)
+            lines = txt.splitlines()
+            src_line = lines[sp.line - 1] if sp.line <= len(lines) else None
+            base = real.parent if real is not None else root_dir
+            target = (base / rel).resolve()
+            shown = os.path.normpath(os.path.join(os.path.dirname(file), rel)) \
+                if file != "<string>" else rel
+            try:
+                target.relative_to(root_dir)
+            except ValueError:
+                raise ImportError_([Diagnostic(
+                    message=f"import '{rel}' is outside the project root",
+                    span=sp, source_line=src_line,
+                    hint=f"imports must stay inside {root_dir.name or root_dir}/")]) from None
+            chain = [p for p, _ in stack]
+            if target in chain or target == real:
+                names = [n for _, n in stack] + [file, shown]
+                raise ImportError_([Diagnostic(
+                    message="import cycle: " + " -> ".join(names[names.index(shown):] if shown in names[:-1] else names),
+                    span=sp, source_line=src_line, hint="remove one of these imports")])
+            if target in done:
+                continue
+            child = read_file(str(target), at=sp, source_line=src_line)
+            if child is not None:
+                child_text = child
+            visit(shown, target, child_text, stack + [(real, file)])
+
+    if text is None:
+        txt = read_file(display)
+        real = Path(display).resolve()
+    else:
+        txt = text
+        real = None if display == "<string>" else Path(display).resolve()
+    visit(display, real, txt, [])
+    return units, sources
+
+
+def _imports(tree):
+    for node in tree.children:
+        if node.data == "import_stmt":
+            yield node
+        elif node.data == "system":
+            for stmt in node.children[1:]:
+                if getattr(stmt, "data", None) == "import_stmt":
+                    yield stmt

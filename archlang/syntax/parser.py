@@ -1,0 +1,133 @@
+"""Text -> Lark syntax tree, with syntax errors turned into diagnostics."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from archlang.errors import Diagnostic, SyntaxError_
+from archlang.span import Span
+
+# What the grammar's terminals mean to a person reading an error.
+_TERMINALS = {
+    "NAME": "a name",
+    "QUANTITY": "a number with its unit (like 20ms, 99.9%, 120 rps)",
+    "PERCENTILE": "a percentile (like p99)",
+    "STRING": 'a quoted string ("...")',
+    "ARROW": "'->'",
+    "COUNT": "a count (like x3)",
+    "COMMA": "','",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "NETKEY": "same_zone, cross_zone or cross_region",
+    "SLOKIND": "availability, latency or throughput",
+    "VBAR": "'|'",
+    "DOT": "'.'",
+    "$END": "the end of the file",
+}
+
+
+def grammar_text() -> str:
+    """The grammar: inside the installed package, or grammar/ in a checkout."""
+    try:
+        return resources.files("archlang").joinpath("grammar/archlang.lark").read_text("utf-8")
+    except (FileNotFoundError, OSError):
+        here = Path(__file__).resolve().parents[2] / "grammar" / "archlang.lark"
+        return here.read_text("utf-8")
+
+
+@functools.lru_cache(maxsize=1)
+def _parser():
+    from lark import Lark
+
+    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
+                maybe_placeholders=False, cache=True)
+
+
+def _describe(expected: set[str]) -> str:
+    words = []
+    for t in sorted(expected):
+        if t in _TERMINALS:
+            words.append(_TERMINALS[t])
+        elif t.isupper():
+            words.append(f"'{t.lower()}'")
+        else:
+            words.append(t)
+    words = sorted(set(words))
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return ", ".join(words)
+
+
+def _token_text(token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    return repr(str(token))
+
+
+def parse(text: str, file: str = "<string>"):
+    """Parse ``text``; raise :class:`SyntaxError_` with a span on the first syntax error."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    lines = text.splitlines()
+
+    def diag(line: int, col: int, width: int, message: str, hint: str | None = None):
+        src = lines[line - 1] if 0 < line <= len(lines) else ""
+        return Diagnostic(message=message, span=Span.point(file, line, col, width), hint=hint,
+                          source_line=src)
+
+    try:
+        return _parser().parse(text)
+    except UnexpectedToken as e:
+        tok = e.token
+        expected = set(e.expected) - {"COMMENT"}
+        line = getattr(tok, "line", None) or (len(lines) or 1)
+        col = getattr(tok, "column", None) or (len(lines[-1]) + 1 if lines else 1)
+        width = len(str(tok)) if tok.type != "$END" else 1
+        message, hint = _explain(tok, expected)
+        raise SyntaxError_([diag(line, col, width, message, hint)]) from None
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        allowed = set(e.allowed or ()) - {"COMMENT"}
+        hint = f"expected {_describe(allowed)}" if allowed else None
+        if ch == '"':
+            message = "unterminated string"
+            hint = 'close the string with " on the same line'
+        else:
+            message = f"unexpected character {ch!r}"
+        raise SyntaxError_([diag(e.line, e.column, 1, message, hint)]) from None
+    except UnexpectedEOF as e:  # pragma: no cover - LALR reports EOF as UnexpectedToken
+        line = len(lines) or 1
+        raise SyntaxError_([diag(line, 1, 1, "unexpected end of file",
+                                 f"expected {_describe(set(e.expected))}")]) from None
+
+
+_PROPERTIES_HINT = ("properties are: availability, mtbf, mttr, latency, capacity, replicas, "
+                    "placement, ... (see docs/language.md)")
+
+
+def _explain(tok, expected: set[str]) -> tuple[str, str | None]:
+    from archlang.model.build import PROPERTY_NAMES
+    from archlang.errors import did_you_mean
+
+    text = str(tok)
+    if tok.type == "$END":
+        if "RBRACE" in expected:
+            return "unexpected end of file: a block is not closed", "add the missing '}'"
+        return "unexpected end of file", f"expected {_describe(expected)}"
+    prop_keys = {k.upper() for k in PROPERTY_NAMES}
+    if tok.type == "NAME" and expected & prop_keys and "NAME" not in expected:
+        hint = did_you_mean(text, PROPERTY_NAMES) or _PROPERTIES_HINT
+        return f"unknown property {text!r}", hint
+    if tok.type == "NAME" and "KIND" not in expected and {"SERVER", "FLOW"} <= expected:
+        from archlang.model.design import KINDS
+
+        words = list(KINDS) + ["flow", "region", "network", "defaults", "import", "description"]
+        hint = did_you_mean(text, words)
+        if hint is None:
+            hint = f"a statement starts with a kind ({', '.join(KINDS)}), 'flow', or a call 'a -> b'"
+        return f"unexpected {_token_text(tok)}", hint
+    if tok.type == "QUANTITY" and "NAME" in expected and len(expected) <= 2:
+        return f"expected a name, found {_token_text(tok)}", "names start with a letter or '_'"
+    return f"unexpected {_token_text(tok)}", f"expected {_describe(expected)}"
