@@ -9,6 +9,7 @@ statements are read, so an error never hides the next one.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -181,7 +182,10 @@ class Builder:
             if v.unit not in table:
                 self.error(v.span, f"'{prop.key}' needs {what}, found the unit '{v.unit}'")
                 return None
-            value = v.number / 100 if v.unit == "%" else v.number * table[v.unit]
+            if v.unit == "%":   # decimal arithmetic: 99.9% is exactly the float 0.999
+                value = float(Decimal(v.text[:-1].strip()) / 100)
+            else:
+                value = v.number * table[v.unit]
         if value < 0 or (value == 0 and not allow_zero and positive):
             self.error(v.span, f"'{prop.key}' must be greater than zero, found {v.text!r}")
             return None
