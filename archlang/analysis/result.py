@@ -1,0 +1,209 @@
+"""The results of analysing a design: pydantic models all the way down.
+
+The analyzers fill these: availability.py (availability, SPOFs, cut sets, importance,
+availability SLOs), latency.py (percentiles, hop breakdown, latency SLOs), capacity.py
+(load, utilisation, N+1, throughput SLOs), rules/ (findings). ``archlang.analyze`` chains
+them into one :class:`Result`. Times are in milliseconds, rates in requests per second,
+availabilities and utilisations as fractions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from archlang.analysis.common import Finding, Frozen, SloResult
+from archlang.span import Span
+
+UnitKind = Literal["component", "replica", "zone", "region"]
+
+
+# ---- availability --------------------------------------------------------------------------
+class Unit(Frozen):
+    """Something that fails as a whole: a replica, a component of one replica, a zone, a region.
+
+    Names: a component with one replica is its name ("orders", kind "component"); a replica
+    of a larger group is "name[i]" with i from 1 ("api[2]", kind "replica"); a zone is
+    "region.zone"; a region its name.
+    """
+
+    name: str
+    kind: UnitKind
+    component: str | None = None      # for component and replica units
+    span: Span | None = None          # where the component or domain is declared
+
+
+class CutSet(Frozen):
+    """A minimal set of units whose joint failure fails every request of a flow."""
+
+    units: tuple[Unit, ...]
+    probability: float                # P(all of them are down at once)
+
+
+class Degrading(Frozen):
+    """A unit whose failure alone loses some, not all, of a flow's requests."""
+
+    unit: Unit
+    fraction_lost: float              # of the flow's requests, with everything else up
+
+
+class Importance(Frozen):
+    """Birnbaum importance of a component (group) or a failure domain for one flow."""
+
+    name: str
+    kind: Literal["component", "zone", "region"]
+    birnbaum: float                   # A(unit up) - A(unit down)
+    gain_if_perfect: float            # A(unit perfect) - A
+    unit_availability: float
+
+
+class FlowAvailability(Frozen):
+    name: str
+    availability: float
+    nines: float
+    downtime_minutes_per_30d: float
+    downtime_minutes_per_year: float
+    spofs: tuple[CutSet, ...] = ()         # cut sets of order 1
+    cut_sets: tuple[CutSet, ...] = ()      # cut sets of order 2
+    degrading: tuple[Degrading, ...] = ()
+    importance: tuple[Importance, ...] = ()    # most important first
+    slos: tuple[SloResult, ...] = ()           # availability SLOs
+    method: str = "exact"
+
+
+class ComponentAvailability(Frozen):
+    name: str
+    kind: str
+    availability: float               # of the group: k of n replicas up, domains included
+    replica_availability: float       # of one replica, on its own
+
+
+class AvailabilityReport(Frozen):
+    flows: dict[str, FlowAvailability]
+    components: dict[str, ComponentAvailability]
+    findings: tuple[Finding, ...] = ()
+    down: tuple[str, ...] = ()
+
+
+# ---- latency ---------------------------------------------------------------------------------
+class HopLatency(Frozen):
+    """One component's part in a flow's latency (its own time and the network hop into it)."""
+
+    name: str                         # the component
+    via: str | None = None            # the caller; None for the entry
+    mean_ms: float                    # expected time this hop adds to a request
+    share_of_mean: float              # mean_ms / flow mean
+    p99_ms: float                     # its contribution in the slowest 1% of requests
+    share_of_p99: float
+    network_ms: float = 0.0           # mean network part of mean_ms
+    queueing_ms: float = 0.0          # mean queueing part of mean_ms
+
+
+class FlowLatency(Frozen):
+    name: str
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    p999: float | None
+    mean: float | None
+    unbounded: bool = False           # a component on the path is at or over 100% utilisation
+    unbounded_at: tuple[str, ...] = ()
+    hops: tuple[HopLatency, ...] = ()
+    slos: tuple[SloResult, ...] = ()  # latency SLOs
+    method: str = "exact"             # "exact" or e.g. "monte carlo, 200000 samples, seed 1"
+    error_ms: float = 0.0             # half-width of the 95% interval on p99 (0 when exact)
+
+
+class LatencyReport(Frozen):
+    flows: dict[str, FlowLatency]
+    findings: tuple[Finding, ...] = ()
+
+
+# ---- capacity --------------------------------------------------------------------------------
+class ZoneLoss(Frozen):
+    """Utilisation of a component after losing a zone (or one replica)."""
+
+    lost: str                         # "us-east.a", or "one replica"
+    remaining_replicas: int
+    utilisation: float | None         # None: no replica left
+
+
+class ComponentCapacity(Frozen):
+    name: str
+    kind: str
+    load_rps: float                   # summed over flows
+    capacity_rps: float | None        # per replica; None: not declared
+    serving_replicas: int
+    utilisation: float | None        # load / (capacity x serving replicas)
+    status: Literal["ok", "warning", "error", "unknown"]
+    n_plus_1: tuple[ZoneLoss, ...] = ()
+    load_by_flow: dict[str, float] = {}
+
+
+class FlowCapacity(Frozen):
+    name: str
+    rate_rps: float
+    max_rate_rps: float | None        # the rate at which the first component reaches 100%
+    bottleneck: str | None
+    fits: bool                        # every component on the flow under 100% at its rate
+    slos: tuple[SloResult, ...] = ()  # throughput SLOs
+
+
+class CapacityReport(Frozen):
+    components: dict[str, ComponentCapacity]
+    flows: dict[str, FlowCapacity]
+    findings: tuple[Finding, ...] = ()
+
+
+# ---- the whole ---------------------------------------------------------------------------------
+class FlowResult(Frozen):
+    name: str
+    rate_rps: float
+    availability: float
+    nines: float
+    downtime_minutes_per_30d: float
+    downtime_minutes_per_year: float
+    spofs: tuple[CutSet, ...] = ()
+    cut_sets: tuple[CutSet, ...] = ()
+    degrading: tuple[Degrading, ...] = ()
+    importance: tuple[Importance, ...] = ()
+    latency: FlowLatency | None = None
+    capacity: FlowCapacity | None = None
+    slos: tuple[SloResult, ...] = ()       # availability, then latency, then throughput
+    status: Literal["pass", "fail"] = "pass"
+
+
+class ComponentResult(Frozen):
+    name: str
+    kind: str
+    replicas: int
+    availability: float
+    replica_availability: float
+    load_rps: float = 0.0
+    capacity_rps: float | None = None
+    utilisation: float | None = None
+    capacity_status: Literal["ok", "warning", "error", "unknown"] = "unknown"
+    n_plus_1: tuple[ZoneLoss, ...] = ()
+    span: Span
+
+
+class Assumption(Frozen):
+    construct: str                    # "server api"
+    field: str                        # "availability"
+    span: Span
+
+
+class Result(Frozen):
+    system: str
+    path: str
+    flows: dict[str, FlowResult]
+    components: dict[str, ComponentResult]
+    spofs: tuple[CutSet, ...] = ()         # over all flows, each once
+    findings: tuple[Finding, ...] = ()     # sorted by position
+    assumptions: tuple[Assumption, ...] = ()
+    down: tuple[str, ...] = ()
+    status: Literal["pass", "fail"] = "pass"
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from archlang.render.html import render_result_html
+
+        return render_result_html(self)
