@@ -187,7 +187,7 @@ class ComponentResult(Frozen):
 
 
 class Assumption(Frozen):
-    construct: str                    # "server api"
+    subject: str                      # "server api"
     field: str                        # "availability"
     span: Span
 
