@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--output", "-o", metavar="PATH", help="write the report here instead of stdout")
     c.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone (region.zone) or region as failed; repeatable")
+    e = sub.add_parser("explain", help="what a finding's code means and how to fix it")
+    e.add_argument("code", metavar="CODE")
+    sub.add_parser("schema", help="the JSON schema of the design and result models")
     return p
 
 
@@ -65,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INVALID
     try:
-        return {"check": _check}[args.command](args)
+        return {"check": _check, "explain": _explain, "schema": _schema}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -80,29 +83,101 @@ def _emit(text: str, output: str | None) -> None:
         sys.stdout.flush()
 
 
-def _check(args) -> int:
+def _load_all(files: list[str]):
+    """Designs of every file; errors of each printed to stderr. None when any was invalid."""
     from archlang.api import load
     from archlang.errors import ArchlangError
-    from archlang.render import text as text_out
 
-    designs = []
-    invalid = False
-    for f in args.files:
+    designs, bad = [], 0
+    for f in files:
         try:
             designs.append(load(f))
         except ArchlangError as e:
-            invalid = True
+            bad += 1
             sys.stderr.write(e.render() + "\n")
-    if invalid:
-        n = sum(1 for _ in args.files) - len(designs)
-        sys.stderr.write(f"archlang: {n} file{'s' if n != 1 else ''} with errors\n")
+    if bad:
+        sys.stderr.write(f"archlang: {bad} file{'s' if bad != 1 else ''} with errors\n")
+        return None
+    return designs
+
+
+def _check(args) -> int:
+    from archlang.analysis import analyze, verdict
+    from archlang.errors import ArchlangError
+
+    designs = _load_all(args.files)
+    if designs is None:
         return EXIT_INVALID
-    if args.format == "json":
+    items = []
+    for d in designs:
+        try:
+            result = analyze(d, down=args.down)
+        except ArchlangError as e:       # e.g. an unknown name in --down
+            sys.stderr.write(e.render() + "\n")
+            return EXIT_INVALID
+        items.append((d, result, verdict(result, args.fail_on)))
+    status = "fail" if any(v == "fail" for _, _, v in items) else "pass"
+    fmt = args.format
+    if fmt == "json":
         from archlang.render.json import render_json
 
-        _emit(render_json(designs), args.output)
+        out = render_json(items, status)
+    elif fmt == "sarif":
+        from archlang.render.ci import render_sarif
+
+        out = render_sarif([(d, r) for d, r, _ in items])
+    elif fmt == "junit":
+        from archlang.render.ci import render_junit
+
+        out = render_junit([(d, r) for d, r, _ in items], args.fail_on)
+    elif fmt == "github":
+        from archlang.render.ci import render_github
+
+        out = render_github([(d, r) for d, r, _ in items])
+    elif fmt == "markdown":
+        from archlang.render.ci import render_markdown
+
+        out = render_markdown(items)
     else:
-        _emit(text_out.render_text(designs), args.output)
+        from archlang.render.text import render_text
+
+        out = render_text(items)
+    _emit(out, args.output)
+    return EXIT_FAIL if status == "fail" else EXIT_OK
+
+
+def _explain(args) -> int:
+    from archlang.render.ci import SLO_NAMES
+    from archlang.rules import REGISTRY
+
+    rule = REGISTRY.get(args.code)
+    if rule is None:
+        if args.code.upper() in SLO_NAMES:
+            sys.stdout.write(f"{args.code.upper()} ({SLO_NAMES[args.code.upper()]}): a flow "
+                             f"misses the SLO its `slo` line sets.\n")
+            return EXIT_OK
+        from archlang.errors import did_you_mean
+
+        codes = [r.code for r in REGISTRY] + [r.name for r in REGISTRY]
+        hint = did_you_mean(args.code.upper(), codes) or did_you_mean(args.code, codes)
+        sys.stderr.write(f"archlang: unknown rule '{args.code}'" + (f"; {hint}" if hint else "")
+                         + "\n")
+        return EXIT_INVALID
+    lines = [f"{rule.code} ({rule.name}), {rule.severity}", ""]
+    for title, text in rule.docs().items():
+        lines += [f"## {title}", text, ""]
+    sys.stdout.write("\n".join(lines))
+    return EXIT_OK
+
+
+def _schema(args) -> int:
+    import json
+
+    from archlang.analysis.result import Result
+    from archlang.model.design import Design
+
+    doc = {"design": Design.model_json_schema(), "result": Result.model_json_schema()}
+    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return EXIT_OK
 
 

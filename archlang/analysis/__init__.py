@@ -1,0 +1,100 @@
+"""Analyses of a design: availability, latency, capacity and design rules -> one Result."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from archlang.analysis.result import (
+    Assumption,
+    ComponentResult,
+    CutSet,
+    FlowResult,
+    Result,
+)
+from archlang.model.design import Design
+
+
+def analyze(design: Design, down: Sequence[str] = ()) -> Result:
+    """Every analysis of ``design``, with the units in ``down`` failed (what-if)."""
+    from archlang.analysis.availability import analyze_availability
+    from archlang.analysis.capacity import analyze_capacity
+    from archlang.analysis.latency import analyze_latency
+    from archlang.rules import check_rules, suppressed
+
+    down = tuple(down)
+    avail = analyze_availability(design, down)
+    cap = analyze_capacity(design, down)
+    lat = analyze_latency(design, cap)
+
+    flows: dict[str, FlowResult] = {}
+    for name, fl in design.flows.items():
+        a = avail.flows[name]
+        latency = lat.flows.get(name)
+        capacity = cap.flows.get(name)
+        slos = list(a.slos) + list(latency.slos if latency else ()) + \
+            list(capacity.slos if capacity else ())
+        slos.sort(key=lambda s: (s.span.line, s.span.column))
+        flows[name] = FlowResult(
+            name=name, rate_rps=fl.rate_rps, availability=a.availability, nines=a.nines,
+            downtime_minutes_per_30d=a.downtime_minutes_per_30d,
+            downtime_minutes_per_year=a.downtime_minutes_per_year,
+            spofs=a.spofs, cut_sets=a.cut_sets, degrading=a.degrading,
+            importance=a.importance, latency=latency, capacity=capacity, slos=tuple(slos),
+            status="fail" if any(s.status == "fail" for s in slos) else "pass")
+
+    components: dict[str, ComponentResult] = {}
+    for name, c in design.components.items():
+        ca = avail.components[name]
+        cc = cap.components.get(name)
+        components[name] = ComponentResult(
+            name=name, kind=c.kind, replicas=c.replicas, availability=ca.availability,
+            replica_availability=ca.replica_availability,
+            load_rps=cc.load_rps if cc else 0.0, capacity_rps=c.capacity_rps,
+            utilisation=cc.utilisation if cc else None,
+            capacity_status=cc.status if cc else "unknown",
+            n_plus_1=cc.n_plus_1 if cc else (), span=c.span)
+
+    spofs: dict[tuple, CutSet] = {}
+    for f in flows.values():
+        for s in f.spofs:
+            spofs.setdefault(tuple(u.name for u in s.units), s)
+
+    findings = [f for f in (*avail.findings, *cap.findings, *lat.findings)
+                if not suppressed(design, f)]
+    findings += check_rules(design)
+    findings = _dedupe(findings)
+    findings.sort(key=lambda f: (f.span.file != design.path, f.span.file, f.span.line,
+                                 f.span.column, f.code, f.message))
+
+    assumptions = tuple(Assumption(subject=s, field=fld, span=sp)
+                        for s, fld, sp in design.assumptions())
+    status = "fail" if any(f.status == "fail" for f in flows.values()) else "pass"
+    return Result(system=design.name, path=design.path, flows=flows, components=components,
+                  spofs=tuple(sorted(spofs.values(), key=lambda s: (-s.probability,
+                                                                    [u.name for u in s.units]))),
+                  findings=tuple(findings), assumptions=assumptions, down=down, status=status,
+                  availability_report=avail, latency_report=lat, capacity_report=cap)
+
+
+def _dedupe(findings):
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.message, f.span.file, f.span.line, f.span.column)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+def verdict(result: Result, fail_on: str = "error") -> str:
+    """"fail" when an SLO fails or a finding is at or above ``fail_on``, else "pass"."""
+    if result.status == "fail":
+        return "fail"
+    limit = SEVERITY_RANK[fail_on]
+    if any(SEVERITY_RANK[f.severity] >= limit for f in result.findings):
+        return "fail"
+    return "pass"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from archlang.analysis.common import Finding, Frozen, SloResult
 from archlang.span import Span
 
@@ -202,6 +204,10 @@ class Result(Frozen):
     assumptions: tuple[Assumption, ...] = ()
     down: tuple[str, ...] = ()
     status: Literal["pass", "fail"] = "pass"
+    # The analyzers' own reports, as they returned them (for the text sections).
+    availability_report: AvailabilityReport | None = Field(default=None, exclude=True, repr=False)
+    latency_report: LatencyReport | None = Field(default=None, exclude=True, repr=False)
+    capacity_report: CapacityReport | None = Field(default=None, exclude=True, repr=False)
 
     def _repr_html_(self) -> str:  # Jupyter
         from archlang.render.html import render_result_html

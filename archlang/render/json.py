@@ -1,25 +1,115 @@
-"""`archlang check --format json`: the stable contract of interfaces.md, sorted keys."""
+"""`archlang check --format json`: the contract of interfaces.md (fields may be added).
+
+Keys are sorted, floats are written as Python writes them (shortest round-trip form), and
+an infinite figure (the nines of a flow that cannot fail) is written as null.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 
+from archlang.analysis.common import Finding, SloResult
+from archlang.analysis.result import CutSet, Result
 from archlang.model.design import Design
 
 
-def design_json(design: Design) -> dict:
+def _num(x):
+    if x is None:
+        return None
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def slo_json(s: SloResult) -> dict:
+    if s.kind == "latency":
+        d = {"kind": "latency", "percentile": s.percentile, "target_ms": s.target,
+             "actual_ms": _num(s.actual), "status": s.status}
+    elif s.kind == "throughput":
+        d = {"kind": "throughput", "target_rps": s.target, "actual_rps": _num(s.actual),
+             "status": s.status}
+    else:
+        d = {"kind": "availability", "target": s.target, "actual": _num(s.actual),
+             "status": s.status, "error_budget_minutes_per_30d": s.error_budget_minutes_per_30d,
+             "predicted_downtime_minutes_per_30d": s.predicted_downtime_minutes_per_30d,
+             "budget_use": _num(s.budget_use)}
+    d["margin"] = _num(s.margin)
+    d["line"] = s.span.line
+    return d
+
+
+def cut_json(c: CutSet) -> dict:
+    if len(c.units) == 1:
+        u = c.units[0]
+        return {"unit": u.name, "kind": u.kind, "probability": c.probability,
+                "line": u.span.line if u.span else None}
+    return {"units": [{"unit": u.name, "kind": u.kind} for u in c.units],
+            "probability": c.probability}
+
+
+def finding_json(f: Finding) -> dict:
+    return {"code": f.code, "severity": f.severity, "message": f.message, "hint": f.hint,
+            "file": f.span.file, "line": f.span.line, "column": f.span.column,
+            "flow": f.flow, "component": f.component}
+
+
+def file_json(design: Design, result: Result, status: str | None = None) -> dict:
+    flows = []
+    for fr in result.flows.values():
+        lat = fr.latency
+        d = {
+            "name": fr.name,
+            "rate_rps": fr.rate_rps,
+            "availability": fr.availability,
+            "nines": _num(fr.nines),
+            "downtime_minutes_per_30d": fr.downtime_minutes_per_30d,
+            "downtime_minutes_per_year": fr.downtime_minutes_per_year,
+            "spofs": [cut_json(c) for c in fr.spofs],
+            "cut_sets": [cut_json(c) for c in fr.cut_sets],
+            "degrading": [{"unit": g.unit.name, "kind": g.unit.kind,
+                           "fraction_lost": g.fraction_lost} for g in fr.degrading],
+            "importance": [{"name": i.name, "kind": i.kind, "birnbaum": i.birnbaum,
+                            "gain_if_perfect": i.gain_if_perfect} for i in fr.importance],
+            "slos": [slo_json(s) for s in fr.slos],
+            "status": fr.status,
+        }
+        if lat is not None:
+            d["latency_ms"] = {"p50": lat.p50, "p90": lat.p90, "p99": lat.p99,
+                               "p999": lat.p999, "mean": lat.mean}
+            d["latency"] = {
+                "unbounded": lat.unbounded, "unbounded_at": list(lat.unbounded_at),
+                "method": lat.method, "error_ms": lat.error_ms,
+                "hops": [h.model_dump(mode="json") for h in lat.hops]}
+        if fr.capacity is not None:
+            d["capacity"] = {"max_rate_rps": _num(fr.capacity.max_rate_rps),
+                             "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits}
+        flows.append(d)
+    components = []
+    for cr in result.components.values():
+        components.append({
+            "name": cr.name, "kind": cr.kind, "replicas": cr.replicas,
+            "availability": cr.availability, "replica_availability": cr.replica_availability,
+            "load_rps": cr.load_rps, "capacity_rps": cr.capacity_rps,
+            "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
+            "n_plus_1": [z.model_dump(mode="json") for z in cr.n_plus_1],
+            "line": cr.span.line,
+        })
     return {
         "path": design.path,
         "system": design.name,
-        "flows": [{"name": f.name, "rate_rps": f.rate_rps} for f in design.flows.values()],
-        "components": [{"name": c.name, "kind": c.kind, "replicas": c.replicas}
-                       for c in design.components.values()],
-        "assumed": [{"construct": what, "field": fld, "line": sp.line, "column": sp.column}
-                    for what, fld, sp in design.assumptions()],
-        "findings": [],
+        "flows": flows,
+        "components": components,
+        "spofs": [cut_json(c) for c in result.spofs],
+        "findings": [finding_json(f) for f in result.findings],
+        "assumed": [{"subject": a.subject, "field": a.field, "line": a.span.line,
+                     "column": a.span.column} for a in result.assumptions],
+        "down": list(result.down),
+        "status": status or result.status,
     }
 
 
-def render_json(designs: list[Design]) -> str:
-    doc = {"version": 1, "files": [design_json(d) for d in designs], "status": "pass"}
+def render_json(items: list[tuple[Design, Result, str]], status: str) -> str:
+    """``items``: (design, result, verdict) per file; ``status``: the overall verdict."""
+    doc = {"version": 1, "files": [file_json(d, r, v) for d, r, v in items], "status": status}
     return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"

@@ -1,9 +1,10 @@
-"""The text report of `archlang check`."""
+"""The text report of `archlang check`: a summary, then each analysis, then the verdict."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from archlang.analysis.result import Result
 from archlang.model.design import KINDS, Design
 
 
@@ -16,10 +17,39 @@ def summary(design: Design) -> str:
         f"  components: {len(design.components)} ({', '.join(parts) or 'none'})",
         f"  calls: {len(design.calls)}   flows: {len(design.flows)}"
         + (f" ({', '.join(design.flows)})" if design.flows else ""),
-        f"  assumed defaults: {n_assumed}",
+        f"  assumed defaults: {n_assumed} (see --format json, 'assumed')",
     ]
     return "\n".join(lines)
 
 
-def render_text(designs: list[Design]) -> str:
-    return "\n\n".join(summary(d) for d in designs) + "\n"
+def findings_text(design: Design, result: Result) -> str:
+    from archlang.render.ci import problems
+
+    probs = problems(design, result)
+    if not probs:
+        return "findings: none"
+    lines = [f"findings: {len(probs)}"]
+    for f in probs:
+        lines.append(f"  {f.span}: {f.severity} {f.code} {f.message}")
+        if f.hint:
+            lines.append(f"      hint: {f.hint}")
+    return "\n".join(lines)
+
+
+def render_text(items: list[tuple[Design, Result, str]]) -> str:
+    from archlang.render.text_availability import format_availability
+    from archlang.render.text_latency import format_capacity, format_latency
+
+    blocks = []
+    for design, result, status in items:
+        parts = [summary(design)]
+        if result.down:
+            parts.append("what-if: failed " + ", ".join(result.down))
+        if design.flows:
+            parts.append(format_availability(design, result.availability_report))
+            parts.append(format_latency(design, result.latency_report))
+            parts.append(format_capacity(design, result.capacity_report))
+        parts.append(findings_text(design, result))
+        parts.append(f"verdict: {status.upper()}")
+        blocks.append("\n\n".join(p.rstrip("\n") for p in parts if p))
+    return "\n\n".join(blocks) + "\n"

@@ -1,0 +1,34 @@
+"""Design rules: checks of a design against known practice, each with a stable code."""
+
+from __future__ import annotations
+
+import re
+
+from archlang.analysis.common import Finding
+from archlang.model.design import Design
+from archlang.rules import data, topology  # noqa: F401  (registers the rules)
+from archlang.rules.base import REGISTRY, Rule
+
+__all__ = ["REGISTRY", "Rule", "check_rules", "suppressed"]
+
+_NOQA = re.compile(r"(?:#|//)\s*noqa(?::\s*(?P<codes>[A-Z]{2}\d{3}(?:\s*,\s*[A-Z]{2}\d{3})*))?",
+                   re.I)
+
+
+def suppressed(design: Design, finding: Finding) -> bool:
+    """A `# noqa: CODE` (or a bare `# noqa`) on the finding's line silences it."""
+    line = design.source_line(finding.span)
+    if not line:
+        return False
+    m = _NOQA.search(line)
+    if not m:
+        return False
+    codes = m.group("codes")
+    return codes is None or finding.code in {c.strip().upper() for c in codes.split(",")}
+
+
+def check_rules(design: Design) -> list[Finding]:
+    out = []
+    for rule in REGISTRY:
+        out.extend(f for f in rule().check(design) if not suppressed(design, f))
+    return out

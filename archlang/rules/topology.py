@@ -1,0 +1,295 @@
+"""Rules about topology: failure domains, balancers, CDNs, unused and assumed parts."""
+
+from __future__ import annotations
+
+from archlang.model.design import Design
+from archlang.rules.base import Rule, register
+
+_STICKY = {"consistent_hashing", "ip_hash"}
+
+
+@register
+class SingleZone(Rule):
+    """
+    What it does
+    ------------
+    Flags a component with several replicas that are all in one zone, while the design
+    declares other zones in that region.
+
+    Why is this bad?
+    ----------------
+    Replicas protect against a machine failing, not against the zone failing: one zone
+    outage takes every replica down at once.
+
+    Example
+    -------
+    ```arch
+    region us-east { zone a zone b }
+    server api { replicas 3 placement us-east.a }
+    ```
+
+    Use instead
+    -----------
+    ```arch
+    server api { replicas 3 placement us-east.a, us-east.b }
+    ```
+    """
+
+    code = "AL411"
+    name = "replicas-in-one-zone"
+    severity = "warning"
+
+    def check(self, design: Design):
+        for c in design.components.values():
+            if c.replicas < 2 or not c.placement:
+                continue
+            zones = {p.key for p in c.replica_placements()}
+            if len(zones) != 1 or c.placement[0].zone is None:
+                continue
+            region = design.region(c.placement[0].region)
+            if region is not None and len(region.zones) > 1:
+                yield self.finding(
+                    f"all {c.replicas} replicas of '{c.name}' are in zone "
+                    f"{c.placement[0].key}: one zone outage takes them all down", c.span,
+                    "spread the placement over two or more zones", component=c.name)
+
+
+@register
+class StatefulBehindRoundRobin(Rule):
+    """
+    What it does
+    ------------
+    Flags a balancer that spreads requests without affinity (round robin, least
+    connections, random) over a `stateful` server with several replicas.
+
+    Why is this bad?
+    ----------------
+    Each request may land on a different replica, which does not hold the state the last
+    one left (sessions, in-memory data): users see lost sessions or inconsistent data.
+
+    Example
+    -------
+    ```arch
+    lb front { strategy round_robin }
+    server game { stateful replicas 4 }
+    front -> game
+    ```
+
+    Use instead
+    -----------
+    `strategy consistent_hashing` (or ip_hash) on the balancer, or make the server
+    `stateless` and keep state in a cache or database.
+    """
+
+    code = "AL412"
+    name = "stateful-behind-round-robin"
+    severity = "warning"
+
+    def check(self, design: Design):
+        for lb in design.components.values():
+            if lb.kind != "lb" or (lb.strategy or "round_robin") in _STICKY:
+                continue
+            for call in design.calls_from(lb.name):
+                for t in call.targets:
+                    s = design.components[t]
+                    if s.stateful and s.replicas > 1:
+                        yield self.finding(
+                            f"balancer '{lb.name}' ({lb.strategy}) spreads requests over "
+                            f"stateful '{s.name}' without affinity", call.span,
+                            "use strategy consistent_hashing, or keep the state out of the server",
+                            component=lb.name)
+
+
+@register
+class Layer4PathRouting(Rule):
+    """
+    What it does
+    ------------
+    Flags a layer-4 balancer with `strategy path`.
+
+    Why is this bad?
+    ----------------
+    A layer-4 balancer sees TCP connections, not HTTP requests: it cannot route by URL path.
+
+    Example
+    -------
+    ```arch
+    lb edge { layer 4 strategy path }
+    ```
+
+    Use instead
+    -----------
+    `layer 7` for path routing, or a layer-4 strategy (round_robin, least_connections,
+    ip_hash).
+    """
+
+    code = "AL413"
+    name = "layer4-path-routing"
+    severity = "error"
+
+    def check(self, design: Design):
+        for c in design.components.values():
+            if c.kind == "lb" and c.layer == 4 and c.strategy == "path":
+                yield self.finding(f"layer-4 balancer '{c.name}' cannot route by path",
+                                   c.span, "use layer 7", component=c.name)
+
+
+@register
+class CdnDynamicOrigin(Rule):
+    """
+    What it does
+    ------------
+    Notes a CDN whose origin is a dynamic endpoint (a server, balancer or database) rather
+    than object storage.
+
+    Why is this bad?
+    ----------------
+    CDNs cache static, public content. Responses of a dynamic or private endpoint are
+    personal or change per request; caching them serves stale or someone else's data, and
+    the hit ratio you declared may not be reachable.
+
+    Example
+    -------
+    ```arch
+    cdn edge { hit_ratio 90% }
+    server api { }
+    edge -> api
+    ```
+
+    Use instead
+    -----------
+    Put the CDN in front of object storage or a static origin, and send dynamic requests
+    to the balancer directly; or make sure the origin marks what is cacheable.
+    """
+
+    code = "AL414"
+    name = "cdn-dynamic-origin"
+    severity = "info"
+
+    def check(self, design: Design):
+        for c in design.components.values():
+            if c.kind != "cdn":
+                continue
+            for call in design.calls_from(c.name):
+                dyn = [t for t in call.targets
+                       if design.components[t].kind in ("server", "lb", "database")]
+                if dyn:
+                    yield self.finding(
+                        f"CDN '{c.name}' caches responses of dynamic origin '{dyn[0]}'",
+                        call.span, "check that what it caches is public and static",
+                        component=c.name)
+
+
+@register
+class UnusedComponent(Rule):
+    """
+    What it does
+    ------------
+    Flags a component that no flow reaches.
+
+    Why is this bad?
+    ----------------
+    Its availability, latency and capacity are never analysed; either a flow is missing
+    or the component is left over.
+
+    Example
+    -------
+    ```arch
+    server legacy { }
+    ```
+
+    Use instead
+    -----------
+    Add it to a flow's path (or a call from a component on one), or remove it.
+    """
+
+    code = "AL421"
+    name = "unused-component"
+    severity = "warning"
+
+    def check(self, design: Design):
+        if not design.flows:
+            return
+        from archlang.graph import flow_tree
+
+        used: set[str] = set()
+        for fl in design.flows.values():
+            used.update(n.name for n in flow_tree(design, fl).walk(include_async=True))
+        for c in design.components.values():
+            if c.name not in used:
+                yield self.finding(f"no flow uses '{c.name}'", c.span,
+                                   "add it to a flow's path, or remove it", component=c.name)
+
+
+@register
+class NoFlows(Rule):
+    """
+    What it does
+    ------------
+    Flags a design that declares components but no flow.
+
+    Why is this bad?
+    ----------------
+    Availability, latency and capacity are computed per flow, the requests users make.
+    Without one there is nothing to analyse.
+
+    Example
+    -------
+    ```arch
+    server api { }
+    ```
+
+    Use instead
+    -----------
+    ```arch
+    client users { }
+    server api { }
+    flow home rate 50 rps { path users -> api }
+    ```
+    """
+
+    code = "AL422"
+    name = "no-flows"
+    severity = "warning"
+
+    def check(self, design: Design):
+        if design.components and not design.flows:
+            yield self.finding("the design has no flow: nothing is analysed", design.span,
+                               "add: flow NAME rate R rps { path client -> ... }")
+
+
+@register
+class AssumedValues(Rule):
+    """
+    What it does
+    ------------
+    Notes each component whose availability or latency was left to the defaults.
+
+    Why is this bad?
+    ----------------
+    The figures are only as good as their inputs. A default availability or latency is a
+    guess of archlang's, not a property of your system.
+
+    Example
+    -------
+    ```arch
+    server api { }
+    ```
+
+    Use instead
+    -----------
+    ```arch
+    server api { availability 99.9% latency p50 8ms p99 40ms }
+    ```
+    """
+
+    code = "AL431"
+    name = "assumed-values"
+    severity = "info"
+
+    def check(self, design: Design):
+        for c in design.components.values():
+            missing = [f for f in ("availability", "latency") if f in c.assumed]
+            if missing and c.kind != "client":
+                yield self.finding(f"'{c.name}' uses default {' and '.join(missing)}", c.span,
+                                   "declare the real figures", component=c.name)

@@ -1,0 +1,76 @@
+"""Design rules: each has its docs and a fixture whose `# CODE` comments mark the lines it flags."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import archlang
+from archlang.rules import REGISTRY, check_rules
+from archlang.rules.base import SECTIONS
+from archlang.rules.docs import rules_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "data" / "rules"
+CODES = [r.code for r in REGISTRY]
+
+
+def expected_lines(path: Path, code: str) -> set[int]:
+    return {i for i, line in enumerate(path.read_text().splitlines(), 1)
+            if re.search(rf"#\s*{code}\b", line)}
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_rule_fixture(code):
+    path = FIXTURES / f"{code}.arch"
+    assert path.exists(), f"rule {code} has no fixture"
+    want = expected_lines(path, code)
+    assert want, f"fixture of {code} marks no line"
+    design = archlang.load(path)
+    got = {f.span.line for f in check_rules(design) if f.code == code}
+    assert got == want
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_rule_has_docs(code):
+    rule = REGISTRY.get(code)
+    docs = rule.docs()
+    assert list(docs) == list(SECTIONS)
+    assert all(docs.values())
+    assert rule.severity in ("error", "warning", "info")
+
+
+def test_registry_refuses_duplicates():
+    rule = next(iter(REGISTRY))
+    with pytest.raises(ValueError, match="registered twice"):
+        REGISTRY.register(rule)
+
+
+def test_noqa_silences_named_codes():
+    design = archlang.load(FIXTURES / "noqa.arch")
+    found = {(f.code, f.component) for f in check_rules(design)}
+    assert ("AL421", "legacy") not in found and ("AL431", "legacy") not in found
+    assert ("AL421", "old") not in found
+    # without the comment the same component is flagged
+    text = (FIXTURES / "noqa.arch").read_text().replace("# noqa: AL421, AL431", "")
+    found = {(f.code, f.component) for f in check_rules(archlang.loads(text))}
+    assert ("AL421", "legacy") in found and ("AL431", "legacy") in found
+
+
+def test_rules_doc_is_up_to_date():
+    assert (ROOT / "docs" / "rules.md").read_text() == rules_markdown(), \
+        "regenerate: python -m archlang.rules.docs > docs/rules.md"
+
+
+def test_explain_cli():
+    r = subprocess.run([sys.executable, "-m", "archlang.cli", "explain", "AL401"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0
+    assert r.stdout.startswith("AL401 (write-back-cache), warning")
+    assert "## Use instead" in r.stdout
+    r = subprocess.run([sys.executable, "-m", "archlang.cli", "explain", "write-back-cach"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "unknown rule 'write-back-cach'; did you mean 'write-back-cache'?" in r.stderr
