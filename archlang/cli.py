@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--output", "-o", metavar="PATH", help="write the report here instead of stdout")
     c.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone (region.zone) or region as failed; repeatable")
+    df = sub.add_parser("diff", help="what changed between two versions of a design")
+    df.add_argument("base", metavar="BASE")
+    df.add_argument("head", metavar="HEAD")
+    df.add_argument("--format", default="text", choices=["text", "markdown", "json"])
+    df.add_argument("--output", "-o", metavar="PATH")
     e = sub.add_parser("explain", help="what a finding's code means and how to fix it")
     e.add_argument("code", metavar="CODE")
     sub.add_parser("schema", help="the JSON schema of the design and result models")
@@ -68,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INVALID
     try:
-        return {"check": _check, "explain": _explain, "schema": _schema}[args.command](args)
+        return {"check": _check, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -144,6 +149,24 @@ def _check(args) -> int:
         out = render_text(items)
     _emit(out, args.output)
     return EXIT_FAIL if status == "fail" else EXIT_OK
+
+
+def _diff(args) -> int:
+    """Exit 1 when HEAD is worse: an SLO newly fails, a SPOF appears or an error finding."""
+    from archlang.analysis import analyze
+    from archlang.analysis.diff import diff_results
+    from archlang.render.diff import render_diff_json, render_diff_text
+
+    designs = _load_all([args.base, args.head])
+    if designs is None:
+        return EXIT_INVALID
+    d = diff_results(analyze(designs[0]), analyze(designs[1]))
+    if args.format == "json":
+        out = render_diff_json(d)
+    else:
+        out = render_diff_text(d, markdown=args.format == "markdown")
+    _emit(out, args.output)
+    return EXIT_FAIL if d.worse else EXIT_OK
 
 
 def _explain(args) -> int:
