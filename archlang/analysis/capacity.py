@@ -1,0 +1,295 @@
+"""Capacity: load, utilisation, N+1 and throughput SLOs (docs/analyses/capacity.md).
+
+Load. A flow's ``rate`` enters at the root of its request tree (``graph.flow_tree``). A call
+``xN`` (sequential or parallel) multiplies the rate it carries by N; a cache or CDN passes
+``(1 - hit_ratio)`` of its incoming rate on to its calls (the miss path); a call with
+alternatives ``b | c`` sends its load to the primary target ``b``; optional calls and
+asynchronous calls (``~>``, out of a queue) carry load too. A component reached along two
+branches receives both loads. The load on a component is the sum over flows.
+
+Utilisation. ``serving`` replicas are the replicas that are up (see ``down``) for an
+``active_active`` group, and 1 for ``active_passive`` (0 when every replica is down).
+``utilisation = load / (capacity_rps x serving)``; status ``error`` over 100% (finding AL301),
+``warning`` over 80% (AL302), ``ok`` otherwise, ``unknown`` without a declared capacity.
+Comparisons use a relative tolerance of 1e-9 so that float rounding never flips a verdict.
+
+N+1. For every zone holding serving replicas of a component with a capacity, and for the
+loss of "one replica" when at least two replicas serve, the utilisation with the rest; if the
+worst loss leaves it at or over 100% (or leaves no replica), warning AL303 names the loss.
+
+Flow capacity. ``max_rate_rps`` is the flow rate at which the first component of its tree
+reaches 100% with the other flows' loads unchanged (loads are linear in the rate);
+``bottleneck`` is that component. ``slo throughput R`` passes when every component of the
+flow stays below 100% at rate R, i.e. ``R < max_rate_rps``.
+
+The function is pure: no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from archlang.analysis.common import Finding, SloResult
+from archlang.analysis.result import CapacityReport, ComponentCapacity, FlowCapacity, ZoneLoss
+from archlang.errors import DesignError, Diagnostic, did_you_mean
+from archlang.graph import FlowNode, flow_tree
+from archlang.model.design import Component, Design
+
+WARNING_UTILISATION = 0.8
+ERROR_UTILISATION = 1.0
+TOLERANCE = 1e-9            # relative, for comparisons of utilisations and rates
+
+__all__ = ["analyze_capacity", "flow_loads", "serving_replicas", "up_replicas"]
+
+
+# ---- load ------------------------------------------------------------------------------------
+def flow_loads(tree: FlowNode, rate: float) -> dict[str, float]:
+    """Load (rps) each component of one flow's tree receives at ``rate``, in tree order."""
+    loads: dict[str, float] = {}
+
+    def visit(node: FlowNode, r: float) -> None:
+        loads[node.name] = loads.get(node.name, 0.0) + r
+        out = r
+        if node.kind in ("cache", "cdn"):
+            out = r * (1.0 - (node.component.hit_ratio or 0.0))
+        for fc in node.calls + node.async_calls:
+            if fc.targets:
+                visit(fc.targets[0], out * fc.count)
+
+    visit(tree, rate)
+    return loads
+
+
+# ---- which replicas serve ---------------------------------------------------------------------
+def _down_sets(design: Design, down: Iterable[str]) -> tuple[set[str], set[str], set[str],
+                                                            set[tuple[str, int]]]:
+    """Split the ``down`` names into components, zones, regions and replicas (name, index)."""
+    zones = {z.key for r in design.regions for z in r.zones}
+    for c in design.components.values():
+        zones.update(p.key for p in c.placement if p.zone is not None)
+    regions = {r.name for r in design.regions}
+    for c in design.components.values():
+        regions.update(p.region for p in c.placement)
+    comps: set[str] = set()
+    zs: set[str] = set()
+    rs: set[str] = set()
+    reps: set[tuple[str, int]] = set()
+    diags: list[Diagnostic] = []
+    for name in down:
+        if name in design.components:
+            comps.add(name)
+        elif name in zones:
+            zs.add(name)
+        elif name in regions:
+            rs.add(name)
+        elif name.endswith("]") and "[" in name:
+            base, _, idx = name[:-1].partition("[")
+            c = design.components.get(base)
+            if c is not None and idx.isdigit() and 1 <= int(idx) <= c.replicas:
+                reps.add((base, int(idx) - 1))
+            else:
+                diags.append(Diagnostic(message=f"unknown replica '{name}' in down", span=design.span,
+                                        hint=(f"'{base}' has replicas {base}[1] to "
+                                              f"{base}[{c.replicas}]" if c else
+                                              did_you_mean(base, design.components))))
+        else:
+            known = list(design.components) + sorted(zones) + sorted(regions)
+            diags.append(Diagnostic(message=f"unknown unit '{name}' in down: not a component, "
+                                            f"zone or region", span=design.span,
+                                    hint=did_you_mean(name, known)))
+    if diags:
+        raise DesignError(diags)
+    return comps, zs, rs, reps
+
+
+def up_replicas(c: Component, comps: set[str], zones: set[str], regions: set[str],
+                reps: set[tuple[str, int]]) -> list[int]:
+    """Indices of the replicas of ``c`` that are not forced down."""
+    if c.name in comps:
+        return []
+    out = []
+    for i, p in enumerate(c.replica_placements()):
+        if (c.name, i) in reps:
+            continue
+        if p is not None and (p.region in regions or (p.zone is not None and p.key in zones)):
+            continue
+        out.append(i)
+    return out
+
+
+def serving_replicas(c: Component, up: int) -> int:
+    """Replicas that share the load: every up one (active_active), or one (active_passive)."""
+    if c.mode == "active_passive":
+        return 1 if up > 0 else 0
+    return up
+
+
+def _utilisation(load: float, capacity: float | None, serving: int) -> float | None:
+    if capacity is None:
+        return None
+    if load <= 0.0:
+        return 0.0
+    if serving <= 0 or capacity <= 0.0:
+        return math.inf
+    return load / (capacity * serving)
+
+
+def _over(u: float, limit: float) -> bool:
+    return u > limit * (1.0 + TOLERANCE)
+
+
+def _at_or_over(u: float, limit: float) -> bool:
+    return u >= limit * (1.0 - TOLERANCE)
+
+
+def _status(u: float | None) -> str:
+    if u is None:
+        return "unknown"
+    if _over(u, ERROR_UTILISATION):
+        return "error"
+    if _over(u, WARNING_UTILISATION):
+        return "warning"
+    return "ok"
+
+
+def _pct(u: float | None) -> str:
+    if u is None:
+        return "no replica left"
+    if math.isinf(u):
+        return "unbounded (no replica serves)"
+    return f"{u * 100:.1f}%"
+
+
+def _rps(x: float) -> str:
+    return f"{x:.6g} rps"
+
+
+# ---- N+1 ----------------------------------------------------------------------------------
+def _n_plus_1(c: Component, up: list[int], load: float) -> tuple[ZoneLoss, ...]:
+    if c.capacity_rps is None:
+        return ()
+    placements = c.replica_placements()
+    zones = sorted({placements[i].key for i in up
+                    if placements[i] is not None and placements[i].zone is not None})
+    out: list[ZoneLoss] = []
+    for z in zones:
+        rest = [i for i in up if placements[i] is None or placements[i].key != z]
+        serving = serving_replicas(c, len(rest))
+        u = _utilisation(load, c.capacity_rps, serving) if serving else None
+        out.append(ZoneLoss(lost=z, remaining_replicas=serving, utilisation=u))
+    serving = serving_replicas(c, len(up))
+    if serving >= 2:
+        out.append(ZoneLoss(lost="one replica", remaining_replicas=serving - 1,
+                            utilisation=_utilisation(load, c.capacity_rps, serving - 1)))
+    return tuple(out)
+
+
+# ---- the analysis ---------------------------------------------------------------------------
+def analyze_capacity(design: Design, down: Iterable[str] = ()) -> CapacityReport:
+    """Load, utilisation and N+1 of every component, capacity of every flow.
+
+    ``down`` names units forced failed: components, zones ("region.zone"), regions, or
+    replicas ("name[i]", from 1). Their replicas do not serve. An unknown name raises
+    :class:`archlang.errors.DesignError`.
+    """
+    dcomps, dzones, dregions, dreps = _down_sets(design, tuple(down))
+
+    trees = {name: flow_tree(design, fl) for name, fl in design.flows.items()}
+    by_flow = {name: flow_loads(trees[name], fl.rate_rps) for name, fl in design.flows.items()}
+    per_unit = {name: flow_loads(trees[name], 1.0) for name in design.flows}
+
+    components: dict[str, ComponentCapacity] = {}
+    findings: list[Finding] = []
+    for c in design.components.values():
+        lbf = {f: loads[c.name] for f, loads in by_flow.items() if c.name in loads}
+        load = math.fsum(lbf.values())
+        up = up_replicas(c, dcomps, dzones, dregions, dreps)
+        serving = serving_replicas(c, len(up))
+        u = _utilisation(load, c.capacity_rps, serving)
+        status = _status(u)
+        n1 = _n_plus_1(c, up, load)
+        components[c.name] = ComponentCapacity(
+            name=c.name, kind=c.kind, load_rps=load, capacity_rps=c.capacity_rps,
+            serving_replicas=serving, utilisation=u, status=status, n_plus_1=n1,
+            load_by_flow=lbf)
+        findings += _component_findings(c, components[c.name])
+
+    flows: dict[str, FlowCapacity] = {}
+    for name, fl in design.flows.items():
+        flows[name] = _flow_capacity(design, name, fl.rate_rps, per_unit[name], by_flow,
+                                     components)
+    findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.code))
+    return CapacityReport(components=components, flows=flows, findings=tuple(findings))
+
+
+def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
+    out: list[Finding] = []
+    u = cc.utilisation
+    if u is None:
+        return out
+    how = (f"{_rps(cc.load_rps)} on {cc.serving_replicas} serving replica"
+           f"{'s' if cc.serving_replicas != 1 else ''} of {_rps(cc.capacity_rps or 0.0)}")
+    if cc.status == "error":
+        out.append(Finding(code="AL301", severity="error", component=c.name, span=c.span,
+                           message=f"{c.kind} {c.name} is over capacity: {_pct(u)} ({how})",
+                           hint="add replicas or capacity, or put a cache in front"))
+    elif cc.status == "warning":
+        out.append(Finding(code="AL302", severity="warning", component=c.name, span=c.span,
+                           message=f"{c.kind} {c.name} runs hot: {_pct(u)} of capacity ({how})",
+                           hint="keep utilisation under 80% for headroom: queueing delay "
+                                "grows fast near 100%"))
+    if cc.load_rps > 0 and cc.n_plus_1:
+        bad = [z for z in cc.n_plus_1
+               if z.utilisation is None or _at_or_over(z.utilisation, ERROR_UTILISATION)]
+        if bad:
+            worst = max(bad, key=lambda z: math.inf if z.utilisation is None else z.utilisation)
+            left = ("no replica" if worst.utilisation is None else
+                    f"{_pct(worst.utilisation)} utilisation on {worst.remaining_replicas} "
+                    f"serving replica{'s' if worst.remaining_replicas != 1 else ''}")
+            msg = f"{c.kind} {c.name} fails N+1: losing {worst.lost} leaves {left}"
+            others = [z for z in bad if z is not worst]
+            if others:
+                msg += "; also at or over 100% after losing " + ", ".join(
+                    f"{z.lost} ({_pct(z.utilisation)})" for z in others)
+            out.append(Finding(
+                code="AL303", severity="warning", component=c.name, span=c.span,
+                message=msg,
+                hint="add a replica in another zone or more capacity per replica"))
+    return out
+
+
+def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float],
+                   by_flow: dict[str, dict[str, float]],
+                   components: dict[str, ComponentCapacity]) -> FlowCapacity:
+    max_rate: float | None = None
+    bottleneck: str | None = None
+    fits = True
+    for comp_name, k in unit.items():          # tree order: ties go to the first reached
+        cc = components[comp_name]
+        if cc.capacity_rps is None:
+            continue
+        u = cc.utilisation
+        if u is not None and _at_or_over(u, ERROR_UTILISATION):
+            fits = False
+        if k <= 0.0:
+            continue
+        others = math.fsum(loads.get(comp_name, 0.0) for f, loads in by_flow.items() if f != name)
+        limit = cc.capacity_rps * cc.serving_replicas
+        r = max(0.0, (limit - others) / k)
+        if max_rate is None or r < max_rate:
+            max_rate, bottleneck = r, comp_name
+    slos: list[SloResult] = []
+    for slo in design.flows[name].slos:
+        if slo.kind != "throughput":
+            continue
+        if max_rate is None:
+            slos.append(SloResult(kind="throughput", target=slo.target, actual=None,
+                                  status="pass", margin=None, span=slo.span))
+            continue
+        ok = slo.target < max_rate * (1.0 - TOLERANCE)
+        slos.append(SloResult(kind="throughput", target=slo.target, actual=max_rate,
+                              status="pass" if ok else "fail", margin=max_rate - slo.target,
+                              span=slo.span))
+    return FlowCapacity(name=name, rate_rps=rate, max_rate_rps=max_rate, bottleneck=bottleneck,
+                        fits=fits, slos=tuple(slos))

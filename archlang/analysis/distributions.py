@@ -1,0 +1,70 @@
+"""Small numeric helpers for the latency analysis: Erlang C, percentiles, confidence intervals.
+
+Pure functions. numpy is imported inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import math
+
+Z95 = 1.959963984540054        # standard normal quantile at 0.975 (two-sided 95%)
+
+
+def erlang_c(c: int, a: float) -> float:
+    """P(an arrival waits) in an M/M/c queue with ``c`` servers and offered load ``a = λ/μ``.
+
+    Through the Erlang B recursion ``B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1))``, then
+    ``C = c B(c) / (c - a (1 - B(c)))``; numerically stable for large ``c``. Needs ``a < c``.
+    """
+    if c < 1:
+        raise ValueError("an M/M/c queue needs at least one server")
+    if a <= 0.0:
+        return 0.0
+    if a >= c:
+        return 1.0
+    b = 1.0
+    for k in range(1, c + 1):
+        b = a * b / (k + a * b)
+    return c * b / (c - a * (1.0 - b))
+
+
+def mmc_mean_wait(c: int, lam: float, mu: float) -> float:
+    """Mean waiting time in queue, ``W_q = C(c, λ/μ) / (cμ - λ)`` (time unit of 1/μ)."""
+    return erlang_c(c, lam / mu) / (c * mu - lam)
+
+
+def quantile_sorted(x, q: float) -> float:
+    """The ``q``-quantile (0..1) of sorted samples, numpy's default 'linear' method.
+
+    ``h = (n - 1) q``; ``x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h])``.
+    """
+    n = len(x)
+    if n == 1:
+        return float(x[0])
+    h = (n - 1) * q
+    lo = int(math.floor(h))
+    hi = min(lo + 1, n - 1)
+    return float(x[lo] + (h - lo) * (x[hi] - x[lo]))
+
+
+def quantile_ci_halfwidth(x, q: float, z: float = Z95) -> float:
+    """Half-width of the distribution-free 95% interval on the ``q``-quantile of sorted ``x``.
+
+    The interval between the order statistics of ranks ``floor(nq - z sqrt(nq(1-q)))`` and
+    ``ceil(nq + z sqrt(nq(1-q)))`` (1-based, clipped to 1..n) covers the true quantile with
+    probability about 95% (normal approximation of the binomial count below it).
+    """
+    n = len(x)
+    if n < 2:
+        return 0.0
+    s = z * math.sqrt(n * q * (1.0 - q))
+    j = min(max(int(math.floor(n * q - s)), 1), n)
+    k = min(max(int(math.ceil(n * q + s)), 1), n)
+    return float(x[k - 1] - x[j - 1]) / 2.0
+
+
+def lognormal_quantile(mu: float, sigma: float, q: float) -> float:
+    """Quantile of the lognormal exp(N(mu, sigma^2)) at ``q``."""
+    from statistics import NormalDist
+
+    return math.exp(mu + sigma * NormalDist().inv_cdf(q))
