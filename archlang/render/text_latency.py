@@ -1,0 +1,125 @@
+"""Text sections for latency (a waterfall per flow) and capacity (a table per component).
+
+Plain text, deterministic, at most 100 columns. Designs and reports come in; strings go out.
+"""
+
+from __future__ import annotations
+
+import math
+
+from archlang.analysis.result import CapacityReport, ComponentCapacity, LatencyReport, ZoneLoss
+from archlang.model.design import Design
+
+WIDTH = 100
+BAR = 20          # characters of '#' for a 100% share
+NAME = 22         # widest component name column before truncation
+
+
+def _cut(name: str, width: int) -> str:
+    return name if len(name) <= width else name[: width - 1] + "~"
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}"
+
+
+def _pct(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    return f"{x * 100:.1f}%"
+
+
+def _num(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    return f"{x:.6g}"
+
+
+def _bar(share: float) -> str:
+    return "#" * max(0, min(BAR, int(round(share * BAR))))
+
+
+def _pname(p: float | None) -> str:
+    if p is None:
+        return "p?"
+    return f"p{p:g}"
+
+
+# ---- latency -----------------------------------------------------------------------------------
+def format_latency(design: Design, report: LatencyReport) -> str:
+    """A waterfall per flow: percentiles, each hop's mean and p99 share, latency SLOs."""
+    out = ["latency"]
+    for name in design.flows:
+        fl = report.flows.get(name)
+        if fl is None:
+            continue
+        out.append(f"  flow {name}")
+        if fl.unbounded:
+            out.append(f"    unbounded: utilisation at or over 100% at "
+                       f"{', '.join(fl.unbounded_at)}")
+        else:
+            how = fl.method if fl.method == "exact" else f"{fl.method}; p99 +-{fl.error_ms:.2f} ms"
+            out.append(f"    {how}")
+            out.append(f"    p50 {_ms(fl.p50)} ms  p90 {_ms(fl.p90)} ms  p99 {_ms(fl.p99)} ms  "
+                       f"p99.9 {_ms(fl.p999)} ms  mean {_ms(fl.mean)} ms")
+            w = min(NAME, max([len("hop")] + [len(h.name) for h in fl.hops]))
+            v = min(NAME, max([len("via")] + [len(h.via or "-") for h in fl.hops]))
+            out.append(f"    {'hop':<{w}} {'via':<{v}} {'mean ms':>9} {'share':>6} "
+                       f"{'p99 ms':>9} {'share':>6}  p99 share")
+            for h in fl.hops:
+                out.append(f"    {_cut(h.name, w):<{w}} {_cut(h.via or '-', v):<{v}} "
+                           f"{h.mean_ms:>9.2f} {_pct(h.share_of_mean):>6} "
+                           f"{h.p99_ms:>9.2f} {_pct(h.share_of_p99):>6}  "
+                           f"{_bar(h.share_of_p99)}")
+        for s in fl.slos:
+            verdict = "pass" if s.status == "pass" else "FAIL"
+            got = ("unbounded" if s.actual is None else
+                   f"{s.actual:.1f} ms, margin {s.margin:+.1f} ms")
+            out.append(f"    slo latency {_pname(s.percentile)} {s.target:g}ms: {verdict} ({got})")
+    return "\n".join(out) + "\n"
+
+
+# ---- capacity ----------------------------------------------------------------------------------
+def _n1(cc: ComponentCapacity) -> str:
+    if not cc.n_plus_1:
+        return "-"
+    bad = [z for z in cc.n_plus_1 if z.utilisation is None or z.utilisation >= 1.0]
+    if cc.load_rps > 0 and bad:
+        worst: ZoneLoss = max(bad, key=lambda z: math.inf if z.utilisation is None
+                              else z.utilisation)
+        left = "no replica" if worst.utilisation is None else _pct(worst.utilisation)
+        return f"FAIL: -{worst.lost} -> {left}"
+    worst = max(cc.n_plus_1, key=lambda z: -1.0 if z.utilisation is None else z.utilisation)
+    return f"ok (worst {_pct(worst.utilisation)})"
+
+
+def format_capacity(design: Design, report: CapacityReport) -> str:
+    """A table per component (load, capacity, utilisation, status, N+1), then each flow."""
+    rows = [report.components[n] for n in design.components if n in report.components]
+    w = min(NAME, max([len("component")] + [len(c.name) for c in rows]))
+    out = ["capacity",
+           f"  {'component':<{w}} {'kind':<8} {'load rps':>10} {'cap rps':>15} "
+           f"{'util':>7} {'status':<7} N+1"]
+    for c in rows:
+        cap = "-" if c.capacity_rps is None else f"{c.serving_replicas}x{_num(c.capacity_rps)}"
+        line = (f"  {_cut(c.name, w):<{w}} {c.kind:<8} {_num(c.load_rps):>10} {cap:>15} "
+                f"{_pct(c.utilisation):>7} {c.status:<7} {_n1(c)}")
+        out.append(_cut(line, WIDTH))
+    for name in design.flows:
+        fc = report.flows.get(name)
+        if fc is None:
+            continue
+        limit = ("no capacity declared on the flow" if fc.max_rate_rps is None else
+                 f"max {_num(fc.max_rate_rps)} rps (bottleneck {fc.bottleneck})")
+        out.append(f"  flow {name}: rate {_num(fc.rate_rps)} rps, {limit}, "
+                   f"{'fits' if fc.fits else 'DOES NOT FIT'}")
+        for s in fc.slos:
+            verdict = "pass" if s.status == "pass" else "FAIL"
+            got = ("nothing limits it" if s.actual is None else
+                   f"max {_num(s.actual)} rps, margin {s.margin:+.6g} rps")
+            out.append(f"    slo throughput {s.target:g} rps: {verdict} ({got})")
+    return "\n".join(out) + "\n"
