@@ -1,0 +1,202 @@
+"""Single points of failure, cut sets of order 2, degrading units and Birnbaum importance.
+
+Cut sets and degrading units are structural: every unit is up except the ones named (and
+the ``--down`` units), the failover pseudo-event of active_passive groups is ignored, and
+S(root) is evaluated once per set of failed components (see availability.py for S).
+
+* units: replicas (a component of one replica is the unit "name", kind "component"; replica
+  i of a larger group is "name[i+1]", kind "replica"), zones ("region.zone") and regions
+  that the flow's components are placed in. A unit that cannot fail (availability 1) and a
+  unit already forced down by ``--down`` is never listed.
+* a minimal cut set of order 1 (a SPOF): S == 0 when it alone fails; of order 2: S == 0
+  when both fail and neither is a SPOF. Probability = product of the units' unavailabilities.
+* degrading: 0 < S(unit failed) < S(nothing failed); fraction_lost = 1 - S(unit failed).
+* importance per component group and per zone or region: Birnbaum A(up) - A(down) and
+  A(perfect) - A, where a component "up" or "perfect" has every replica up (and no failover
+  downtime) and "down" every replica down; a domain is forced up or down.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from archlang.analysis.result import ComponentAvailability, CutSet, Degrading, Importance, Unit
+from archlang.model.design import Design
+
+
+class FlowUnits:
+    """The units of one flow that can fail, with the components each one touches."""
+
+    def __init__(self, units: list[tuple[tuple, Unit, float]], touches: dict[tuple, set[str]]):
+        self.units = units               # (key, Unit, unavailability), deterministic order
+        self.touches = touches           # key -> components whose group it can fail
+
+
+def flow_units(design: Design, fm, base: dict) -> FlowUnits:
+    units: list[tuple[tuple, Unit, float]] = []
+    touches: dict[tuple, set[str]] = {}
+    doms: dict[str, None] = {}
+    for c in fm.components:
+        cm = fm.models[c]
+        if cm.client or base.get(("c", c)) == "down":
+            continue
+        comp = design.components[c]
+        for ds in cm.replica_domains:
+            for d in ds:
+                doms.setdefault(d)
+                touches.setdefault(("d", d), set()).add(c)
+        if cm.a >= 1.0:
+            continue
+        if cm.n == 1:
+            key = ("c", c)
+            units.append((key, Unit(name=c, kind="component", component=c, span=comp.span),
+                          1.0 - cm.a))
+            touches[key] = {c}
+        else:
+            for i in range(cm.n):
+                key = ("r", c, i)
+                units.append((key, Unit(name=f"{c}[{i + 1}]", kind="replica", component=c,
+                                        span=comp.span), 1.0 - cm.a))
+                touches[key] = {c}
+    for d in sorted(doms):
+        avail = fm.domains.get(d, 1.0)
+        if avail >= 1.0 or ("d", d) in base:
+            continue
+        if "." in d:
+            span = design.zone(d).span if design.zone(d) else None
+            units.append((("d", d), Unit(name=d, kind="zone", span=span), 1.0 - avail))
+        else:
+            span = design.region(d).span if design.region(d) else None
+            units.append((("d", d), Unit(name=d, kind="region", span=span), 1.0 - avail))
+    return FlowUnits(units, touches)
+
+
+class Structure:
+    """S(root) with every unit up except a given set (structural, no probabilities)."""
+
+    def __init__(self, fm, base: dict):
+        self.fm = fm
+        self.base = base
+        self._memo: dict[frozenset, float] = {}
+        self.base_down = frozenset(c for c in fm.components if not self._up(c, frozenset()))
+        self.baseline = self._s(self.base_down)
+
+    def _up(self, c: str, failed: frozenset) -> bool:
+        cm = self.fm.models[c]
+        if cm.client:
+            return True
+        if self.base.get(("c", c)) == "down" or ("c", c) in failed:
+            return False
+        m = 0
+        for i, ds in enumerate(cm.replica_domains):
+            if ("r", c, i) in failed:
+                continue
+            if any(("d", d) in failed or self.base.get(("d", d)) == 0 for d in ds):
+                continue
+            m += 1
+        return m >= cm.k
+
+    def success(self, failed: frozenset, touched: set[str]) -> float:
+        down = set(self.base_down)
+        for c in touched:
+            if not self._up(c, failed):
+                down.add(c)
+        return self._s(frozenset(down))
+
+    def _s(self, down: frozenset) -> float:
+        got = self._memo.get(down)
+        if got is not None:
+            return got
+        nodes = self.fm.nodes
+
+        def s(i: int) -> float:
+            nd = nodes[i]
+            if nd.comp in down:
+                return 0.0
+            rest = 1.0
+            for count, targets in nd.calls:
+                fail = 1.0
+                for t in targets:
+                    fail *= 1.0 - s(t)
+                rest *= (1.0 - fail) ** count
+            if nd.hit is not None:
+                rest = 1.0 if rest == 1.0 else nd.hit + (1.0 - nd.hit) * rest
+            return rest
+
+        out = s(0)
+        self._memo[down] = out
+        return out
+
+
+def _sort_key(cs: CutSet):
+    return (-cs.probability, tuple(u.name for u in cs.units))
+
+
+def cut_sets(fm, fu: FlowUnits, base: dict) -> tuple[tuple[CutSet, ...], tuple[CutSet, ...]]:
+    """Minimal cut sets of order 1 (SPOFs) and 2."""
+    st = Structure(fm, base)
+    if st.baseline == 0.0:
+        return (), ()
+    ones: list[CutSet] = []
+    rest: list[tuple[tuple, Unit, float]] = []
+    for key, unit, q in fu.units:
+        if st.success(frozenset([key]), fu.touches[key]) == 0.0:
+            ones.append(CutSet(units=(unit,), probability=q))
+        else:
+            rest.append((key, unit, q))
+    twos: list[CutSet] = []
+    for i, (k1, u1, q1) in enumerate(rest):
+        for k2, u2, q2 in rest[i + 1:]:
+            if st.success(frozenset([k1, k2]), fu.touches[k1] | fu.touches[k2]) == 0.0:
+                pair = tuple(sorted((u1, u2), key=lambda u: u.name))
+                twos.append(CutSet(units=pair, probability=q1 * q2))
+    return tuple(sorted(ones, key=_sort_key)), tuple(sorted(twos, key=_sort_key))
+
+
+def degrading(fm, fu: FlowUnits, base: dict) -> tuple[Degrading, ...]:
+    st = Structure(fm, base)
+    out = []
+    for key, unit, _ in fu.units:
+        s = st.success(frozenset([key]), fu.touches[key])
+        if 0.0 < s < st.baseline:
+            out.append(Degrading(unit=unit, fraction_lost=1.0 - s))
+    return tuple(sorted(out, key=lambda d: (-d.fraction_lost, d.unit.name)))
+
+
+def hard_dependencies(fm, base: dict) -> list[str]:
+    """Components whose group failure alone fails every request of the flow."""
+    st = Structure(fm, base)
+    if st.baseline == 0.0:
+        return []
+    return [c for c in fm.components
+            if not fm.models[c].client and c not in st.base_down
+            and st.success(frozenset([("c", c)]), {c}) == 0.0]
+
+
+def importance(design: Design, fm, evaluate: Callable[[dict], float], a: float, base: dict,
+               components: dict[str, ComponentAvailability]) -> tuple[Importance, ...]:
+    """Birnbaum importance of each component group and domain of the flow that can fail."""
+    out: list[Importance] = []
+    doms: dict[str, None] = {}
+    for c in fm.components:
+        cm = fm.models[c]
+        if cm.client or base.get(("c", c)) == "down":
+            continue
+        for ds in cm.replica_domains:
+            for d in ds:
+                doms.setdefault(d)
+        if cm.a >= 1.0 and cm.failover >= 1.0:
+            continue
+        up = evaluate({("c", c): "up"})
+        dn = evaluate({("c", c): "down"})
+        out.append(Importance(name=c, kind="component", birnbaum=up - dn, gain_if_perfect=up - a,
+                              unit_availability=components[c].availability))
+    for d in doms:
+        avail = fm.domains.get(d, 1.0)
+        if avail >= 1.0 or ("d", d) in base:
+            continue
+        up = evaluate({("d", d): 1})
+        dn = evaluate({("d", d): 0})
+        out.append(Importance(name=d, kind="zone" if "." in d else "region", birnbaum=up - dn,
+                              gain_if_perfect=up - a, unit_availability=avail))
+    return tuple(sorted(out, key=lambda x: (-x.birnbaum, x.name)))
