@@ -1,0 +1,144 @@
+"""Finding and running a Graphviz engine: DOT source -> SVG / PNG / PDF bytes.
+
+The ``graphviz`` Python package builds the DOT (see dot.py) but cannot be told which
+executable to run, so the engine is run here with ``subprocess``. The engine is chosen in
+this order (:func:`find_engine`):
+
+1. an explicit choice: the ``engine=`` argument (``archlang render --engine``), else the
+   environment variable ``ARCHLANG_DOT``: a path, or a command name looked up on PATH
+   (``ARCHLANG_DOT=dot`` selects a system Graphviz);
+2. ``graphviz-pure``, a dependency of archlang: a self-contained port of Graphviz's ``dot``
+   in the wheel, found in this interpreter's scripts directory (a virtualenv that is not
+   activated has it there but not on PATH), then on PATH. Same bytes on every machine;
+3. a system ``dot`` on PATH (Debian's ``apt install graphviz``);
+4. otherwise :class:`RenderError`, saying how to get one.
+
+graphviz-pure 0.2.2 writes SVG and PNG but not PDF; for PDF the choice skips to a system
+``dot`` unless one was named explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.result import Result
+    from archlang.model.design import Design
+
+FORMATS = ("svg", "png", "pdf", "dot")
+ENV_VAR = "ARCHLANG_DOT"
+PURE = "graphviz-pure"
+#: Output formats graphviz-pure does not write.
+PURE_LACKS = frozenset({"pdf"})
+
+HOW_TO_INSTALL = (
+    "install one: `pip install graphviz-pure` (a dependency of archlang), or Graphviz "
+    "(`apt install graphviz`, `brew install graphviz`), or name an executable with "
+    f"{ENV_VAR}=/path/to/dot")
+
+
+class RenderError(RuntimeError):
+    """No Graphviz engine can be found, or it failed on the DOT."""
+
+
+@dataclass(frozen=True)
+class Engine:
+    path: str
+    name: str          # "graphviz-pure", "dot", or the explicit executable's file name
+    origin: str        # "explicit", "environment", "graphviz-pure", "system"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.path}, {self.origin})"
+
+
+def _scripts_dirs() -> list[Path]:
+    dirs = []
+    for scheme_path in (sysconfig.get_path("scripts"),
+                        sysconfig.get_path("scripts", f"{os.name}_user")):
+        if scheme_path and Path(scheme_path) not in dirs:
+            dirs.append(Path(scheme_path))
+    return dirs
+
+
+def _which_pure() -> str | None:
+    exe = PURE + (".exe" if os.name == "nt" else "")
+    for d in _scripts_dirs():
+        candidate = d / exe
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which(PURE)
+
+
+def _resolve(name_or_path: str) -> str | None:
+    p = Path(name_or_path).expanduser()
+    if p.is_file() and os.access(p, os.X_OK):
+        return str(p)
+    if os.sep in name_or_path:
+        return None
+    return shutil.which(name_or_path) or (_which_pure() if name_or_path == PURE else None)
+
+
+def find_engine(fmt: str = "svg", engine: str | None = None,
+                env: Mapping[str, str] | None = None) -> Engine:
+    """The engine to run for ``fmt`` (see the module docstring). Raises RenderError."""
+    env = os.environ if env is None else env
+    explicit, origin = (engine, "explicit") if engine else (env.get(ENV_VAR) or None, "environment")
+    if explicit:
+        path = _resolve(explicit)
+        if path is None:
+            where = "--engine" if origin == "explicit" else ENV_VAR
+            raise RenderError(f"Graphviz engine '{explicit}' ({where}) not found or not executable")
+        return Engine(path=path, name=Path(path).name, origin=origin)
+    if fmt not in PURE_LACKS:
+        pure = _which_pure()
+        if pure:
+            return Engine(path=pure, name=PURE, origin=PURE)
+    dot = shutil.which("dot")
+    if dot:
+        return Engine(path=dot, name="dot", origin="system")
+    if fmt in PURE_LACKS:
+        raise RenderError(f"{fmt.upper()} output needs Graphviz's own dot ({PURE} writes SVG "
+                          f"and PNG only): `apt install graphviz` or `brew install graphviz`, "
+                          f"or {ENV_VAR}=/path/to/dot; or use --format svg or png")
+    raise RenderError("no Graphviz engine found: " + HOW_TO_INSTALL)
+
+
+def run_engine(dot_source: str, fmt: str = "svg", engine: Engine | None = None) -> bytes:
+    """Lay out ``dot_source`` and return the output in ``fmt`` (svg, png, pdf)."""
+    if fmt not in FORMATS or fmt == "dot":
+        raise ValueError(f"not an image format: {fmt!r}")
+    engine = engine or find_engine(fmt)
+    try:
+        proc = subprocess.run([engine.path, f"-T{fmt}"], input=dot_source.encode("utf-8"),
+                              capture_output=True, check=False)
+    except OSError as e:
+        raise RenderError(f"cannot run {engine}: {e}") from None
+    if proc.returncode != 0 or not proc.stdout:
+        err = proc.stderr.decode("utf-8", "replace").strip() or f"exit code {proc.returncode}"
+        raise RenderError(f"{engine.name} failed to render {fmt}: {err}")
+    return proc.stdout
+
+
+def render(design: "Design", result: "Result | None" = None, fmt: str = "svg",
+           engine: str | None = None) -> bytes:
+    """The design's diagram in ``fmt``: ``dot`` (the DOT source), ``svg``, ``png`` or ``pdf``."""
+    from archlang.render.dot import render_dot
+
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    source = render_dot(design, result)
+    if fmt == "dot":
+        return source.encode("utf-8")
+    return run_engine(source, fmt, find_engine(fmt, engine))
+
+
+def render_svg(design: "Design", result: "Result | None" = None,
+               engine: str | None = None) -> str:
+    """The design's diagram as an SVG document (a string)."""
+    return render(design, result, "svg", engine).decode("utf-8")
