@@ -1,0 +1,85 @@
+"""Text section for availability: a table of flows, the SPOFs with their source lines, and
+the top of each flow's importance ranking. Plain text, deterministic, at most 100 columns."""
+
+from __future__ import annotations
+
+import math
+
+from archlang.analysis.result import AvailabilityReport, CutSet
+from archlang.model.design import Design
+
+TOP = 3           # importance entries shown per flow
+NAME = 24         # widest name column before truncation
+
+
+def _cut(name: str, width: int = NAME) -> str:
+    return name if len(name) <= width else name[: width - 1] + "~"
+
+
+def _avail(a: float) -> str:
+    return f"{a * 100:.4f}%"
+
+
+def _nines(n: float) -> str:
+    return "inf" if math.isinf(n) else f"{n + 0.0:.2f}"    # + 0.0: no "-0.00"
+
+
+def _minutes(m: float) -> str:
+    if m < 1.0:
+        return f"{m * 60:.1f} s"
+    if m < 120.0:
+        return f"{m:.1f} min"
+    return f"{m / 60:.1f} h"
+
+
+def _slo(report_flow) -> str:
+    if not report_flow.slos:
+        return "-"
+    worst = min(report_flow.slos, key=lambda s: (s.status == "pass", -s.target))
+    use = worst.budget_use
+    use_s = "inf" if use is not None and math.isinf(use) else f"{(use or 0.0) * 100:.0f}%"
+    return f"{worst.status} {_avail(worst.target)} (budget {use_s})"
+
+
+def _where(design: Design, cs: CutSet) -> str:
+    spans = [u.span for u in cs.units if u.span is not None]
+    if not spans:
+        return ""
+    s = spans[0]
+    return f"{s.file}:{s.line}"
+
+
+def format_availability(design: Design, report: AvailabilityReport) -> str:
+    """Flows table, then SPOFs with file:line, then the top importance entries per flow."""
+    out = ["availability" + (f" (with down: {', '.join(report.down)})" if report.down else "")]
+    rows = [("flow", "availability", "nines", "down/30d", "slo")]
+    for name in design.flows:
+        fl = report.flows.get(name)
+        if fl is None:
+            continue
+        rows.append((_cut(name), _avail(fl.availability), _nines(fl.nines),
+                     _minutes(fl.downtime_minutes_per_30d), _slo(fl)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        out.append("  " + "  ".join([r[0].ljust(widths[0])] + [r[i].rjust(widths[i])
+                                                               for i in (1, 2, 3)] + [r[4]]))
+    notes = [f"  {n}: {fl.method}" for n, fl in report.flows.items() if fl.method != "exact"]
+    out += notes
+
+    spofs = [(name, cs) for name, fl in report.flows.items() for cs in fl.spofs]
+    out.append("single points of failure")
+    if not spofs:
+        out.append("  none")
+    for name, cs in spofs:
+        u = cs.units[0]
+        out.append(f"  {_cut(name, 16):16}  {_cut(u.name):{NAME}}  {u.kind:9}  "
+                   f"p={cs.probability:.2e}  {_where(design, cs)}")
+
+    out.append("improve first (Birnbaum importance; gain if perfect)")
+    for name, fl in report.flows.items():
+        top = fl.importance[:TOP]
+        if not top:
+            continue
+        parts = [f"{_cut(i.name, 18)} {i.birnbaum:.4f} +{i.gain_if_perfect:.1e}" for i in top]
+        out.append(f"  {_cut(name, 16):16}  " + "; ".join(parts))
+    return "\n".join(out) + "\n"
