@@ -75,11 +75,9 @@ def format_availability(design: Design, report: AvailabilityReport) -> str:
         out.append(f"  {_cut(name, 16):16}  {_cut(u.name):{NAME}}  {u.kind:9}  "
                    f"p={cs.probability:.2e}  {_where(design, cs)}")
 
-    out.append("improve first (Birnbaum importance; gain if perfect)")
+    out.append("improve first (Birnbaum importance A(up) - A(down); gain if made perfect)")
     for name, fl in report.flows.items():
-        top = fl.importance[:TOP]
-        if not top:
-            continue
-        parts = [f"{_cut(i.name, 18)} {i.birnbaum:.4f} +{i.gain_if_perfect:.1e}" for i in top]
-        out.append(f"  {_cut(name, 16):16}  " + "; ".join(parts))
+        for rank, i in enumerate(fl.importance[:TOP], 1):
+            out.append(f"  {_cut(name, 16) if rank == 1 else '':16}  {rank}. {_cut(i.name):{NAME}}  "
+                       f"{i.kind:9}  {i.birnbaum:.6f}  +{i.gain_if_perfect:.2e}")
     return "\n".join(out) + "\n"
