@@ -238,10 +238,34 @@ class Builder:
 def _props(file: str, nodes) -> list[Prop]:
     out = []
     for p in nodes:
-        key_tok = p.children[0].children[0]
+        key_tok = p.children[0]
         values = [_val_from(file, c) for c in p.children[1:]]
         out.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
     return out
+
+
+# Words a property takes after its keyword. A property's arguments are read as a list of
+# values by the grammar, so a misspelt property (`replicas 2 availabilty 99%`) arrives as
+# extra values of the property before it; these tables tell the two apart.
+_SUB_WORDS: dict[str, frozenset[str]] = {
+    "replicas": frozenset({"min", "active_active", "active_passive", "failover"}),
+    "replication": frozenset({"followers", "sync", "async", "semi_sync"}),
+}
+_FIRST_NAME = frozenset({"engine", "protocol", "consistency", "strategy", "write_policy",
+                         "eviction", "model", "delivery", "durable", "replication", "sharding"})
+# Where a stray sub-keyword belongs, for the hint.
+_BELONGS = {"min": "replicas N min K", "active_active": "replicas N active_active",
+            "active_passive": "replicas N active_passive failover T",
+            "failover": "replicas N active_passive failover T",
+            "followers": "replication leader_follower followers N sync",
+            "sync": "replication leader_follower followers N sync",
+            "async": "replication leader_follower followers N async",
+            "semi_sync": "replication leader_follower followers N semi_sync"}
+
+
+def _merge(a: Span, b: Span) -> Span:
+    return Span.model_construct(file=a.file, line=a.line, column=a.column, end_line=b.end_line,
+                                end_column=b.end_column)
 
 
 # ---- the build -----------------------------------------------------------------------------
@@ -259,6 +283,7 @@ class DesignBuilder(Builder):
         self.component_nodes: list[tuple[str, Any]] = []
         self.call_nodes: list[tuple[str, Any]] = []
         self.flow_nodes: list[tuple[str, Any]] = []
+        self.region_names: set[str] = set()
 
     def collect(self, file: str, tree) -> None:
         """Sort the statements of one file (imports are resolved before we get here)."""
@@ -294,7 +319,7 @@ class DesignBuilder(Builder):
     def _domain_props(self, file: str, props_nodes, what: str) -> tuple[float, list[str]]:
         props = []
         for p in props_nodes:
-            key_tok = p.children[0].children[0]
+            key_tok = p.children[0]
             values = [_val_from(file, c) for c in p.children[1:]]
             props.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
         got = self._reliability(props, what)
@@ -314,6 +339,7 @@ class DesignBuilder(Builder):
                            f"first declared at {seen[name]}")
                 continue
             seen[name] = sp
+            self.region_names.add(name)
             dprops = [c for c in node.children[1:] if c.data == "domain_prop"]
             avail, assumed = self._domain_props(file, dprops, f"region {name}")
             zones: list[Zone] = []
@@ -391,12 +417,60 @@ class DesignBuilder(Builder):
             pairs=dict(sorted(pairs.items())), span=span, assumed=tuple(assumed))
 
     # ---- components ------------------------------------------------------------------------
+    def props(self, file: str, nodes, kind: str) -> list[Prop]:
+        """The properties of a block, with misspelt properties split off and reported."""
+        out = []
+        for p in _props(file, nodes):
+            keep = self._split_unknown(p, kind)
+            if keep is not len(p.values):
+                last = p.values[keep - 1].span if keep else p.span
+                p = Prop(p.key, p.span, p.values[:keep], _merge(p.span, last))
+            out.append(p)
+        return out
+
+    def _split_unknown(self, p: Prop, kind: str) -> int:
+        """How many of ``p.values`` belong to ``p``; the name after them is reported as an
+        unknown property, and so is every later name (with its own values)."""
+        subs = _SUB_WORDS.get(p.key, frozenset())
+        cut = None
+        prev = None
+        for i, v in enumerate(p.values):
+            if v.kind == "name":
+                ok = (v.text in subs
+                      or (i == 0 and p.key in _FIRST_NAME)
+                      or (p.key == "placement" and self._placement_name(v, prev))
+                      or (p.key == "replication" and i == 0)
+                      or (p.key == "sharding" and i == 0))
+                if not ok:
+                    cut = i
+                    break
+            prev = v
+        if cut is None:
+            return len(p.values)
+        allowed = KIND_PROPERTIES.get(kind, set(PROPERTY_NAMES))
+        for v in p.values[cut:]:
+            if v.kind != "name":
+                continue
+            if v.text in _BELONGS:
+                hint = f"'{v.text}' belongs to '{_BELONGS[v.text]}'"
+            else:
+                hint = (did_you_mean(v.text, allowed) or did_you_mean(v.text, PROPERTY_NAMES)
+                        or f"a {kind} takes: {', '.join(sorted(allowed))}")
+            self.error(v.span, f"unknown property '{v.text}'", hint)
+        return cut
+
+    def _placement_name(self, v: Val, prev: Val | None) -> bool:
+        """A name in `placement`: after a comma, first, or (a missing comma) a place."""
+        if prev is None or prev.kind == "comma":
+            return True
+        return len(v.parts) > 1 or v.parts[0] in self.region_names
+
     def build_defaults(self) -> dict[str, list[Prop]]:
         out: dict[str, list[Prop]] = {}
         for file, node in self.default_nodes:
             for block in node.children:
-                kind = str(block.children[0].children[0])
-                props = _props(file, block.children[1:])
+                kind = str(block.children[0])
+                props = self.props(file, block.children[1:], kind)
                 for p in props:
                     if p.key not in KIND_PROPERTIES[kind]:
                         self._unknown_prop(kind, p)
@@ -462,12 +536,12 @@ class DesignBuilder(Builder):
         comps: dict[str, Component] = {}
         first: dict[str, Span] = {}
         for file, node in self.component_nodes:
-            kind = str(node.children[0].children[0])
+            kind = str(node.children[0])
             name_tok = node.children[1]
             name = str(name_tok)
             sp = span_of(file, name_tok)
             body = node.children[2].children if len(node.children) > 2 else []
-            props = _props(file, body)
+            props = self.props(file, body, kind)
             if name in first:
                 self.error(sp, f"'{name}' is declared twice", f"first declared at {first[name]}")
                 continue
@@ -674,6 +748,7 @@ class DesignBuilder(Builder):
                 if k is not None:
                     f["min_replicas"] = k
                     min_val = vals[i + 1]
+                    min_word = v
                 i += 2
             elif word in ("active_active", "active_passive"):
                 f["mode"] = word
@@ -693,7 +768,8 @@ class DesignBuilder(Builder):
                 return
         fo_span = f.pop("_failover_span", None)
         if min_val is not None and f["min_replicas"] > n:
-            self.error(min_val.span, f"'min {f['min_replicas']}' is more than the "
+            self.error(_merge(min_word.span, min_val.span),
+                       f"'min {f['min_replicas']}' is more than the "
                                      f"{n} replica{'s' if n != 1 else ''} of '{name}'",
                        f"min must be between 1 and {n}")
             f["min_replicas"] = 1
@@ -726,7 +802,8 @@ class DesignBuilder(Builder):
                 self.error(v.span, f"'placement' needs region.zone names, found {v.text!r}")
                 continue
             if not expect_name:
-                self.error(v.span, f"missing ',' before {v.text!r} in 'placement'")
+                self.error(v.span, f"missing ',' before {v.text!r} in 'placement'",
+                           "separate places with commas: placement us-east.a, us-east.b")
             expect_name = False
             if len(v.parts) > 2:
                 self.error(v.span, f"'{v.text}' is not a region or region.zone")
@@ -797,10 +874,10 @@ class DesignBuilder(Builder):
             src_tok, arrow = ch[0], ch[1]
             targets = []
             i = 2
-            while i < len(ch) and not (hasattr(ch[i], "data") and ch[i].data == "call_mod"):
+            while i < len(ch) and ch[i].type == "NAME":
                 targets.append(ch[i])
                 i += 1
-            mods = [m.children[0] for m in ch[i:]]
+            mods = ch[i:]
             sp = span_of(file, node)
             ok = self._ref(file, src_tok, comps)
             for t in targets:
