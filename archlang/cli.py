@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--output", "-o", metavar="PATH", help="write the report here instead of stdout")
     c.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone (region.zone) or region as failed; repeatable")
+    fm = sub.add_parser("fmt", help="rewrite designs in the canonical layout")
+    fm.add_argument("files", nargs="+", metavar="FILE")
+    fm.add_argument("--check", action="store_true",
+                    help="change nothing; exit 1 when a file is not formatted")
     df = sub.add_parser("diff", help="what changed between two versions of a design")
     df.add_argument("base", metavar="BASE")
     df.add_argument("head", metavar="HEAD")
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INVALID
     try:
-        return {"check": _check, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
+        return {"check": _check, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -149,6 +153,34 @@ def _check(args) -> int:
         out = render_text(items)
     _emit(out, args.output)
     return EXIT_FAIL if status == "fail" else EXIT_OK
+
+
+def _fmt(args) -> int:
+    from archlang.errors import ArchlangError
+    from archlang.sources import check_not_empty, read_file
+    from archlang.syntax.fmt import format_text
+
+    bad = changed = 0
+    for f in args.files:
+        try:
+            text = read_file(f)
+            check_not_empty(text, f)
+            new = format_text(text, f)
+        except ArchlangError as e:
+            sys.stderr.write(e.render() + "\n")
+            bad += 1
+            continue
+        if new == text:
+            continue
+        changed += 1
+        if args.check:
+            sys.stdout.write(f"would reformat {f}\n")
+        else:
+            write_atomic(f, new)
+            sys.stdout.write(f"reformatted {f}\n")
+    if bad:
+        return EXIT_INVALID
+    return EXIT_FAIL if (args.check and changed) else EXIT_OK
 
 
 def _diff(args) -> int:

@@ -1,0 +1,264 @@
+"""`archlang fmt`: print a design in the canonical layout, from its syntax tree.
+
+Canonical layout: two spaces per block level; one statement or property per line, except a
+component block that was written on one line and still fits in 100 columns; single spaces
+between words, `, ` in lists; at most one blank line where the source had any. Comments
+are kept: a comment on a line of its own stays before the statement that follows it, a
+comment after code stays at the end of that line, at the column it was written at
+where the code leaves room. Formatting is idempotent and never
+changes what the design means (a test parses both and compares the models).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from archlang.syntax.parser import grammar_text, parse
+
+WIDTH = 100
+
+
+@functools.lru_cache(maxsize=1)
+def _comment_parser():
+    from lark import Lark
+
+    sink: list = []
+    parser = Lark(grammar_text(), parser="lalr", propagate_positions=True,
+                  maybe_placeholders=False, lexer_callbacks={"COMMENT": sink.append})
+    return parser, sink
+
+
+def format_text(text: str, file: str = "<string>") -> str:
+    """The canonical form of ``text``. Raises SyntaxError_ (with a span) on a syntax error."""
+    parse(text, file)                     # the friendly syntax errors
+    parser, sink = _comment_parser()
+    sink.clear()
+    tree = parser.parse(text)
+    comments = list(sink)
+    sink.clear()
+    return _Printer(text, comments).run(tree)
+
+
+def _q(tok) -> str:
+    return re.sub(r"\s+", " ", str(tok))
+
+
+def _w(node) -> str:
+    """The text of a token, a dotted ref, or a one-keyword rule (kind, propkey, call_mod)."""
+    if not hasattr(node, "data"):
+        return _q(node)
+    if node.data == "ref":
+        return ".".join(str(t) for t in node.children)
+    return _w(node.children[0])
+
+
+class _Printer:
+    def __init__(self, text: str, comments):
+        self.text = text
+        self.src = text.splitlines()
+        self.full: list = []          # comments alone on their line
+        self.trailing: dict[int, tuple[int, str]] = {}
+        for c in comments:
+            before = self.src[c.line - 1][: c.column - 1]
+            if before.strip():
+                self.trailing[c.line] = (c.column, str(c).rstrip())
+            else:
+                self.full.append(c)
+        self.out: list[str] = []
+        self.last = 0                 # last source line accounted for
+
+    # ---- emitting ----------------------------------------------------------------------
+    def _gap(self, upto: int) -> bool:
+        return any(not self.src[i - 1].strip() for i in range(self.last + 1, upto)
+                   if 0 < i <= len(self.src))
+
+    def _flush(self, before: int, depth: int) -> None:
+        while self.full and self.full[0].line < before:
+            c = self.full.pop(0)
+            self._blank_if_gap(c.line)
+            self.out.append("  " * depth + str(c).rstrip())
+            self.last = c.line
+
+    def _blank_if_gap(self, line: int) -> None:
+        if self.out and self._gap(line) and self.out[-1] != "" and not self.out[-1].endswith("{"):
+            self.out.append("")
+
+    def emit(self, depth: int, text: str, start: int, end: int | None = None,
+             inside=()) -> None:
+        """One output line for source lines start..end. A comment at the end of a line goes
+        with the last construct on that line, so a block header leaves it to a construct
+        ``inside`` it that starts on the same line."""
+        end = end or start
+        self._flush(start, depth)
+        self._blank_if_gap(start)
+        busy = {c.meta.line for c in inside if hasattr(c, "meta") and not c.meta.empty}
+        tails = [self.trailing.pop(i) for i in range(start, end + 1)
+                 if i in self.trailing and i not in busy]
+        line = "  " * depth + text
+        for column, comment in tails:   # keep the column it was written at, where it fits
+            line += " " * max(2, column - 1 - len(line)) + comment
+        self.out.append(line)
+        self.last = max(self.last, end)
+
+    def close(self, depth: int, node) -> None:
+        end = node.meta.end_line
+        self._flush(end, depth + 1)
+        self.emit(depth, "}", end)
+
+    def run(self, tree) -> str:
+        for node in tree.children:
+            self.stmt(node, 0)
+        self._flush(10**9, 0)
+        return "\n".join(self.out).rstrip("\n") + "\n"
+
+    # ---- statements --------------------------------------------------------------------
+    def stmt(self, node, depth: int) -> None:
+        getattr(self, "s_" + node.data)(node, depth)
+
+    def s_system(self, node, depth):
+        self.emit(depth, f"system {node.children[0]} {{", node.meta.line,
+                  inside=node.children[1:])
+        for s in node.children[1:]:
+            self.stmt(s, depth + 1)
+        self.close(depth, node)
+
+    def s_import_stmt(self, node, depth):
+        self.emit(depth, f"import {node.children[0]}", node.meta.line, node.meta.end_line)
+
+    def s_description(self, node, depth):
+        self.emit(depth, f"description {node.children[0]}", node.meta.line, node.meta.end_line)
+
+    def _domain_props(self, nodes) -> str:
+        parts = []
+        for p in nodes:
+            parts.append(" ".join([_w(p.children[0])] + [_q(v) for v in p.children[1:]]))
+        return (" " + " ".join(parts)) if parts else ""
+
+    def s_region(self, node, depth):
+        props = [c for c in node.children[1:] if c.data == "domain_prop"]
+        body = [c for c in node.children[1:] if c.data == "region_body"]
+        head = f"region {node.children[0]}{self._domain_props(props)}"
+        if not body:
+            self.emit(depth, head, node.meta.line, node.meta.end_line)
+            return
+        b = body[0]
+        if node.meta.line == node.meta.end_line:
+            zones = " ".join(f"zone {z.children[0]}{self._domain_props(z.children[1:])}"
+                             for z in b.children)
+            one = f"{head} {{ {zones} }}" if zones else f"{head} {{ }}"
+            if len("  " * depth + one) <= WIDTH:
+                self.emit(depth, one, node.meta.line)
+                return
+        self.emit(depth, head + " {", node.meta.line, inside=b.children)
+        for z in b.children:
+            self.emit(depth + 1, f"zone {z.children[0]}{self._domain_props(z.children[1:])}",
+                      z.meta.line, z.meta.end_line)
+        self.close(depth, node)
+
+    def s_network(self, node, depth):
+        self.emit(depth, "network {", node.meta.line, inside=node.children)
+        for item in node.children:
+            if item.data == "net_setting":
+                text = f"{item.children[0]} {_q(item.children[1])}"
+            else:
+                a, b, q = item.children
+                text = f"{a} <-> {b} {_q(q)}"
+            self.emit(depth + 1, text, item.meta.line, item.meta.end_line)
+        self.close(depth, node)
+
+    def s_defaults(self, node, depth):
+        self.emit(depth, "defaults {", node.meta.line, inside=node.children)
+        for block in node.children:
+            kind = _w(block.children[0])
+            self._block(f"{kind}", block, block.children[1:], depth + 1)
+        self.close(depth, node)
+
+    def _prop(self, p) -> str:
+        words = [_w(p.children[0])]
+        for v in p.children[1:]:
+            if getattr(v, "type", None) == "COMMA":
+                words[-1] += ","
+            else:
+                words.append(_w(v))
+        return " ".join(words)
+
+    def _block(self, head: str, node, props, depth: int, braces: bool = True) -> None:
+        if not braces:
+            self.emit(depth, head, node.meta.line, node.meta.end_line)
+            return
+        if node.meta.line == node.meta.end_line:
+            inner = " ".join(self._prop(p) for p in props)
+            one = f"{head} {{ {inner} }}" if inner else f"{head} {{ }}"
+            if len("  " * depth + one) <= WIDTH:
+                self.emit(depth, one, node.meta.line)
+                return
+        props = list(props)
+        self.emit(depth, head + " {", node.meta.line, inside=props)
+        i = 0
+        while i < len(props):
+            p = props[i]
+            text, end = self._prop(p), p.meta.end_line
+            nxt = props[i + 1] if i + 1 < len(props) else None
+            # `mtbf 30d mttr 1h` is one idea: keep the pair on one line as written
+            if nxt is not None and self._key(p) == "mtbf" and self._key(nxt) == "mttr" \
+                    and nxt.meta.line == p.meta.end_line:
+                text, end = f"{text} {self._prop(nxt)}", nxt.meta.end_line
+                i += 1
+            self.emit(depth + 1, text, p.meta.line, end)
+            i += 1
+        self.close(depth, node)
+
+    @staticmethod
+    def _key(p) -> str:
+        return _w(p.children[0])
+
+    def s_component(self, node, depth):
+        kind = _w(node.children[0])
+        head = f"{kind} {node.children[1]}"
+        if len(node.children) > 2:
+            body = node.children[2]
+            self._block(head, node, body.children, depth)
+        else:
+            self._block(head, node, [], depth, braces=False)
+
+    def s_call(self, node, depth):
+        ch = node.children
+        words = [str(ch[0]), str(ch[1])]
+        targets = []
+        mods = []
+        for c in ch[2:]:
+            if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL"):
+                mods.append(_w(c))
+            else:
+                targets.append(str(c))
+        words.append(" | ".join(targets))
+        self.emit(depth, " ".join(words + mods), node.meta.line, node.meta.end_line)
+
+    def s_flow(self, node, depth):
+        name = node.children[0]
+        brace = self.text.index("{", name.end_pos)
+        head = f"flow {name}"
+        items = list(node.children[1:])
+        if items and items[0].data == "flow_rate" and items[0].meta.start_pos < brace:
+            head += f" rate {_q(items[0].children[0])}"
+            items = items[1:]
+        self.emit(depth, head + " {", node.meta.line, inside=items)
+        for it in items:
+            self.emit(depth + 1, self._flow_item(it), it.meta.line, it.meta.end_line)
+        self.close(depth, node)
+
+    def _flow_item(self, it) -> str:
+        d = it.data
+        if d == "flow_rate":
+            return f"rate {_q(it.children[0])}"
+        if d == "description":
+            return f"description {it.children[0]}"
+        if d == "flow_prop":
+            return f"consistency {it.children[0]}"
+        if d == "slo":
+            return " ".join(["slo", str(it.children[0])] + [_q(v) for v in it.children[1:]])
+        words = ["path"]
+        for t in it.children:
+            words.append(str(t))
+        return " ".join(words)
