@@ -1,0 +1,420 @@
+"""Availability of flows against closed forms worked out by hand (to 1e-9)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+
+import archlang
+from archlang.analysis.availability import analyze_availability
+from archlang.analysis.common import MINUTES_PER_30D, MINUTES_PER_YEAR
+from archlang.errors import DesignError
+from archlang.graph import flow_tree
+
+TOL = 1e-9
+
+
+def avail(text: str, flow: str = "f", down=()) -> float:
+    return analyze_availability(archlang.loads(text), down=down).flows[flow].availability
+
+
+def test_serial_chain():
+    a = avail("""system t {
+      client users
+      lb front { availability 99.99% }
+      server api { availability 99.9% }
+      database db { availability 99.5% }
+      flow f rate 10 rps { path users -> front -> api -> db }
+    }""")
+    assert a == pytest.approx(0.9999 * 0.999 * 0.995, abs=TOL)
+
+
+def test_k_of_n_binomial():
+    p = 0.99
+    a = avail("""system t {
+      client users
+      server api { availability 99% replicas 5 min 3 }
+      flow f rate 10 rps { path users -> api }
+    }""")
+    want = sum(math.comb(5, j) * p ** j * (1 - p) ** (5 - j) for j in range(3, 6))
+    assert a == pytest.approx(want, abs=TOL)
+
+
+def test_default_min_is_one_of_n():
+    a = avail("""system t {
+      client users
+      server api { availability 90% replicas 3 }
+      flow f rate 10 rps { path users -> api }
+    }""")
+    assert a == pytest.approx(1 - 0.1 ** 3, abs=TOL)
+
+
+ZONES = """
+  region r availability 99.99% { zone a availability 99.9% zone b availability 99.8% }
+  client users
+"""
+
+
+def test_two_zones_with_replicas_in_both():
+    # s: 2 replicas, one per zone, 1 of 2 needed; zones and region correlated.
+    a = avail("system t {" + ZONES + """
+      server s { availability 99% replicas 2 placement r.a, r.b }
+      flow f rate 10 rps { path users -> s }
+    }""")
+    R, za, zb, p = 0.9999, 0.999, 0.998, 0.99
+    want = R * (za * zb * (1 - (1 - p) ** 2) + za * (1 - zb) * p + (1 - za) * zb * p)
+    assert a == pytest.approx(want, abs=TOL)
+
+
+def test_round_robin_placement_and_k_of_n_across_zones():
+    # 4 replicas over two zones (2 + 2), 3 needed: losing a zone loses the group.
+    a = avail("system t {" + ZONES + """
+      server s { availability 99% replicas 4 min 3 placement r.a, r.b }
+      flow f rate 10 rps { path users -> s }
+    }""")
+    R, za, zb, p = 0.9999, 0.999, 0.998, 0.99
+    tail = sum(math.comb(4, j) * p ** j * (1 - p) ** (4 - j) for j in (3, 4))
+    assert a == pytest.approx(R * za * zb * tail, abs=TOL)
+
+
+def test_database_in_one_zone_correlates_with_the_tier_above():
+    a = avail("system t {" + ZONES + """
+      server s { availability 99% replicas 2 placement r.a, r.b }
+      database db { availability 99.95% placement r.a }
+      flow f rate 10 rps { path users -> s -> db }
+    }""")
+    R, za, zb, p, d = 0.9999, 0.999, 0.998, 0.99, 0.9995
+    # zone a must be up (for db); then s needs one replica: both zones, or a alone.
+    want = R * za * d * (zb * (1 - (1 - p) ** 2) + (1 - zb) * p)
+    assert a == pytest.approx(want, abs=TOL)
+    # Not the product of the two components' own availabilities (that double-counts r, r.a).
+    rep = analyze_availability(archlang.loads("system t {" + ZONES + """
+      server s { availability 99% replicas 2 placement r.a, r.b }
+      database db { availability 99.95% placement r.a }
+      flow f rate 10 rps { path users -> s -> db }
+    }"""))
+    prod = rep.components["s"].availability * rep.components["db"].availability
+    assert abs(prod - want) > 1e-6
+    assert rep.components["db"].availability == pytest.approx(R * za * d, abs=TOL)
+
+
+def test_active_passive_failover():
+    a = avail("""system t {
+      client users
+      lb front { availability 99.99% replicas 2 active_passive failover 15s }
+      flow f rate 10 rps { path users -> front }
+    }""")
+    p = 0.9999
+    mtbf = p * 3600 / (1 - p)           # documented default MTTR: 1 h
+    assert a == pytest.approx((1 - (1 - p) ** 2) * (1 - 15 / mtbf), abs=TOL)
+
+
+def test_active_passive_with_mtbf_mttr():
+    a = avail("""system t {
+      client users
+      database db { mtbf 30d mttr 2h replicas 3 active_passive failover 60s }
+      flow f rate 10 rps { path users -> db }
+    }""")
+    mtbf, mttr = 30 * 86400, 7200
+    p = mtbf / (mtbf + mttr)
+    assert a == pytest.approx((1 - (1 - p) ** 3) * (1 - 60 / mtbf), abs=TOL)
+
+
+def test_cache_mixture():
+    a = avail("""system t {
+      client users
+      server api { availability 99.9% }
+      cache c { hit_ratio 85% availability 99.9% }
+      database db { availability 99% }
+      api -> c
+      c -> db
+      flow f rate 10 rps { path users -> api -> c -> db }
+    }""")
+    assert a == pytest.approx(0.999 * 0.999 * (0.85 + 0.15 * 0.99), abs=TOL)
+
+
+def test_cache_called_three_times_uses_the_same_backend_state():
+    # Each of the 3 calls hits independently, but the database is up or down for all:
+    # E[(h + (1-h) D)^3] = d + (1 - d) h^3, not (h + (1-h) d)^3.
+    a = avail("""system t {
+      client users
+      server api { availability 99.9% }
+      cache c { hit_ratio 80% availability 99.9% }
+      database db { availability 90% }
+      api -> c x3 parallel
+      c -> db
+      flow f rate 10 rps { path users -> api -> c -> db }
+    }""")
+    h, d = 0.8, 0.9
+    assert a == pytest.approx(0.999 * 0.999 * (d + (1 - d) * h ** 3), abs=TOL)
+
+
+def test_cdn_in_front_of_origin():
+    a = avail("""system t {
+      client users
+      cdn edge { hit_ratio 92% availability 99.99% }
+      server origin { availability 99% }
+      edge -> origin
+      flow f rate 10 rps { path users -> edge -> origin }
+    }""")
+    assert a == pytest.approx(0.9999 * (0.92 + 0.08 * 0.99), abs=TOL)
+
+
+def test_alternatives():
+    a = avail("""system t {
+      client users
+      server api { availability 99.9% }
+      external pay1 { availability 99% }
+      external pay2 { availability 98% }
+      api -> pay1 | pay2
+      flow f rate 10 rps { path users -> api -> pay1 }
+    }""")
+    assert a == pytest.approx(0.999 * (0.99 + 0.01 * 0.98), abs=TOL)
+
+
+def test_alternatives_sharing_a_backend():
+    # b | c, both need db: db is one unit, so A = api * db * (b + (1-b) c).
+    a = avail("""system t {
+      client users
+      server api { availability 99.9% }
+      server b { availability 99% }
+      server c { availability 95% }
+      database db { availability 99.5% }
+      api -> b | c
+      b -> db
+      c -> db
+      flow f rate 10 rps { path users -> api -> b -> db
+        path api -> c -> db }
+    }""")
+    assert a == pytest.approx(0.999 * 0.995 * (0.99 + 0.01 * 0.95), abs=TOL)
+
+
+def test_component_reached_twice_counts_once():
+    a = avail("""system t {
+      client users
+      server api { availability 99.9% }
+      server b { availability 99% }
+      server c { availability 98% }
+      database db { availability 97% }
+      flow f rate 10 rps { path users -> api -> b -> db
+        path api -> c -> db }
+    }""")
+    assert a == pytest.approx(0.999 * 0.99 * 0.98 * 0.97, abs=TOL)
+
+
+def test_optional_call_is_not_needed():
+    a = avail("""system t {
+      client users
+      server api { availability 99.9% }
+      external mail { availability 50% }
+      api -> mail optional
+      flow f rate 10 rps { path users -> api -> mail }
+    }""")
+    assert a == pytest.approx(0.999, abs=TOL)
+
+
+def test_queue_ends_the_request():
+    a = avail("""system t {
+      client users
+      server api { availability 99.9% }
+      queue q { availability 99.99% }
+      server worker { availability 50% }
+      api -> q
+      q -> worker
+      flow f rate 10 rps { path users -> api -> q ~> worker }
+    }""")
+    assert a == pytest.approx(0.999 * 0.9999, abs=TOL)
+
+
+WHATIF = "system t {" + ZONES + """
+  server s { availability 99% replicas 2 placement r.a, r.b }
+  cache c { hit_ratio 70% availability 99.9% placement r.b }
+  database db { availability 99.95% }
+  s -> c
+  c -> db
+  flow f rate 10 rps { path users -> s -> c -> db }
+}"""
+
+
+def test_what_if_zone_down():
+    R, za, zb, p, cc, d = 0.9999, 0.999, 0.998, 0.99, 0.999, 0.9995
+    base = R * zb * cc * (0.7 + 0.3 * d) * (za * (1 - (1 - p) ** 2) + (1 - za) * p)
+    assert avail(WHATIF) == pytest.approx(base, abs=TOL)
+    # zone a down: s keeps its replica in b.
+    assert avail(WHATIF, down=["r.a"]) == pytest.approx(R * zb * p * cc * (0.7 + 0.3 * d),
+                                                        abs=TOL)
+    # zone b down: the cache is gone.
+    assert avail(WHATIF, down=["r.b"]) == 0.0
+    # the database down: only cache hits succeed.
+    assert avail(WHATIF, down=["db"]) == pytest.approx(base / (0.7 + 0.3 * d) * 0.7, abs=TOL)
+    # the region down, or several units at once.
+    assert avail(WHATIF, down=["r"]) == 0.0
+    assert avail(WHATIF, down=["r.a", "db"]) == pytest.approx(R * zb * p * cc * 0.7, abs=TOL)
+
+
+def test_what_if_recomputes_component_availability_and_echoes_down():
+    rep = analyze_availability(archlang.loads(WHATIF), down=["r.a"])
+    assert rep.down == ("r.a",)
+    assert rep.components["s"].availability == pytest.approx(0.9999 * 0.998 * 0.99, abs=TOL)
+    assert rep.components["db"].availability == pytest.approx(0.9995, abs=TOL)
+
+
+def test_unknown_down_name_is_a_design_error_with_a_hint():
+    with pytest.raises(DesignError) as e:
+        analyze_availability(archlang.loads(WHATIF), down=["r.c", "dbb"])
+    msgs = [d.message for d in e.value.diagnostics]
+    assert "unknown unit 'r.c' for --down" in msgs
+    assert "unknown unit 'dbb' for --down" in msgs
+    hints = {d.message: d.hint for d in e.value.diagnostics}
+    assert hints["unknown unit 'dbb' for --down"] == "did you mean 'db'?"
+    assert "error: unknown unit 'dbb' for --down" in str(e.value)
+
+
+def test_reported_figures():
+    rep = analyze_availability(archlang.loads("""system t {
+      client users
+      server api { availability 99.9% }
+      flow f rate 10 rps { path users -> api
+        slo availability 99.95% }
+      server perfect { availability 100% }
+      flow g rate 10 rps { path users -> perfect }
+    }"""))
+    f = rep.flows["f"]
+    assert f.nines == pytest.approx(3.0, abs=TOL)
+    assert f.downtime_minutes_per_30d == pytest.approx(0.001 * MINUTES_PER_30D, abs=1e-6)
+    assert f.downtime_minutes_per_year == pytest.approx(0.001 * MINUTES_PER_YEAR, abs=1e-6)
+    assert rep.flows["g"].availability == 1.0 and math.isinf(rep.flows["g"].nines)
+    assert list(rep.components) == ["users", "api", "perfect"]
+    assert rep.components["users"].availability == 1.0
+    assert rep.components["api"].availability == pytest.approx(0.999, abs=TOL)
+
+
+def test_availability_slo_and_budget():
+    rep = analyze_availability(archlang.loads("""system t {
+      client users
+      server api { availability 99.9% replicas 2 }
+      flow ok rate 10 rps { path users -> api
+        slo availability 99.99% }
+      flow bad rate 10 rps { path users -> api
+        slo availability 99.99999% }
+    }"""))
+    a = 1 - 0.001 ** 2
+    ok = rep.flows["ok"].slos[0]
+    assert ok.status == "pass" and ok.margin == pytest.approx(a - 0.9999, abs=TOL)
+    assert ok.error_budget_minutes_per_30d == pytest.approx(0.0001 * 43200, abs=1e-6)
+    assert ok.predicted_downtime_minutes_per_30d == pytest.approx(1e-6 * 43200, abs=1e-6)
+    assert ok.budget_use == pytest.approx(0.01, abs=1e-6)
+    bad = rep.flows["bad"].slos[0]
+    assert bad.status == "fail" and bad.budget_use == pytest.approx(10.0, rel=1e-6)
+    assert bad.margin == pytest.approx(a - 0.9999999, abs=TOL)
+
+
+def test_extra_nine_rule():
+    rep = analyze_availability(archlang.loads("""system t {
+      client users
+      server api { availability 99.99% replicas 2 }
+      database db { availability 99.99% }
+      cache c { availability 99.9% hit_ratio 90% }
+      api -> c
+      c -> db
+      flow f rate 10 rps { path users -> api -> c -> db
+        slo availability 99.9% }
+    }"""))
+    # need <= (1 - 0.999) / 10 = 1e-4: api (1e-8) and c... c is 1e-3 > 1e-4: flagged.
+    # db is behind the cache: not a hard dependency, never flagged.
+    codes = [(f.code, f.component, f.flow, f.severity) for f in rep.findings]
+    assert codes == [("AL101", "c", "f", "warning")]
+    f = rep.findings[0]
+    assert f.span.line == 5
+    assert "0.001" in f.message and "0.0001" in f.message
+
+
+# ---- an independent brute force over every unit state -----------------------------------------
+def brute_force(design, flow):
+    """Enumerate every replica, zone, region and failover state; evaluate S on flow_tree."""
+    comps = {}
+    for node in flow_tree(design, flow).walk():
+        comps[node.name] = node.component
+    doms = {}
+    for r in design.regions:
+        doms[r.name] = r.availability
+        for z in r.zones:
+            doms[z.key] = z.availability
+    units = [("d", k, p) for k, p in sorted(doms.items())]
+    for c in comps.values():
+        if c.kind == "client":
+            continue
+        units += [("r", (c.name, i), c.availability) for i in range(c.replicas)]
+        if c.mode == "active_passive":
+            units.append(("f", c.name, 1 - min(c.failover_s / c.mtbf_s, 1)))
+    total = 0.0
+    for states in itertools.product((0, 1), repeat=len(units)):
+        pr = 1.0
+        st = {}
+        for (kind, key, p), s in zip(units, states):
+            pr *= p if s else 1 - p
+            st[(kind, key)] = s
+        if pr == 0:
+            continue
+
+        def up(c):
+            if c.kind == "client":
+                return 1
+            k = 1 if c.mode == "active_passive" else c.min_replicas
+            m = 0
+            for i, pl in enumerate(c.replica_placements()):
+                ok = st[("r", (c.name, i))]
+                if pl is not None:
+                    ok = ok and st[("d", pl.region)]
+                    if pl.zone:
+                        ok = ok and st[("d", pl.key)]
+                m += bool(ok)
+            f = st.get(("f", c.name), 1)
+            return int(m >= k and f)
+
+        def s(node):
+            if not up(node.component):
+                return 0.0
+            if node.kind == "queue":
+                return 1.0
+            rest = 1.0
+            for call in node.calls:
+                if call.optional:
+                    continue
+                fail = 1.0
+                for t in call.targets:
+                    fail *= 1 - s(t)
+                rest *= (1 - fail) ** call.count
+            if node.kind in ("cache", "cdn"):
+                h = node.component.hit_ratio
+                rest = h + (1 - h) * rest
+            return rest
+
+        total += pr * s(flow_tree(design, flow))
+    return total
+
+
+BRUTE = [
+    WHATIF,
+    "system t {" + ZONES + """
+      lb front { availability 99% replicas 2 active_passive failover 1h placement r.a, r.b }
+      server b { availability 95% replicas 3 min 2 placement r.a, r.b }
+      server c { availability 90% placement r.b }
+      cache k { hit_ratio 60% availability 97% placement r.a }
+      database db { availability 93% placement r.b }
+      front -> b | c
+      b -> k x2 parallel
+      k -> db
+      c -> db
+      flow f rate 10 rps { path users -> front -> b -> k -> db
+        path front -> c -> db }
+    }""",
+]
+
+
+@pytest.mark.parametrize("text", BRUTE)
+def test_exact_engine_matches_brute_force(text):
+    d = archlang.loads(text)
+    assert avail(text) == pytest.approx(brute_force(d, "f"), abs=1e-12)
