@@ -1,0 +1,188 @@
+"""Design + Result -> one self-contained HTML report.
+
+One file that works offline: inline CSS, the diagram as inline SVG, no script, no external
+link or font (a Content-Security-Policy meta tag forbids loading anything). Sections, in
+order: the verdict (every SLO of every flow, pass or fail), the diagram, per flow
+(availability, nines, downtime, SPOFs, cut sets of order 2, degrading units, importance,
+latency percentiles and a waterfall of the mean per hop), capacity bars per component, the
+findings with the source lines they point at, and the assumed defaults.
+
+The template (templates/report.html.j2) is rendered by Jinja2 with autoescape; only the
+SVG made by Graphviz from our own escaped DOT is inserted as markup. Every figure is also
+written raw in a ``data-value`` attribute (Python's ``repr`` of the float) so tests and
+tools can read the numbers back exactly. Deterministic: no timestamp unless one is passed.
+
+``render_result_html(result)`` (Jupyter's ``Result._repr_html_``) has no design: the report
+is the same without the diagram and without the source text of findings.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from archlang.render.dot import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.result import FlowResult, Result
+    from archlang.model.design import Design
+
+#: A diagram wider than this (in points) keeps its size and scrolls instead of shrinking.
+FIT_WIDTH_PT = 4000.0
+
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("archlang.render", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(pct=fmt_pct, ms=fmt_ms, rate=fmt_rate, minutes=fmt_minutes,
+                       nines=fmt_nines, raw=_raw, width=_width)
+    return env
+
+
+def _raw(x: float | None) -> str:
+    """The exact value for a data-value attribute."""
+    if x is None:
+        return ""
+    return repr(float(x)) if not math.isinf(x) else "inf"
+
+
+def _width(fraction: float | None) -> str:
+    """A CSS percentage width from a fraction, clamped to 0..100%."""
+    if fraction is None or math.isnan(fraction):
+        return "0%"
+    return f"{max(0.0, min(1.0, fraction)) * 100:.2f}%"
+
+
+# ---- the SVG ---------------------------------------------------------------------------------
+_PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
+_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"')
+
+
+def inline_svg(svg: str) -> tuple[str, bool]:
+    """Graphviz's SVG document -> an <svg> element to inline, and whether it fits the page."""
+    body = _PROLOG.sub("", svg).strip()
+    m = _SIZE.search(body)
+    fits = m is None or float(m.group(1)) <= FIT_WIDTH_PT
+    return body, fits
+
+
+# ---- view models -----------------------------------------------------------------------------
+def _slo_text(slo) -> str:
+    if slo.kind == "availability":
+        return f"availability ≥ {fmt_pct(slo.target)}"
+    if slo.kind == "latency":
+        p = slo.percentile if slo.percentile is not None else 99
+        return f"latency p{p:g} ≤ {fmt_ms(slo.target)}"
+    return f"throughput ≥ {fmt_rate(slo.target)}"
+
+
+def _slo_actual(slo) -> str:
+    if slo.actual is None:
+        return "unbounded"
+    if slo.kind == "availability":
+        return fmt_pct(slo.actual)
+    if slo.kind == "latency":
+        return fmt_ms(slo.actual)
+    return fmt_rate(slo.actual)
+
+
+def _waterfall(flow: "FlowResult") -> list[dict]:
+    """Hops of the flow's latency, stacked in call order by their mean contribution."""
+    lat = flow.latency
+    if lat is None or not lat.hops:
+        return []
+    total = sum(h.mean_ms for h in lat.hops) or 1.0
+    rows, start = [], 0.0
+    for h in lat.hops:
+        rows.append(dict(hop=h, offset=start / total, share=h.mean_ms / total,
+                         own_ms=max(0.0, h.mean_ms - h.network_ms - h.queueing_ms)))
+        start += h.mean_ms
+    return rows
+
+
+def _percentiles(flow: "FlowResult") -> list[dict]:
+    lat = flow.latency
+    if lat is None:
+        return []
+    targets = [s.target for s in lat.slos if s.kind == "latency"]
+    values = [("p50", lat.p50), ("p90", lat.p90), ("p99", lat.p99), ("p99.9", lat.p999)]
+    top = max([v for _, v in values if v is not None] + targets + [1e-9])
+    return [dict(name=n, value=v, width=(v or 0) / top) for n, v in values] + \
+        [dict(name="target", value=t, width=t / top, target=True) for t in targets]
+
+
+def _context(design: "Design | None", result: "Result", svg: str | None,
+             diagram_error: str | None, generated_at: str | None) -> dict:
+    from archlang import __version__
+
+    slo_rows = []
+    for f in result.flows.values():
+        for s in f.slos:
+            slo_rows.append(dict(flow=f.name, slo=s, text=_slo_text(s), actual=_slo_actual(s)))
+    flows = []
+    for f in result.flows.values():
+        flows.append(dict(
+            f=f, slos=[dict(slo=s, text=_slo_text(s), actual=_slo_actual(s)) for s in f.slos],
+            waterfall=_waterfall(f), percentiles=_percentiles(f),
+            max_birnbaum=max([i.birnbaum for i in f.importance] + [1e-12]),
+            description=(design.flows[f.name].description
+                         if design is not None and f.name in design.flows else None)))
+    comps = sorted(result.components.values(),
+                   key=lambda c: (-(c.utilisation if c.utilisation is not None else -1), c.name))
+    findings = []
+    for fd in result.findings:
+        line = design.source_line(fd.span) if design is not None else None
+        findings.append(dict(f=fd, source=line))
+    by_subject: dict[str, list] = {}
+    for a in result.assumptions:
+        by_subject.setdefault(a.subject, []).append(a)
+    counts = {sev: sum(1 for f in result.findings if f.severity == sev)
+              for sev in ("error", "warning", "info")}
+    body, fits = inline_svg(svg) if svg else (None, True)
+    return dict(
+        result=result, design=design, title=result.system,
+        description=design.description if design is not None else None,
+        slo_rows=slo_rows, n_fail=sum(1 for r in slo_rows if r["slo"].status == "fail"),
+        flows=flows, components=comps, findings=findings, counts=counts,
+        assumptions=sorted(by_subject.items(), key=lambda kv: (kv[1][0].span.file,
+                                                               kv[1][0].span.line, kv[0])),
+        svg=body, svg_fits=fits, diagram_error=diagram_error,
+        spofs=result.spofs, version=__version__, generated_at=generated_at)
+
+
+def _render(ctx: dict) -> str:
+    from markupsafe import Markup
+
+    if ctx["svg"] is not None:
+        ctx["svg"] = Markup(ctx["svg"])  # Graphviz output from our escaped DOT
+    return _env().get_template("report.html.j2").render(**ctx)
+
+
+def render_html(design: "Design", result: "Result", *, svg: str | None = None,
+                engine: str | None = None, generated_at: str | None = None) -> str:
+    """The report for ``design`` analysed as ``result``. ``svg``: a diagram already made
+    (else it is rendered with the Graphviz engine; if none can run, the report says so
+    in place of the diagram)."""
+    diagram_error = None
+    if svg is None:
+        from archlang.render.engine import RenderError, render_svg
+
+        try:
+            svg = render_svg(design, result, engine=engine)
+        except RenderError as e:
+            diagram_error = str(e)
+    return _render(_context(design, result, svg, diagram_error, generated_at))
+
+
+def render_result_html(result: "Result") -> str:
+    """The report from the result alone (no diagram, no source text): Jupyter's view."""
+    return _render(_context(None, result, None,
+                            "the diagram needs the design: archlang.render_html(design, result)",
+                            None))
