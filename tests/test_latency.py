@@ -1,0 +1,362 @@
+"""Latency analysis: figures worked out by hand or by closed forms, on inline designs."""
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+
+import archlang
+from archlang.analysis.capacity import analyze_capacity
+from archlang.analysis.distributions import (
+    erlang_c,
+    lognormal_quantile,
+    mmc_mean_wait,
+    quantile_ci_halfwidth,
+    quantile_sorted,
+)
+from archlang.analysis.latency import SAMPLES, analyze_latency, flow_samples
+from archlang.model.design import Latency
+
+NET = "network { same_zone 0.5ms cross_zone 1ms cross_region 80ms\n us <-> eu 75ms }"
+REGIONS = "region us { zone a\n zone b }\n region eu { zone a }\n region ap { zone a }"
+
+
+def design(body: str):
+    return archlang.loads(f"system t {{\n{REGIONS}\n{NET}\n{body}\n}}\n")
+
+
+def latency(body: str, flow: str = "f"):
+    d = design(body)
+    return analyze_latency(d, analyze_capacity(d)).flows[flow]
+
+
+# ---- fixed latencies: exact sums ---------------------------------------------------------------
+def test_fixed_latencies_sum_exactly_with_client_and_network():
+    fl = latency("""
+      client u { latency 10ms }
+      lb lb { latency 1ms placement us.a }
+      server api { latency 5ms placement us.b }
+      database db { latency 2ms placement us.b }
+      flow f { path u -> lb -> api -> db }
+    """)
+    # client 10 (last mile, instead of the network) + lb 1 + cross zone 1 + api 5
+    # + same zone 0.5 + db 2
+    total = 10 + 1 + 1 + 5 + 0.5 + 2
+    assert fl.method == "exact" and fl.error_ms == 0.0
+    for p in (fl.p50, fl.p90, fl.p99, fl.p999, fl.mean):
+        assert p == pytest.approx(total, abs=1e-12)
+    hops = {(h.name, h.via): h for h in fl.hops}
+    assert hops[("lb", "u")].mean_ms == pytest.approx(11.0)
+    assert hops[("lb", "u")].network_ms == pytest.approx(10.0)
+    assert hops[("api", "lb")].mean_ms == pytest.approx(6.0)
+    assert hops[("api", "lb")].network_ms == pytest.approx(1.0)
+    assert hops[("db", "api")].mean_ms == pytest.approx(2.5)
+    assert hops[("db", "api")].share_of_mean == pytest.approx(2.5 / total)
+    assert hops[("db", "api")].share_of_p99 == pytest.approx(2.5 / total)
+    assert sum(h.share_of_mean for h in fl.hops) == pytest.approx(1.0)
+
+
+def test_cross_region_pairs_and_default():
+    body = """
+      server api { latency 5ms placement us.a }
+      database db1 { latency 1ms placement eu.a }
+      database db2 { latency 1ms placement ap.a }
+      flow f { path api -> db1 }
+      flow g { path api -> db2 }
+    """
+    assert latency(body, "f").p99 == pytest.approx(5 + 75 + 1)     # `us <-> eu 75ms`
+    assert latency(body, "g").p99 == pytest.approx(5 + 80 + 1)     # cross_region default
+
+
+def test_unplaced_components_share_a_zone():
+    fl = latency("server a { latency 2ms }\n server b { latency 3ms }\n flow f { path a -> b }")
+    assert fl.p50 == pytest.approx(2 + 0.5 + 3)
+
+
+def test_sequential_count_and_parallel_fanout_of_fixed_calls():
+    body = """
+      server api { latency 4ms }
+      database db { latency 2ms }
+      api -> db x3
+      flow f { path api -> db }
+    """
+    assert latency(body).mean == pytest.approx(4 + 3 * (0.5 + 2))
+    par = latency(body.replace("x3", "x8 parallel"))
+    assert par.method == "exact"
+    assert par.mean == pytest.approx(4 + 0.5 + 2)       # the max of equal calls
+
+
+def test_alternatives_use_the_primary_and_optional_calls_count():
+    fl = latency("""
+      server api { latency 4ms }
+      database a { latency 2ms }
+      database b { latency 100ms }
+      external mail { latency 30ms }
+      api -> a | b
+      api -> mail optional
+      flow f { path api -> a
+               path api -> mail }
+    """)
+    assert fl.p50 == pytest.approx(4 + 0.5 + 2 + 0.5 + 30)
+
+
+def test_queue_ends_the_request_and_async_consumers_do_not_count():
+    fl = latency("""
+      server api { latency 4ms }
+      queue q { latency 2ms }
+      server worker { latency 500ms }
+      q -> worker
+      flow f { path api -> q ~> worker }
+    """)
+    assert fl.p99 == pytest.approx(4 + 0.5 + 2)
+    assert [h.name for h in fl.hops] == ["api", "q"]
+
+
+def test_sync_replication_write_waits_for_the_slowest_follower():
+    body = """
+      server api { latency 4ms }
+      database db { latency 3ms placement us.a, us.b
+                    replication leader_follower followers 2 sync }
+      api -> db write
+      flow f { path api -> db }
+    """
+    # leader at us.a (3), follower 1 at us.b (3 + cross zone 1), follower 2 at us.a
+    # (3 + same zone 0.5): the slowest is 4; the hop in is same zone (api unplaced) 0.5.
+    # db has one replica (at us.a).
+    assert latency(body).p50 == pytest.approx(4 + 0.5 + 4)
+    assert latency(body.replace("sync", "async")).p50 == pytest.approx(4 + 0.5 + 3)
+    assert latency(body.replace(" write", "")).p50 == pytest.approx(4 + 0.5 + 3)
+
+
+def test_sync_replication_across_regions():
+    fl = latency("""
+      server api { latency 4ms }
+      database db { latency 3ms placement us.a, eu.a
+                    replication leader_follower followers 1 sync }
+      api -> db write
+      flow f { path api -> db }
+    """)
+    assert fl.p50 == pytest.approx(4 + 0.5 + 3 + 75)
+
+
+# ---- lognormal fit -----------------------------------------------------------------------------
+def test_lognormal_fit_reproduces_both_quantiles():
+    for p50, p99 in [(8.0, 40.0), (0.5, 3.0), (120.0, 600.0)]:
+        mu, sigma = Latency(p50_ms=p50, p99_ms=p99).lognormal
+        assert lognormal_quantile(mu, sigma, 0.5) == pytest.approx(p50, rel=1e-12)
+        assert lognormal_quantile(mu, sigma, 0.99) == pytest.approx(p99, rel=1e-12)
+
+
+def test_lognormal_component_percentiles_by_monte_carlo():
+    fl = latency("client u { latency 0ms }\n server api { latency p50 10ms p99 50ms }\n flow f { path u -> api }")
+    mu, sigma = Latency(p50_ms=10, p99_ms=50).lognormal
+    assert fl.method.startswith("monte carlo")
+    assert 0 < fl.error_ms < 1.5
+    assert fl.p50 == pytest.approx(10.0, rel=0.01)
+    assert abs(fl.p99 - 50.0) < 3 * fl.error_ms
+    assert fl.p90 == pytest.approx(lognormal_quantile(mu, sigma, 0.9), rel=0.01)
+    assert fl.mean == pytest.approx(math.exp(mu + sigma ** 2 / 2), rel=0.01)
+
+
+def test_percentiles_come_from_the_sum_not_from_adding_percentiles():
+    fl = latency("""
+      server a { latency p50 10ms p99 50ms }
+      server b { latency p50 10ms p99 50ms }
+      flow f { path a -> b }
+    """)
+    # Two independent lognormals: the p99 of the sum is well below 50 + 50 + 0.5.
+    assert fl.p99 < 100.5 - 10
+    assert fl.p50 > 20.5
+
+
+# ---- cache mixture -----------------------------------------------------------------------------
+CACHED = """
+  server api { latency 4ms }
+  cache c { latency 1ms hit_ratio HIT }
+  database db { latency 100ms }
+  c -> db
+  flow f { path api -> c -> db }
+"""
+
+
+def test_cache_mixture_p50_on_hit_path_p99_on_miss_path():
+    fl = latency(CACHED.replace("HIT", "95%"))
+    hit = 4 + 0.5 + 1
+    miss = hit + 0.5 + 100
+    assert fl.p50 == pytest.approx(hit)
+    assert fl.p90 == pytest.approx(hit)
+    assert fl.p99 == pytest.approx(miss)        # misses (5%) exceed 1%
+    assert fl.p999 == pytest.approx(miss)
+    assert fl.mean == pytest.approx(hit + 0.05 * 100.5, abs=0.25)
+    db = next(h for h in fl.hops if h.name == "db")
+    assert db.mean_ms == pytest.approx(0.05 * 100.5, abs=0.25)
+    assert db.p99_ms == pytest.approx(100.5)    # every tail sample is a miss
+    assert db.share_of_p99 == pytest.approx(100.5 / miss)
+
+
+def test_cache_with_rare_misses_keeps_p99_on_the_hit_path():
+    fl = latency(CACHED.replace("HIT", "99.5%"))
+    assert fl.p99 == pytest.approx(4 + 0.5 + 1)
+    assert fl.p999 == pytest.approx(4 + 0.5 + 1 + 0.5 + 100)
+
+
+def test_cache_hit_ratio_one_is_exact():
+    fl = latency(CACHED.replace("HIT", "100%"))
+    assert fl.method == "exact" and fl.p99 == pytest.approx(5.5)
+
+
+# ---- the tail at scale -------------------------------------------------------------------------
+FANOUT = """
+  server api { latency 1ms }
+  cache leaf { latency 1ms hit_ratio 99% }
+  server slow { latency 50ms }
+  api -> leaf x100 parallel
+  leaf -> slow
+  flow f { path api -> leaf -> slow
+           slo latency p36 10ms
+           slo latency p37 10ms }
+"""
+
+
+def test_fanout_of_100_with_one_slow_call_in_100_makes_63_percent_slow():
+    d = design(FANOUT)
+    total, _, exact = flow_samples(d, "f", analyze_capacity(d))
+    assert not exact and len(total) == SAMPLES
+    slow = float((total > 10).mean())
+    expected = 1 - 0.99 ** 100                       # 0.634
+    assert abs(slow - expected) < 4 * math.sqrt(expected * (1 - expected) / SAMPLES)
+    fl = analyze_latency(d, analyze_capacity(d)).flows["f"]
+    fast, slowest = 1 + 0.5 + 1, 1 + 0.5 + 1 + 0.5 + 50
+    assert fl.p50 == pytest.approx(slowest)
+    assert [(s.percentile, s.status) for s in fl.slos] == [(36.0, "pass"), (37.0, "fail")]
+    assert fl.slos[0].actual == pytest.approx(fast)
+
+
+# ---- network: a random replica -----------------------------------------------------------------
+def test_network_to_a_replica_picked_at_random():
+    fl = latency("""
+      lb lb { latency 1ms placement us.a }
+      server api { latency 5ms replicas 2 placement us.a, us.b }
+      flow f { path lb -> api }
+    """)
+    # half the calls stay in us.a (0.5), half cross to us.b (1)
+    assert fl.method.startswith("monte carlo")
+    assert fl.mean == pytest.approx(1 + 5 + 0.75, abs=0.01)
+    assert 6.5 <= fl.p50 <= 7.0
+    assert fl.p90 == pytest.approx(7.0)
+    assert fl.p99 == pytest.approx(7.0)
+    api = next(h for h in fl.hops if h.name == "api")
+    assert api.network_ms == pytest.approx(0.75, abs=0.01)
+
+
+# ---- queueing ----------------------------------------------------------------------------------
+def _erlang_c_direct(c: int, a: float) -> float:
+    top = a ** c / math.factorial(c) * c / (c - a)
+    return top / (sum(a ** k / math.factorial(k) for k in range(c)) + top)
+
+
+def test_erlang_c_textbook_values():
+    assert erlang_c(1, 0.7) == pytest.approx(0.7)              # M/M/1: P(wait) = rho
+    assert erlang_c(2, 1.0) == pytest.approx(1 / 3)            # 2 rho^2 / (1 + rho), rho 0.5
+    assert erlang_c(10, 8.0) == pytest.approx(0.4092, abs=5e-5)  # call-centre table value
+    for c, a in [(3, 2.5), (20, 15.0), (50, 45.0)]:
+        assert erlang_c(c, a) == pytest.approx(_erlang_c_direct(c, a), rel=1e-12)
+    # M/M/1 mean wait: rho / (mu - lambda)
+    assert mmc_mean_wait(1, 50.0, 100.0) == pytest.approx(0.5 / 50)
+
+
+def test_queueing_wait_added_at_utilisation():
+    fl = latency("""
+      client u { latency 0ms }
+      server api { latency 10ms capacity 100 rps }
+      flow f rate 50 rps { path u -> api }
+    """)
+    # M/M/1 at rho 0.5: waits with probability 0.5 for Exp(rate 50/s), mean 10 ms.
+    # P(T > 10 + t) = 0.5 exp(-50 t): p90 at t = ln 5 / 50 s, p99 at t = ln 50 / 50 s.
+    assert fl.mean == pytest.approx(20.0, rel=0.01)
+    assert abs(fl.p90 - (10 + 1000 * math.log(5) / 50)) < 0.5
+    assert abs(fl.p99 - (10 + 1000 * math.log(50) / 50)) < 3 * fl.error_ms
+    assert fl.hops[0].queueing_ms == pytest.approx(10.0, rel=0.02)
+
+
+def test_queueing_with_several_servers():
+    fl = latency("""
+      client u { latency 0ms }
+      server api { latency 10ms capacity 100 rps replicas 2 }
+      flow f rate 100 rps { path u -> api }
+    """)
+    # c = 2, a = 1: P(wait) = 1/3, wait rate 2*100 - 100 = 100/s: mean wait 1/3 * 10 ms
+    assert fl.hops[0].queueing_ms == pytest.approx(10 / 3, rel=0.02)
+
+
+def test_saturated_component_makes_the_flow_unbounded():
+    fl = latency("""
+      server api { latency 10ms capacity 100 rps }
+      database db { latency 1ms }
+      flow f rate 100 rps { path api -> db
+                            slo latency p99 1s }
+    """)
+    assert fl.unbounded and fl.unbounded_at == ("api",)
+    assert fl.p50 is None and fl.p99 is None and fl.mean is None
+    assert fl.slos[0].status == "fail" and fl.slos[0].actual is None
+
+
+def test_forced_down_replicas_raise_queueing():
+    d = design("""
+      client u { latency 0ms }
+      server api { latency 10ms capacity 100 rps replicas 2 placement us.a, us.b }
+      flow f rate 60 rps { path u -> api }
+    """)
+    assert not analyze_latency(d, analyze_capacity(d)).flows["f"].unbounded
+    down = analyze_capacity(d, down=["us.a"])
+    fl = analyze_latency(d, down).flows["f"]
+    # one server left at rho 0.6: mean wait 0.6 / (100 - 60) s = 15 ms
+    assert fl.hops[0].queueing_ms == pytest.approx(15.0, rel=0.02)
+    gone = analyze_capacity(d, down=["api"])
+    assert analyze_latency(d, gone).flows["f"].unbounded
+
+
+# ---- SLOs, percentiles, errors -----------------------------------------------------------------
+def test_latency_slo_pass_fail_and_margin():
+    fl = latency("""
+      client u { latency 0ms }
+      server api { latency 40ms }
+      flow f { path u -> api
+               slo latency p99 50ms
+               slo latency p50 30ms }
+    """)
+    by_pct = {s.percentile: s for s in fl.slos}
+    assert by_pct[99.0].status == "pass" and by_pct[99.0].margin == pytest.approx(10.0)
+    assert by_pct[50.0].status == "fail" and by_pct[50.0].margin == pytest.approx(-10.0)
+    assert by_pct[99.0].actual == pytest.approx(40.0)
+
+
+def test_quantile_definition_is_numpy_linear():
+    rng = np.random.default_rng(3)
+    x = np.sort(rng.random(1001))
+    for q in (0.5, 0.9, 0.99, 0.999, 0.3217):
+        assert quantile_sorted(x, q) == pytest.approx(float(np.quantile(x, q)), rel=1e-12)
+
+
+def test_p99_interval_covers_the_true_quantile():
+    # 200 independent exponential samples sets: the 95% interval covers about 95% of the time.
+    rng = np.random.default_rng(11)
+    truth = -math.log(0.01)
+    cover = 0
+    for _ in range(200):
+        x = np.sort(rng.exponential(1.0, 20_000))
+        est, hw = quantile_sorted(x, 0.99), quantile_ci_halfwidth(x, 0.99)
+        cover += abs(est - truth) <= hw * 1.05
+    assert 180 <= cover <= 200
+
+
+def test_same_design_same_figures():
+    body = FANOUT.replace("x100", "x10")
+    a = latency(body).model_dump_json()
+    b = latency(body).model_dump_json()
+    assert a == b
+
+
+def test_normal_quantile_constant_matches():
+    assert NormalDist().inv_cdf(0.99) == pytest.approx(2.3263478740408408, rel=1e-12)
