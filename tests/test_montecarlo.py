@@ -99,3 +99,24 @@ def test_monte_carlo_honours_down():
     assert monte_carlo_availability(d, "f", trials=10_000, down=["r.b"]).estimate == 0.0
     exact = analyze_availability(d, down=["db"]).flows["f"].availability
     agree(exact, monte_carlo_availability(d, "f", trials=TRIALS, down=["db"]))
+
+
+def test_beyond_the_exact_limit_falls_back_to_monte_carlo(monkeypatch):
+    import archlang.analysis.availability as av
+
+    d = archlang.loads(_hand_designs()["brute1"])
+    exact = analyze_availability(d).flows["f"]
+    assert exact.method == "exact"
+    monkeypatch.setattr(av, "EXACT_WORK_LIMIT", 1)
+    monkeypatch.setattr(av, "FALLBACK_TRIALS", TRIALS)
+    monkeypatch.setattr(av, "FALLBACK_IMPORTANCE_TRIALS", 20_000)
+    mc = analyze_availability(d).flows["f"]
+    assert mc.method.startswith("monte carlo") and f"seed {DEFAULT_SEED}" in mc.method
+    est = monte_carlo_availability(d, "f", trials=TRIALS)
+    assert mc.availability == est.estimate
+    agree(exact.availability, est)
+    # structural results do not depend on the engine
+    assert mc.spofs == exact.spofs and mc.cut_sets == exact.cut_sets
+    assert [i.name for i in mc.importance][:2] == [i.name for i in exact.importance][:2]
+    with pytest.raises(av.TooComplex):
+        av.ExactEngine(av.compile_flow(d, "f")).availability()

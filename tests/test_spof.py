@@ -172,3 +172,27 @@ def test_importance_ranks_descending_and_includes_domains():
     # component s perfect: its replicas always up, still inside zone a
     assert byname["s"].gain_if_perfect == pytest.approx(a / (1 - (1 - p) ** 2) - a, abs=TOL)
     assert byname["s"].kind == "component" and byname["r"].kind == "region"
+    # the region holds s and db: conditioned on above both, then forced up and down
+    assert byname["r"].birnbaum == pytest.approx(a / R, abs=TOL)
+    assert byname["r.b"].birnbaum == pytest.approx(a / zb, abs=TOL)
+    assert byname["db"].birnbaum == pytest.approx(a / d, abs=TOL)
+
+
+def test_importance_what_ifs_match_fresh_engines():
+    # The engine memoises across what-ifs; each must equal a fresh computation.
+    from archlang.analysis.availability import ExactEngine, compile_flow
+    import test_availability as ta
+
+    for text in [WITH_SPOFS, NO_SPOF, DEGRADE, ta.WHATIF] + ta.BRUTE:
+        d = archlang.loads(text)
+        fm = compile_flow(d, "f")
+        shared = ExactEngine(fm)
+        shared.availability()
+        units = [("c", c) for c in fm.components] + \
+            [("d", k) for k in sorted({x for c in fm.components
+                                       for x in fm.models[c].domains})]
+        for u in units:
+            for state in (("up", "down") if u[0] == "c" else (1, 0)):
+                got = shared.availability({u: state})
+                want = ExactEngine(fm).availability({u: state})
+                assert got == pytest.approx(want, abs=1e-15), (text[:20], u, state)

@@ -49,7 +49,7 @@ from archlang.model.design import Design
 
 #: Above this many node evaluations (sum over tree nodes of 2^dependencies) a flow is
 #: estimated by Monte Carlo (``FALLBACK_TRIALS`` trials, the fixed seed) instead.
-EXACT_WORK_LIMIT = 1 << 18
+EXACT_WORK_LIMIT = 1 << 16
 FALLBACK_TRIALS = 1_000_000
 FALLBACK_IMPORTANCE_TRIALS = 100_000
 #: A node's distribution of S keeps at most this many distinct values; beyond, values are
@@ -435,7 +435,10 @@ class ExactEngine:
 
     # -- distributions --
     def dist(self, i: int, asg: dict) -> Dist:
-        sig = tuple(sorted((k, v) for k, v in self._extra.items() if k in self.sub[i]))
+        # Overrides that change this subtree; a variable conditioned on above this node is
+        # already fixed in ``asg``, so its override only matters where it is conditioned.
+        sig = tuple(sorted((k, v) for k, v in self._extra.items()
+                           if k in self.sub[i] and k not in asg))
         key = (i, tuple(asg[v] for v in self.above[i]), sig)
         got = self._memo.get(key)
         if got is not None:
