@@ -28,6 +28,13 @@ def decode(data: bytes, file: str) -> str:
             span=Span.point(file, line, col), hint="save the file as UTF-8")]) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise SourceError([Diagnostic(
+            message="the file is binary, not text (it holds a NUL byte)",
+            span=Span.point(file, line, col), hint="give a design file (.arch) written as UTF-8 text")])
     return text
 
 
@@ -38,21 +45,25 @@ def check_not_empty(text: str, file: str) -> None:
                                       hint="a design starts with: system NAME { ... }")])
 
 
-def read_file(path: str, at: Span | None = None, source_line: str | None = None) -> str:
+def read_file(path: str, at: Span | None = None, source_line: str | None = None,
+              shown: str | None = None) -> str:
+    """The text of ``path``; ``shown`` is how messages name it (default: ``path``)."""
     where = at or Span.point(path, 1, 1)
+    name = shown or path
     try:
         data = Path(path).read_bytes()
     except IsADirectoryError:
-        msg = f"cannot read '{path}': it is a directory"
+        msg = f"cannot read '{name}': it is a directory"
     except FileNotFoundError:
-        msg = f"cannot read '{path}': no such file"
+        msg = f"cannot read '{name}': no such file"
     except PermissionError:
-        msg = f"cannot read '{path}': permission denied"
+        msg = f"cannot read '{name}': permission denied"
     except OSError as e:
-        msg = f"cannot read '{path}': {e.strerror or e}"
+        msg = f"cannot read '{name}': {e.strerror or e}"
     else:
-        return decode(data, path)
-    raise SourceError([Diagnostic(message=msg, span=where, source_line=source_line)])
+        return decode(data, name)
+    hint = "an import is relative to the importing file" if at is not None else None
+    raise SourceError([Diagnostic(message=msg, span=where, source_line=source_line, hint=hint)])
 
 
 def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
@@ -74,7 +85,8 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
         sources[file] = txt
         tree = parse(txt, file)
         if not tree.children:
-            raise SourceError([Diagnostic(message="the file declares nothing",
+            raise SourceError([Diagnostic(message="the file declares nothing: it holds only "
+                                                  "comments and blank lines",
                                           span=Span.point(file, 1, 1),
                                           hint="a design starts with: system NAME { ... }")])
         units.append((file, tree))
@@ -105,9 +117,7 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
                     span=sp, source_line=src_line, hint="remove one of these imports")])
             if target in done:
                 continue
-            child = read_file(str(target), at=sp, source_line=src_line)
-            if child is not None:
-                child_text = child
+            child_text = read_file(str(target), at=sp, source_line=src_line, shown=shown)
             visit(shown, target, child_text, stack + [(real, file)])
 
     if text is None:

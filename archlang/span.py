@@ -18,8 +18,8 @@ class Span(BaseModel):
 
     @classmethod
     def point(cls, file: str, line: int, column: int, width: int = 1) -> "Span":
-        return cls(file=file, line=line, column=column, end_line=line,
-                   end_column=column + max(width, 1) - 1)
+        return cls.model_construct(file=file, line=line, column=column, end_line=line,
+                                   end_column=column + max(width, 1) - 1)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
@@ -33,6 +33,9 @@ def span_of(file: str, item) -> Span:
     column = getattr(item, "column", None) or 1
     end_line = getattr(item, "end_line", None) or line
     end_column = getattr(item, "end_column", None) or (column + 1)
-    # Lark's end_column points one past the last character.
-    return Span(file=file, line=line, column=column, end_line=end_line,
-                end_column=max(column, end_column - 1) if end_line == line else max(end_column - 1, 1))
+    # Lark's end_column points one past the last character. The values are Lark's own
+    # positions (trusted ints), so the model is constructed without validation: this runs
+    # for every token of a design.
+    return Span.model_construct(
+        file=file, line=line, column=column, end_line=end_line,
+        end_column=max(column, end_column - 1) if end_line == line else max(end_column - 1, 1))

@@ -8,6 +8,7 @@ statements are read, so an error never hides the next one.
 
 from __future__ import annotations
 
+import gc
 import math
 from decimal import Decimal
 from dataclasses import dataclass, field
@@ -75,24 +76,62 @@ ENUMS: dict[str, tuple[str, ...]] = {
 _BOOL = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
-@dataclass
+class _Lazy:
+    """A span computed on first use: most values never appear in a message, and building a
+    Span for each of the ~100,000 tokens of a large design would cost more than parsing."""
+
+    __slots__ = ("file", "item")
+
+    def __init__(self, file: str, item):
+        self.file, self.item = file, item
+
+    def get(self) -> Span:
+        return span_of(self.file, self.item)
+
+
 class Val:
     """One argument of a property: a name, a quantity, a percentile, a string or a comma."""
 
-    kind: str                       # name | quantity | percentile | string | comma
-    text: str
-    span: Span
-    number: float | None = None
-    unit: str | None = None
-    parts: tuple[str, ...] = ()     # dotted names: us-east.a -> ("us-east", "a")
+    __slots__ = ("kind", "text", "_span", "number", "unit", "parts")
+
+    def __init__(self, kind: str, text: str, span: "Span | _Lazy", number: float | None = None,
+                 unit: str | None = None, parts: tuple[str, ...] = ()):
+        self.kind = kind                # name | quantity | percentile | string | comma
+        self.text = text
+        self._span = span
+        self.number = number
+        self.unit = unit
+        self.parts = parts              # dotted names: us-east.a -> ("us-east", "a")
+
+    @property
+    def span(self) -> Span:
+        if isinstance(self._span, _Lazy):
+            self._span = self._span.get()
+        return self._span
 
 
-@dataclass
 class Prop:
-    key: str
-    span: Span                      # the keyword
-    values: list[Val]
-    whole: Span                     # keyword and values
+    """A property: its keyword, its values, the keyword's span and the whole one's."""
+
+    __slots__ = ("key", "_span", "values", "_whole")
+
+    def __init__(self, key: str, span: "Span | _Lazy", values: list[Val], whole: "Span | _Lazy"):
+        self.key = key
+        self._span = span
+        self.values = values
+        self._whole = whole
+
+    @property
+    def span(self) -> Span:
+        if isinstance(self._span, _Lazy):
+            self._span = self._span.get()
+        return self._span
+
+    @property
+    def whole(self) -> Span:
+        if isinstance(self._whole, _Lazy):
+            self._whole = self._whole.get()
+        return self._whole
 
 
 @dataclass
@@ -106,8 +145,8 @@ class _Block:
 def _val_from(file: str, node) -> Val:
     from lark import Token
 
+    sp = _Lazy(file, node)
     if isinstance(node, Token):
-        sp = span_of(file, node)
         t = node.type
         if t == "QUANTITY":
             text = str(node)
@@ -122,7 +161,7 @@ def _val_from(file: str, node) -> Val:
         return Val("name", str(node), sp, parts=(str(node),))
     # a `ref` tree
     parts = tuple(str(t) for t in node.children)
-    return Val("name", ".".join(parts), span_of(file, node), parts=parts)
+    return Val("name", ".".join(parts), sp, parts=parts)
 
 
 def _split_quantity(text: str) -> tuple[float, str | None]:
@@ -240,7 +279,7 @@ def _props(file: str, nodes) -> list[Prop]:
     for p in nodes:
         key_tok = p.children[0]
         values = [_val_from(file, c) for c in p.children[1:]]
-        out.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
+        out.append(Prop(str(key_tok), _Lazy(file, key_tok), values, _Lazy(file, p)))
     return out
 
 
@@ -1128,7 +1167,13 @@ class DesignBuilder(Builder):
 
 def build_design(units: list[tuple[str, Any]], sources: dict[str, str], root: str) -> Design:
     """Syntax trees of the root file and its imports (in reading order) -> Design."""
-    b = DesignBuilder(sources, root)
-    for file, tree in units:
-        b.collect(file, tree)
-    return b.build([f for f, _ in units])
+    gc_was_on = gc.isenabled()
+    gc.disable()     # see syntax/parser.py: the builder only allocates
+    try:
+        b = DesignBuilder(sources, root)
+        for file, tree in units:
+            b.collect(file, tree)
+        return b.build([f for f, _ in units])
+    finally:
+        if gc_was_on:
+            gc.enable()
