@@ -225,7 +225,10 @@ class Builder:
                 value = float(Decimal(v.text[:-1].strip()) / 100)
             else:
                 value = v.number * table[v.unit]
-        if value < 0 or (value == 0 and not allow_zero and positive):
+        if positive and value < 0 and allow_zero:
+            self.error(v.span, f"'{prop.key}' must not be negative, found {v.text!r}")
+            return None
+        if positive and value <= 0 and not allow_zero:
             self.error(v.span, f"'{prop.key}' must be greater than zero, found {v.text!r}")
             return None
         return value
@@ -241,7 +244,7 @@ class Builder:
         return int(n)
 
     def fraction(self, prop: Prop, v: Val | None, allow_zero: bool = False) -> float | None:
-        x = self.quantity(prop, v, "percent", allow_zero=True)
+        x = self.quantity(prop, v, "percent", positive=False)
         if x is None:
             return None
         lo_ok = x >= 0 if allow_zero else x > 0
@@ -639,9 +642,8 @@ class DesignBuilder(Builder):
 
         if "latency" in props:
             lat = self._latency(props["latency"])
-            if lat is None:
-                return None
-            f["latency"] = lat
+            # On an error, go on with the default so that later errors are reported too.
+            f["latency"] = lat or Latency(p50_ms=D.LATENCY_MS[kind], p99_ms=D.LATENCY_MS[kind])
         else:
             ms = D.LATENCY_MS[kind]
             f["latency"] = Latency(p50_ms=ms, p99_ms=ms)
@@ -1137,7 +1139,12 @@ class DesignBuilder(Builder):
             cycle = nx.find_cycle(g)
         except nx.NetworkXNoCycle:
             return True
-        a, b = cycle[0][:2]
+        # Point at the step that closes the loop: the one written last.
+        last = max(range(len(cycle)), key=lambda i: (where[cycle[i][:2]].file,
+                                                     where[cycle[i][:2]].line,
+                                                     where[cycle[i][:2]].column))
+        cycle = cycle[last + 1:] + cycle[:last + 1]
+        a, b = cycle[-1][:2]
         loop = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
         self.error(where[(a, b)], f"flow '{name}' has a cycle: {loop}",
                    "a request must not come back to a component it passed")

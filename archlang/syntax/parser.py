@@ -98,6 +98,11 @@ def parse(text: str, file: str = "<string>"):
             line, col = tok.line, tok.column
             width = len(str(tok))
             message, hint = _explain(tok, expected)
+            word = _word_before(lines, line, col)
+            if word is not None and expected == {"ARROW"} and tok.type == "NAME":
+                # `sever api { ... }`: a misspelt kind reads as the start of a call.
+                line, col, width = word[0], word[1], len(word[2])
+                message, hint = _unknown_statement(word[2])
         raise SyntaxError_([diag(line, col, width, message, hint)]) from None
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
@@ -116,6 +121,31 @@ def parse(text: str, file: str = "<string>"):
     finally:
         if gc_was_on:
             gc.enable()
+
+
+def _word_before(lines: list[str], line: int, col: int) -> tuple[int, int, str] | None:
+    """(line, column, word) of the name just before ``line:col`` on the same line."""
+    import re
+
+    if not 0 < line <= len(lines):
+        return None
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_-]*)\s+$", lines[line - 1][: col - 1])
+    return (line, m.start(1) + 1, m.group(1)) if m else None
+
+
+def _unknown_statement(word: str) -> tuple[str, str]:
+    from archlang.errors import did_you_mean
+    from archlang.model.design import KINDS
+
+    kinds = did_you_mean(word, KINDS)
+    if kinds:
+        return f"unknown kind {word!r}", kinds
+    other = did_you_mean(word, ["flow", "region", "network", "defaults", "import",
+                                "description", "system"])
+    if other:
+        return f"unknown statement {word!r}", other
+    return (f"unknown kind {word!r}",
+            f"a component starts with its kind ({', '.join(KINDS)}); a call reads 'a -> b'")
 
 
 def _end_position(text: str) -> tuple[int, int]:
