@@ -174,7 +174,9 @@ def _cluster_of(c: "Component") -> tuple[str, str | None] | None:
     """(region, zone or None) of the cluster that holds every replica; None: no cluster."""
     if not c.placement:
         return None
-    spots = {p for p in c.replica_placements() if p is not None}
+    # Replicas and database followers run round-robin over the placements.
+    n = c.replicas + c.followers
+    spots = {c.placement[i % len(c.placement)] for i in range(n)}
     regions = {p.region for p in spots}
     if len(regions) != 1:
         return None

@@ -2,7 +2,8 @@
 
 One file that works offline: inline CSS, the diagram as inline SVG, no script, no external
 link or font (a Content-Security-Policy meta tag forbids loading anything). Sections, in
-order: the verdict (every SLO of every flow, pass or fail), the diagram, per flow
+order: the verdict (every SLO of every flow, pass or fail; the design fails when an SLO
+fails or a finding is an error, as `archlang check` decides with its default --fail-on), the diagram, per flow
 (availability, nines, downtime, SPOFs, cut sets of order 2, degrading units, importance,
 latency percentiles and a waterfall of the mean per hop), capacity bars per component, the
 findings with the source lines they point at, and the assumed defaults.
@@ -146,7 +147,10 @@ def _context(design: "Design | None", result: "Result", svg: str | None,
     counts = {sev: sum(1 for f in result.findings if f.severity == sev)
               for sev in ("error", "warning", "info")}
     body, fits = inline_svg(svg) if svg else (None, True)
+    from archlang.analysis import verdict
+
     return dict(
+        status=verdict(result, "error"),
         result=result, design=design, title=result.system,
         description=design.description if design is not None else None,
         slo_rows=slo_rows, n_fail=sum(1 for r in slo_rows if r["slo"].status == "fail"),
