@@ -15,7 +15,15 @@ from archlang.analysis.distributions import (
     quantile_ci_halfwidth,
     quantile_sorted,
 )
-from archlang.analysis.latency import SAMPLES, analyze_latency, flow_samples
+from archlang.analysis.latency import (
+    BUDGET,
+    MIN_SAMPLES,
+    SAMPLES,
+    analyze_latency,
+    flow_samples,
+    samples_for,
+)
+from archlang.graph import flow_tree
 from archlang.model.design import Latency
 
 NET = "network { same_zone 0.5ms cross_zone 1ms cross_region 80ms\n us <-> eu 75ms }"
@@ -222,10 +230,11 @@ FANOUT = """
 def test_fanout_of_100_with_one_slow_call_in_100_makes_63_percent_slow():
     d = design(FANOUT)
     total, _, exact = flow_samples(d, "f", analyze_capacity(d))
-    assert not exact and len(total) == SAMPLES
+    n = len(total)
+    assert not exact and n == MIN_SAMPLES           # 101 visits per request: the minimum
     slow = float((total > 10).mean())
     expected = 1 - 0.99 ** 100                       # 0.634
-    assert abs(slow - expected) < 4 * math.sqrt(expected * (1 - expected) / SAMPLES)
+    assert abs(slow - expected) < 4 * math.sqrt(expected * (1 - expected) / n)
     fl = analyze_latency(d, analyze_capacity(d)).flows["f"]
     fast, slowest = 1 + 0.5 + 1, 1 + 0.5 + 1 + 0.5 + 50
     assert fl.p50 == pytest.approx(slowest)
@@ -360,3 +369,14 @@ def test_same_design_same_figures():
 
 def test_normal_quantile_constant_matches():
     assert NormalDist().inv_cdf(0.99) == pytest.approx(2.3263478740408408, rel=1e-12)
+
+
+def test_sample_count_follows_the_budget():
+    d = design(FANOUT.replace("x100", "x10"))
+    tree = flow_tree(d, "f")
+    # api, then 10 x (leaf + slow) if every call missed: 21 visits
+    assert samples_for(tree) == BUDGET // 21 // 1000 * 1000
+    small = design("server a { latency p50 1ms p99 5ms }\n server b { }\n flow f { path a -> b }")
+    assert samples_for(flow_tree(small, "f")) == SAMPLES
+    fl = analyze_latency(small, analyze_capacity(small)).flows["f"]
+    assert fl.method == "monte carlo, 200000 samples, seed 20240601+crc32(flow)"

@@ -30,7 +30,7 @@ the flow's name), with the half-width of the 95% interval on p99 in ``error_ms``
 
 from __future__ import annotations
 
-import math
+import os
 import zlib
 from typing import TYPE_CHECKING
 
@@ -44,10 +44,13 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
 SEED = 20240601               # base seed of every flow's random stream
-SAMPLES = 200_000             # Monte Carlo samples per flow
+SAMPLES = 200_000             # Monte Carlo samples per flow, at most
+MIN_SAMPLES = 20_000          # ... and at least
+BUDGET = 1_200_000            # samples x components visited by one request, per flow
 UNBOUNDED_AT = 1.0 - 1e-9     # utilisation at which the M/M/c wait has no steady state
 
-__all__ = ["SAMPLES", "SEED", "analyze_latency", "flow_samples"]
+__all__ = ["BUDGET", "MIN_SAMPLES", "SAMPLES", "SEED", "analyze_latency", "flow_samples",
+           "samples_for"]
 
 _HopKey = tuple[str, "str | None"]
 
@@ -70,8 +73,18 @@ class _Sampler:
         self.rng = rng
         self._places: dict[str, tuple[list, "np.ndarray"]] = {}
         self._matrix: dict[tuple[str, str], "np.ndarray"] = {}
+        self._zeros: dict[int, "np.ndarray"] = {}
 
     # -- primitives ----------------------------------------------------------------------
+    def zeros(self, n: int) -> "np.ndarray":
+        """A shared read-only array of zeros (arrays are never modified in place)."""
+        z = self._zeros.get(n)
+        if z is None:
+            z = self.np.zeros(n)
+            z.flags.writeable = False
+            self._zeros[n] = z
+        return z
+
     def random(self) -> None:
         if self.rng is None:
             raise _Stochastic()
@@ -113,9 +126,11 @@ class _Sampler:
             pb, _ = self.places(b)
             m = self.np.array([[self.net.between(x, y) for y in pb] for x in pa], dtype=float)
             self._matrix[(a.name, b.name)] = m
-        if m.size == 1:
-            return self.np.full(len(at_b), m[0, 0])
-        return m[at_a, at_b]
+        if (m == m.flat[0]).all():
+            return self.zeros(len(at_b)) + m.flat[0]
+        if m.shape[0] == 1:
+            return m[0].take(at_b)
+        return m.ravel().take(at_a * m.shape[1] + at_b)
 
     def miss(self, h: float, n: int) -> "np.ndarray":
         if h <= 0.0:
@@ -128,12 +143,16 @@ class _Sampler:
     def wait(self, c: Component, n: int) -> "np.ndarray":
         q = self.queues.get(c.name)
         if q is None or q[0] <= 0.0:
-            return self.np.zeros(n)
+            return self.zeros(n)
         self.random()
         p_wait, rate_per_ms = q
-        waits = self.rng.random(n) < p_wait
-        times = self.rng.exponential(1.0 / rate_per_ms, n)
-        return self.np.where(waits, times, 0.0)
+        # One uniform U per sample: the request waits when U < P(wait), and then U / P(wait)
+        # is itself uniform, so -ln(U / P(wait)) / rate is its exponential waiting time.
+        u = self.rng.random(n)
+        waits = u < p_wait
+        out = self.np.zeros(n)
+        out[waits] = -self.np.log(u[waits] / p_wait) / rate_per_ms
+        return out
 
     def service(self, c: Component, n: int, write: bool) -> "np.ndarray":
         leader = self.latency(c.latency, n)
@@ -169,12 +188,12 @@ def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool):
     n = len(at)
     c = node.component
     if c.kind == "client":
-        total = np.zeros(n)
+        total = s.zeros(n)
         hops: dict = {}
     else:
         que = s.wait(c, n)
         own = s.service(c, n, write) + que + net
-        total = own.copy()
+        total = own
         hops = {(c.name, via): [own, net, que]}
     if c.kind == "queue" or not node.calls:
         return total, hops
@@ -202,7 +221,7 @@ def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool):
 
 def _calls(s: _Sampler, node: FlowNode, at):
     np = s.np
-    total = np.zeros(len(at))
+    total = s.zeros(len(at))
     hops: dict = {}
     for fc in node.calls:
         t, h = _call(s, node, at, fc)
@@ -242,7 +261,7 @@ def _call(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
 
 def _evaluate(s: _Sampler, tree: FlowNode, n: int):
     at = s.pick(tree.component, n)
-    return _node(s, tree, at, None, s.np.zeros(n), False)
+    return _node(s, tree, at, None, s.zeros(n), False)
 
 
 # ---- the analysis ---------------------------------------------------------------------------
@@ -277,6 +296,21 @@ def _reachable(tree: FlowNode) -> list[FlowNode]:
     return out
 
 
+def _visits(node: FlowNode) -> int:
+    """Components one request visits if every cache missed (counts included, client not)."""
+    own = 0 if node.kind == "client" else 1
+    if node.kind == "queue":
+        return own
+    return own + sum(fc.count * _visits(fc.targets[0]) for fc in node.calls if fc.targets)
+
+
+def samples_for(tree: FlowNode, cap: int = SAMPLES) -> int:
+    """Monte Carlo samples for a flow: ``BUDGET // visits`` rounded down to a thousand,
+    between ``MIN_SAMPLES`` and ``cap`` (200,000)."""
+    n = BUDGET // max(1, _visits(tree)) // 1000 * 1000
+    return max(min(MIN_SAMPLES, cap), min(cap, n))
+
+
 def _rng(flow: str):
     import numpy as np
 
@@ -300,21 +334,28 @@ def flow_samples(design: Design, flow: str, capacity: CapacityReport,
         return total, hops, True
     except _Stochastic:
         pass
-    total, hops = _evaluate(_Sampler(design, queues, _rng(flow)), tree, samples)
+    total, hops = _evaluate(_Sampler(design, queues, _rng(flow)), tree,
+                            samples_for(tree, samples))
     return total, hops, False
 
 
 def analyze_latency(design: Design, capacity: CapacityReport,
                     samples: int = SAMPLES) -> LatencyReport:
     """Percentiles, hop breakdown and latency SLOs of every flow."""
+    from concurrent.futures import ThreadPoolExecutor
+
     queues, saturated = _queues(design, capacity)
-    flows = {name: _flow_latency(design, name, capacity, queues, saturated, samples)
-             for name in design.flows}
+    # Flows are independent (each has its own random stream), so they run on a few threads;
+    # numpy releases the GIL while it draws and adds. The figures do not depend on it.
+    workers = max(1, min(4, os.cpu_count() or 1, len(design.flows)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples),
+                        list(design.flows))
+        flows = {fl.name: fl for fl in done}
     return LatencyReport(flows=flows)
 
 
-def _flow_latency(design: Design, name: str, capacity: CapacityReport,
-                  queues: dict[str, tuple[float, float]], saturated: set[str],
+def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, float]], saturated: set[str],
                   samples: int) -> FlowLatency:
     import numpy as np
 
@@ -333,8 +374,9 @@ def _flow_latency(design: Design, name: str, capacity: CapacityReport,
         total, hops = _evaluate(_Sampler(design, queues, None), tree, 1)
         method, error = "exact", 0.0
     except _Stochastic:
-        total, hops = _evaluate(_Sampler(design, queues, _rng(name)), tree, samples)
-        method = f"monte carlo, {samples} samples, seed {SEED}+crc32(flow)"
+        n = samples_for(tree, samples)
+        total, hops = _evaluate(_Sampler(design, queues, _rng(name)), tree, n)
+        method = f"monte carlo, {n} samples, seed {SEED}+crc32(flow)"
         error = None
 
     x = np.sort(total)
