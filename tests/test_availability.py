@@ -418,3 +418,77 @@ BRUTE = [
 def test_exact_engine_matches_brute_force(text):
     d = archlang.loads(text)
     assert avail(text) == pytest.approx(brute_force(d, "f"), abs=1e-12)
+
+
+def random_design(rng) -> str:
+    """A small random design: zones, replicas, active_passive, caches, queues, optional
+    calls, alternatives and xN calls, wired as a DAG and walked by one flow."""
+    kinds = ["server", "cache", "database", "lb", "queue", "cdn", "external"]
+    lines = ["system rnd {",
+             f"  region r availability {rng.choice([99, 99.9, 100])}% {{ "
+             f"zone a availability {rng.choice([98, 99.5, 100])}% "
+             f"zone b availability {rng.choice([97, 99])}% }}",
+             "  client users"]
+    names = [f"c{i}" for i in range(rng.randint(3, 5))]
+    budget = 11
+    for nm in names:
+        kind = rng.choice(kinds)
+        n = rng.randint(1, 2 if budget < 4 else 3)
+        budget -= n
+        props = [f"availability {rng.choice([80, 90, 95, 99])}%"]
+        if n > 1:
+            if kind != "queue" and rng.random() < 0.3:
+                props.append(f"replicas {n} active_passive failover {rng.choice([600, 3600])}s")
+            else:
+                props.append(f"replicas {n} min {rng.randint(1, n)}")
+        pl = rng.choice(["", "r.a", "r.b", "r.a, r.b", "r"])
+        if pl:
+            props.append(f"placement {pl}")
+        if kind in ("cache", "cdn"):
+            props.append(f"hit_ratio {rng.choice([50, 80])}%")
+        lines.append(f"  {kind} {nm} {{ {' '.join(props)} }}")
+    paths = [f"path users -> {names[0]}"]
+    kind_of = {ln.split()[1]: ln.split()[0] for ln in lines[3:]}
+    reached = {names[0]}
+    declared: set[tuple[str, str]] = set()
+    for i, src in enumerate(names[:-1]):
+        if src not in reached or kind_of[src] == "queue":
+            continue
+        later = names[i + 1:]
+        for _ in range(rng.randint(1, 2)):
+            t = rng.choice(later)
+            alts = [t]
+            if rng.random() < 0.3 and len(later) > 1:
+                alts.append(rng.choice([x for x in later if x != t]))
+            if any((src, x) in declared for x in alts):
+                continue
+            mods = []
+            if rng.random() < 0.2:
+                mods.append("optional")
+            if rng.random() < 0.3:
+                mods.append(f"x{rng.randint(2, 3)}")
+            declared.update((src, x) for x in alts)
+            lines.append(f"  {src} -> {' | '.join(alts)} {' '.join(mods)}".rstrip())
+            paths.append(f"path {src} -> {t}")
+            reached.add(t)
+    lines.append("  flow f rate 1 rps {")
+    lines += [f"    {p}" for p in paths]
+    lines += ["  }", "}"]
+    return "\n".join(lines)
+
+
+def test_random_designs_match_brute_force():
+    import random
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(40):
+        text = random_design(rng)
+        try:
+            d = archlang.loads(text)
+        except archlang.ArchlangError as e:   # the generator should only write valid designs
+            raise AssertionError(f"{e}\n{text}") from None
+        got = analyze_availability(d).flows["f"].availability
+        assert got == pytest.approx(brute_force(d, "f"), abs=1e-12), text
+        checked += 1
+    assert checked == 40
