@@ -380,3 +380,62 @@ def test_sample_count_follows_the_budget():
     assert samples_for(flow_tree(small, "f")) == SAMPLES
     fl = analyze_latency(small, analyze_capacity(small)).flows["f"]
     assert fl.method == "monte carlo, 200000 samples, seed 20240601+crc32(flow)"
+
+
+# ---- independent methods: closed forms and numerical convolution -------------------------------
+def test_parallel_fanout_of_lognormals_matches_the_closed_form():
+    fl = latency("""
+      client u { latency 0ms }
+      server api { latency 1ms }
+      database db { latency p50 3ms p99 30ms }
+      api -> db x20 parallel
+      flow f { path u -> api -> db }
+    """)
+    mu, sigma = Latency(p50_ms=3, p99_ms=30).lognormal
+    # max of 20 iid: P(M <= t) = F(t)^20, so its q-quantile is F^-1(q^(1/20))
+    for q, got in [(0.5, fl.p50), (0.9, fl.p90), (0.99, fl.p99)]:
+        want = 1 + 0.5 + lognormal_quantile(mu, sigma, q ** (1 / 20))
+        assert abs(got - want) < max(3 * fl.error_ms, 0.01 * want), q
+
+
+def test_sum_of_lognormals_matches_numerical_convolution():
+    from scipy import integrate, optimize, stats
+
+    fl = latency("""
+      client u { latency 0ms }
+      server a { latency p50 10ms p99 50ms }
+      database b { latency p50 5ms p99 80ms }
+      flow f { path u -> a -> b }
+    """)
+    x = stats.lognorm(s=Latency(p50_ms=10, p99_ms=50).lognormal[1], scale=10)
+    y = stats.lognorm(s=Latency(p50_ms=5, p99_ms=80).lognormal[1], scale=5)
+
+    def cdf(t):   # P(X + Y <= t) = integral of F_X(t - y) f_Y(y) dy over 0..t
+        return integrate.quad(lambda v: x.cdf(t - v) * y.pdf(v), 0, t, limit=200)[0]
+
+    for q, got in [(0.5, fl.p50), (0.99, fl.p99)]:
+        want = 0.5 + optimize.brentq(lambda t: cdf(t) - q, 1e-3, 2000)
+        assert abs(got - want) < 3 * fl.error_ms if q == 0.99 else abs(got - want) < 0.01 * want
+
+
+# ---- text sections -----------------------------------------------------------------------------
+def test_text_sections_unbounded_and_long_names():
+    from archlang.render.text_latency import format_capacity, format_latency
+
+    long = "a-very-long-component-name-that-goes-on-and-on-and-on"
+    d = design(f"""
+      client u {{ latency 0ms }}
+      server {long} {{ latency 10ms capacity 100 rps }}
+      flow f rate 150 rps {{ path u -> {long}
+                             slo latency p99 1s
+                             slo throughput 200 rps }}
+    """)
+    cap = analyze_capacity(d)
+    text = format_latency(d, analyze_latency(d, cap))
+    assert f"unbounded: utilisation at or over 100% at {long}\n" in text
+    assert "slo latency p99 1000ms: FAIL (unbounded)" in text
+    ctext = format_capacity(d, cap)
+    assert "150.0% error" in ctext
+    assert "slo throughput 200 rps: FAIL (max 100 rps, margin -100 rps)" in ctext
+    assert f"(bottleneck\n    {long}), DOES NOT FIT" in ctext     # wrapped at 100
+    assert max(len(line) for line in (text + ctext).splitlines()) <= 100

@@ -15,6 +15,20 @@ BAR = 20          # characters of '#' for a 100% share
 NAME = 22         # widest component name column before truncation
 
 
+def _fit(lines: list[str]) -> str:
+    """Join lines, wrapping any longer than WIDTH under its own indentation (+2)."""
+    import textwrap
+
+    out: list[str] = []
+    for line in lines:
+        if len(line) <= WIDTH:
+            out.append(line)
+            continue
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        out += textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(out) + "\n"
+
+
 def _cut(name: str, width: int) -> str:
     return name if len(name) <= width else name[: width - 1] + "~"
 
@@ -80,7 +94,7 @@ def format_latency(design: Design, report: LatencyReport) -> str:
             got = ("unbounded" if s.actual is None else
                    f"{s.actual:.1f} ms, margin {s.margin:+.1f} ms")
             out.append(f"    slo latency {_pname(s.percentile)} {s.target:g}ms: {verdict} ({got})")
-    return "\n".join(out) + "\n"
+    return _fit(out)
 
 
 # ---- capacity ----------------------------------------------------------------------------------
@@ -108,7 +122,7 @@ def format_capacity(design: Design, report: CapacityReport) -> str:
         cap = "-" if c.capacity_rps is None else f"{c.serving_replicas}x{_num(c.capacity_rps)}"
         line = (f"  {_cut(c.name, w):<{w}} {c.kind:<8} {_num(c.load_rps):>10} {cap:>15} "
                 f"{_pct(c.utilisation):>7} {c.status:<7} {_n1(c)}")
-        out.append(_cut(line, WIDTH))
+        out.append(line)
     for name in design.flows:
         fc = report.flows.get(name)
         if fc is None:
@@ -122,4 +136,4 @@ def format_capacity(design: Design, report: CapacityReport) -> str:
             got = ("nothing limits it" if s.actual is None else
                    f"max {_num(s.actual)} rps, margin {s.margin:+.6g} rps")
             out.append(f"    slo throughput {s.target:g} rps: {verdict} ({got})")
-    return "\n".join(out) + "\n"
+    return _fit(out)
