@@ -22,7 +22,9 @@ KINDS: tuple[str, ...] = ("client", "server", "lb", "cache", "cdn", "database", 
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # An MTBF is infinite for a replica that never fails (availability 100%, clients):
+    # JSON has no infinity, so it is written as the string "Infinity" and read back.
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
 
 class Zone(_Model):
