@@ -71,21 +71,27 @@ def main() -> None:
     print(f"design: {len(d.components)} components, {len(d.calls)} calls, "
           f"{len(d.flows)} flows ({len(text) / 1024:.0f} KB); load {t_load:.2f} s")
 
-    cap_t, lat_t = [], []
+    cap_t, lat_t, cpu_t = [], [], []
     for _ in range(args.repeat):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         cap = analyze_capacity(d)
         t1 = time.perf_counter()
         lat = analyze_latency(d, cap)
         t2 = time.perf_counter()
+        cpu_t.append(time.process_time() - c0)
         cap_t.append(t1 - t0)
         lat_t.append(t2 - t1)
     tot = [a + b for a, b in zip(cap_t, lat_t)]
     print(f"capacity: median {statistics.median(cap_t):.3f} s")
+    used = sorted({int(fl.method.split()[2]) for fl in lat.flows.values()
+                   if fl.method.startswith("monte carlo")})
     print(f"latency:  median {statistics.median(lat_t):.3f} s "
-          f"({SAMPLES} samples per flow)")
+          f"(samples per flow: {', '.join(map(str, used))}; at most {SAMPLES})")
     print(f"together: median {statistics.median(tot):.3f} s, max {max(tot):.3f} s "
-          f"over {args.repeat} runs")
+          f"over {args.repeat} runs: {' '.join(f'{t:.2f}' for t in tot)}")
+    print(f"CPU time (all threads): median {statistics.median(cpu_t):.3f} s "
+          f"(wall time is about CPU / cores on an idle machine)")
     errs = [(fl.error_ms, fl.error_ms / fl.p99) for fl in lat.flows.values() if fl.p99]
     print(f"p99 95% half-width: max {max(e for e, _ in errs):.3f} ms, "
           f"max {100 * max(r for _, r in errs):.2f}% of p99 "

@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
 SEED = 20240601               # base seed of every flow's random stream
 SAMPLES = 200_000             # Monte Carlo samples per flow, at most
 MIN_SAMPLES = 20_000          # ... and at least
-BUDGET = 1_200_000            # samples x components visited by one request, per flow
+BUDGET = 1_000_000            # samples x components visited by one request, per flow
 UNBOUNDED_AT = 1.0 - 1e-9     # utilisation at which the M/M/c wait has no steady state
 
 __all__ = ["BUDGET", "MIN_SAMPLES", "SAMPLES", "SEED", "analyze_latency", "flow_samples",
