@@ -1,6 +1,6 @@
 """archlang: architecture as code. Availability, SPOFs, latency budgets and capacity."""
 
-from archlang.api import load, loads
+from archlang.api import analyze, load, loads, render_html, render_svg
 from archlang.errors import (
     ArchlangError,
     DesignError,
@@ -22,6 +22,9 @@ __all__ = [
     "SourceError",
     "SyntaxError_",
     "__version__",
+    "analyze",
     "load",
     "loads",
+    "render_html",
+    "render_svg",
 ]

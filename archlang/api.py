@@ -23,3 +23,24 @@ def loads(text: str, path: str = "<string>", root: str | os.PathLike | None = No
     """Parse and validate design text. ``path`` names it in messages and anchors imports."""
     units, sources = load_units(path, root=root, text=text)
     return build_design(units, sources, path)
+
+
+def analyze(design: Design, down=()):
+    """Every analysis of ``design`` (availability, latency, capacity, rules) as a Result."""
+    from archlang.analysis import analyze as _analyze
+
+    return _analyze(design, down=down)
+
+
+def render_svg(design: Design, result=None) -> str:
+    """The design's diagram as SVG (with a result: SPOFs, rates, availability, utilisation)."""
+    from archlang.render.engine import render_svg as _svg
+
+    return _svg(design, result)
+
+
+def render_html(design: Design, result) -> str:
+    """The self-contained HTML report."""
+    from archlang.render.html import render_html as _html
+
+    return _html(design, result)

@@ -28,7 +28,10 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    umask = os.umask(0)
+    os.umask(umask)
     try:
+        os.chmod(tmp, 0o666 & ~umask)     # as open() would create it, not mkstemp's 0600
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
             f.write(data)
         os.replace(tmp, target)
@@ -56,6 +59,23 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--output", "-o", metavar="PATH", help="write the report here instead of stdout")
     c.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone (region.zone) or region as failed; repeatable")
+    r = sub.add_parser("render", help="draw the design as a diagram (SVG, PNG, PDF or DOT)")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("-o", "--output", metavar="PATH",
+                   help="write here (default: FILE with the format's extension; - for stdout)")
+    r.add_argument("--format", choices=["svg", "png", "pdf", "dot"],
+                   help="default: from the -o extension, else svg")
+    r.add_argument("--engine", metavar="PATH",
+                   help="Graphviz executable to run (default: $ARCHLANG_DOT, system dot, "
+                        "graphviz-pure)")
+    r.add_argument("--down", action="append", default=[], metavar="NAME",
+                   help="treat a component, zone or region as failed; repeatable")
+    h = sub.add_parser("report", help="write the HTML report of a design")
+    h.add_argument("file", metavar="FILE")
+    h.add_argument("-o", "--output", metavar="PATH", help="default: FILE with .html")
+    h.add_argument("--engine", metavar="PATH", help="Graphviz executable for the diagram")
+    h.add_argument("--down", action="append", default=[], metavar="NAME",
+                   help="treat a component, zone or region as failed; repeatable")
     fm = sub.add_parser("fmt", help="rewrite designs in the canonical layout")
     fm.add_argument("files", nargs="+", metavar="FILE")
     fm.add_argument("--check", action="store_true",
@@ -77,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INVALID
     try:
-        return {"check": _check, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
+        return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -153,6 +173,58 @@ def _check(args) -> int:
         out = render_text(items)
     _emit(out, args.output)
     return EXIT_FAIL if status == "fail" else EXIT_OK
+
+
+def _analyze_one(path: str, down: list[str]):
+    """(design, result) of one file, or None after printing why."""
+    from archlang.analysis import analyze
+    from archlang.errors import ArchlangError
+
+    designs = _load_all([path])
+    if designs is None:
+        return None
+    try:
+        return designs[0], analyze(designs[0], down=down)
+    except ArchlangError as e:
+        sys.stderr.write(e.render() + "\n")
+        return None
+
+
+def _render(args) -> int:
+    from archlang.render.engine import RenderError, render
+
+    fmt = args.format
+    if fmt is None:
+        ext = Path(args.output).suffix.lstrip(".").lower() if args.output else ""
+        fmt = ext if ext in ("svg", "png", "pdf", "dot") else "svg"
+    got = _analyze_one(args.file, args.down)
+    if got is None:
+        return EXIT_INVALID
+    try:
+        data = render(*got, fmt, engine=args.engine)
+    except RenderError as e:
+        sys.stderr.write(f"archlang: error: {e}\n")
+        return EXIT_INVALID
+    out = args.output or str(Path(args.file).with_suffix("." + fmt))
+    if out == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_atomic(out, data if fmt in ("png", "pdf") else data.decode("utf-8"))
+        sys.stderr.write(f"wrote {out}\n")
+    return EXIT_OK
+
+
+def _report(args) -> int:
+    from archlang.render.html import render_html
+
+    got = _analyze_one(args.file, args.down)
+    if got is None:
+        return EXIT_INVALID
+    out = args.output or str(Path(args.file).with_suffix(".html"))
+    write_atomic(out, render_html(*got, engine=args.engine))
+    sys.stderr.write(f"wrote {out}\n")
+    return EXIT_OK
 
 
 def _fmt(args) -> int:

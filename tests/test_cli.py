@@ -14,15 +14,19 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.arch"))
 CHAIN = """\
 system chain {
   client users { latency 20ms }
-  server api { availability 99.9% latency 5ms capacity 100 rps }
+  server api { availability 99.9% latency 5ms capacity 10000 rps }
   database db { availability 99.95% latency 3ms }
   flow read rate 50 rps {
     path users -> api -> db
-    slo availability %s
-    slo latency p99 %s
+    slo availability AVAIL
+    slo latency p99 P99
   }
 }
 """
+
+
+def chain(avail: str, p99: str) -> str:
+    return CHAIN.replace("AVAIL", avail).replace("P99", p99)
 
 
 def run(*args, cwd=None):
@@ -37,7 +41,7 @@ def write(tmp_path, text, name="d.arch"):
 
 
 def test_json_of_a_serial_chain_matches_the_hand_computation(tmp_path):
-    p = write(tmp_path, CHAIN % ("99.8%", "100ms"))
+    p = write(tmp_path, chain("99.8%", "100ms"))
     r = run("check", p, "--format", "json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -48,19 +52,21 @@ def test_json_of_a_serial_chain_matches_the_hand_computation(tmp_path):
     a = 0.999 * 0.9995
     assert flow["availability"] == pytest.approx(a, abs=1e-12)
     assert flow["downtime_minutes_per_30d"] == pytest.approx((1 - a) * 30 * 24 * 60, rel=1e-9)
-    # fixed latencies add up: 20 (last mile) + 5 + 3, no network latency without placements
+    # fixed latencies add up: 20 (last mile) + 5 + 3, no network latency without placements;
+    # at 0.5% utilisation only 0.5% of requests wait in api's queue (M/M/1: P(wait) = rho),
+    # so the median and the p99 are the plain sum
     assert flow["latency_ms"]["p99"] == pytest.approx(28.0, abs=1e-9)
     assert flow["latency_ms"]["p50"] == pytest.approx(28.0, abs=1e-9)
     kinds = [s["kind"] for s in flow["slos"]]
     assert kinds == ["availability", "latency"]
     assert all(s["status"] == "pass" for s in flow["slos"])
     api = next(c for c in f["components"] if c["name"] == "api")
-    assert api["utilisation"] == pytest.approx(0.5)
+    assert api["utilisation"] == pytest.approx(50 / 10000)
     assert {s["unit"] for s in flow["spofs"]} == {"api", "db"}
 
 
 def test_failing_slo_exits_1_and_every_format_says_so(tmp_path):
-    p = write(tmp_path, CHAIN % ("99.99%", "10ms"))
+    p = write(tmp_path, chain("99.99%", "10ms"))
     r = run("check", p)
     assert r.returncode == 1
     assert "verdict: FAIL" in r.stdout
@@ -92,8 +98,8 @@ def test_failing_slo_exits_1_and_every_format_says_so(tmp_path):
 
 def test_fail_on_warning(tmp_path):
     # an unused component is a warning: exit 0 by default, 1 with --fail-on warning
-    p = write(tmp_path, CHAIN.replace("  flow read", "  server legacy { }\n  flow read")
-              % ("99.8%", "100ms"))
+    p = write(tmp_path, chain("99.8%", "100ms").replace("  flow read",
+                                                    "  server legacy { }\n  flow read"))
     assert run("check", p).returncode == 0
     r = run("check", p, "--fail-on", "warning")
     assert r.returncode == 1
@@ -101,7 +107,7 @@ def test_fail_on_warning(tmp_path):
 
 
 def test_output_is_written_whole_or_not_at_all(tmp_path):
-    good = write(tmp_path, CHAIN % ("99.8%", "100ms"))
+    good = write(tmp_path, chain("99.8%", "100ms"))
     out = tmp_path / "out" / "report.json"
     assert run("check", good, "--format", "json", "--output", out).returncode == 0
     first = out.read_text()
@@ -114,7 +120,7 @@ def test_output_is_written_whole_or_not_at_all(tmp_path):
 
 
 def test_down_what_if(tmp_path):
-    p = write(tmp_path, CHAIN % ("99.8%", "100ms"))
+    p = write(tmp_path, chain("99.8%", "100ms"))
     doc = json.loads(run("check", p, "--format", "json", "--down", "db").stdout)
     assert doc["files"][0]["flows"][0]["availability"] == 0.0
     r = run("check", p, "--down", "dbb")
@@ -157,9 +163,9 @@ def test_all_examples_at_once_print_valid_json():
 
 
 def test_diff_flags_a_lost_replica(tmp_path):
-    base = write(tmp_path, CHAIN.replace("latency 5ms capacity", "replicas 3 latency 5ms capacity")
-                 % ("99.8%", "100ms"), "base.arch")
-    head = write(tmp_path, CHAIN % ("99.8%", "100ms"), "head.arch")
+    base = write(tmp_path, chain("99.8%", "100ms").replace("latency 5ms capacity",
+                                                 "replicas 3 latency 5ms capacity"), "base.arch")
+    head = write(tmp_path, chain("99.8%", "100ms"), "head.arch")
     r = run("diff", base, head)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "+api" in r.stdout and "WORSE" in r.stdout

@@ -28,6 +28,17 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.arch"))
 ACCEPT = os.environ.get("ARCHLANG_ACCEPT") == "1"
 
 
+def load_reference() -> Design:
+    """The shop of language.md as first written: the structure tests below depend on its
+    exact layout (sessions alone in us-east.a, ...), so they do not follow examples/ edits."""
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return archlang.load("tests/data/render/reference-shop.arch")
+    finally:
+        os.chdir(cwd)
+
+
 def load(name: str) -> Design:
     # Relative path, as a user would type it: the DOT must not depend on where the repo is.
     cwd = os.getcwd()
@@ -92,7 +103,7 @@ def test_same_design_same_bytes():
 
 # ---- structure, as Graphviz reads it ---------------------------------------------------------
 def test_shop_clusters_shapes_and_edge_styles():
-    d = load("shop")
+    d = load_reference()
     r = analyze(d)
     doc = layout(render_dot(d, r))
     objs = objects(doc)
@@ -121,7 +132,7 @@ def test_shop_clusters_shapes_and_edge_styles():
 
 
 def test_spofs_outlined_in_red_and_counted_in_the_title():
-    d = load("shop")
+    d = load_reference()
     r = analyze(d)
     doc = layout(render_dot(d, r))
     objs = objects(doc)
@@ -138,7 +149,7 @@ def test_spofs_outlined_in_red_and_counted_in_the_title():
 
 
 def test_replicas_and_availability_on_nodes():
-    d = load("shop")
+    d = load_reference()
     r = analyze(d)
     objs = objects(layout(render_dot(d, r)))
     assert "×6 min 4" in objs["api"]["label"]
@@ -212,12 +223,24 @@ def test_png_and_svg_from_the_default_engine():
     assert eng.render(d, None, "dot").decode() == render_dot(d)
 
 
-def test_engine_order_prefers_graphviz_pure(monkeypatch):
+def _without_system_dot(monkeypatch):
+    real = eng.shutil.which
+    monkeypatch.setattr(eng.shutil, "which", lambda name: None if name == "dot" else real(name))
+
+
+def test_engine_order_system_dot_then_graphviz_pure(monkeypatch):
+    real = eng.shutil.which
+    monkeypatch.setattr(eng.shutil, "which",
+                        lambda name: "/usr/bin/dot" if name == "dot" else real(name))
+    e = eng.find_engine("svg", env={})
+    assert e.name == "dot" and e.origin == "system"
+    _without_system_dot(monkeypatch)
     e = eng.find_engine("svg", env={})
     assert e.name == "graphviz-pure" and e.origin == "graphviz-pure"
 
 
-def test_engine_override_by_environment_and_argument(tmp_path):
+def test_engine_override_by_environment_and_argument(tmp_path, monkeypatch):
+    _without_system_dot(monkeypatch)
     pure = eng.find_engine("svg", env={}).path
     e = eng.find_engine("svg", env={"ARCHLANG_DOT": pure})
     assert e.path == pure and e.origin == "environment"

@@ -265,6 +265,11 @@ class Design(_Model):
         out += [("network", f, self.network.span or self.span) for f in self.network.assumed]
         return out
 
+    def _repr_svg_(self) -> str:  # Jupyter shows a design as its diagram
+        from archlang.render.engine import render_svg
+
+        return render_svg(self, None)
+
     def source_line(self, span: Span) -> str | None:
         text = self.sources.get(span.file)
         if text is None:

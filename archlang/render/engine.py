@@ -7,11 +7,16 @@ this order (:func:`find_engine`):
 1. an explicit choice: the ``engine=`` argument (``archlang render --engine``), else the
    environment variable ``ARCHLANG_DOT``: a path, or a command name looked up on PATH
    (``ARCHLANG_DOT=dot`` selects a system Graphviz);
-2. ``graphviz-pure``, a dependency of archlang: a self-contained port of Graphviz's ``dot``
-   in the wheel, found in this interpreter's scripts directory (a virtualenv that is not
-   activated has it there but not on PATH), then on PATH. Same bytes on every machine;
-3. a system ``dot`` on PATH (Debian's ``apt install graphviz``);
+2. a system ``dot`` on PATH (Debian's ``apt install graphviz``), when there is one;
+3. otherwise ``graphviz-pure``, a dependency of archlang: a self-contained port of
+   Graphviz's ``dot`` in the wheel, found in this interpreter's scripts directory (a
+   virtualenv that is not activated has it there but not on PATH), then on PATH. So
+   ``pip install archlang`` is enough on a machine without Graphviz;
 4. otherwise :class:`RenderError`, saying how to get one.
+
+Both engines get the same DOT and draw the same picture (same clusters, ranks, shapes);
+coordinates differ by a few points because the two measure text differently, which is why
+the golden files are DOT. ``ARCHLANG_DOT=graphviz-pure`` pins the bundled engine.
 
 graphviz-pure 0.2.2 writes SVG and PNG but not PDF; for PDF the choice skips to a system
 ``dot`` unless one was named explicitly.
@@ -95,13 +100,13 @@ def find_engine(fmt: str = "svg", engine: str | None = None,
             where = "--engine" if origin == "explicit" else ENV_VAR
             raise RenderError(f"Graphviz engine '{explicit}' ({where}) not found or not executable")
         return Engine(path=path, name=Path(path).name, origin=origin)
+    dot = shutil.which("dot")
+    if dot:
+        return Engine(path=dot, name="dot", origin="system")
     if fmt not in PURE_LACKS:
         pure = _which_pure()
         if pure:
             return Engine(path=pure, name=PURE, origin=PURE)
-    dot = shutil.which("dot")
-    if dot:
-        return Engine(path=dot, name="dot", origin="system")
     if fmt in PURE_LACKS:
         raise RenderError(f"{fmt.upper()} output needs Graphviz's own dot ({PURE} writes SVG "
                           f"and PNG only): `apt install graphviz` or `brew install graphviz`, "
