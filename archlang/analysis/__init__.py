@@ -69,11 +69,13 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
     assumptions = tuple(Assumption(subject=s, field=fld, span=sp)
                         for s, fld, sp in design.assumptions())
     status = "fail" if any(f.status == "fail" for f in flows.values()) else "pass"
-    return Result(system=design.name, path=design.path, flows=flows, components=components,
+    result = Result(system=design.name, path=design.path, flows=flows, components=components,
                   spofs=tuple(sorted(spofs.values(), key=lambda s: (-s.probability,
                                                                     [u.name for u in s.units]))),
                   findings=tuple(findings), assumptions=assumptions, down=down, status=status,
                   availability_report=avail, latency_report=lat, capacity_report=cap)
+    result._design = design
+    return result
 
 
 def _dedupe(findings):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from archlang.analysis.common import Finding, Frozen, SloResult
 from archlang.span import Span
@@ -209,7 +209,12 @@ class Result(Frozen):
     latency_report: LatencyReport | None = Field(default=None, exclude=True, repr=False)
     capacity_report: CapacityReport | None = Field(default=None, exclude=True, repr=False)
 
-    def _repr_html_(self) -> str:  # Jupyter
-        from archlang.render.html import render_result_html
+    # The design this result is of, set by analyze(): Jupyter's report shows its diagram.
+    _design: object = PrivateAttr(default=None)
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from archlang.render.html import render_html, render_result_html
+
+        if self._design is not None:
+            return render_html(self._design, self)
         return render_result_html(self)
