@@ -52,7 +52,6 @@ UNBOUNDED_AT = 1.0 - 1e-9     # utilisation at which the M/M/c wait has no stead
 __all__ = ["BUDGET", "MIN_SAMPLES", "SAMPLES", "SEED", "analyze_latency", "flow_samples",
            "samples_for"]
 
-_HopKey = tuple[str, "str | None"]
 
 
 class _Stochastic(Exception):
