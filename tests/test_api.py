@@ -54,3 +54,15 @@ def test_down_on_the_api_matches_the_cli_semantics():
         assert f.availability <= base.flows[name].availability
     with pytest.raises(archlang.ArchlangError):
         archlang.analyze(design, down=["no-such-thing"])
+
+
+def test_readme_design_parses_and_its_commands_are_true():
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    lines = text.splitlines()
+    assert lines[3] == "pip install -e '.[dev]' && archlang check examples/shop.arch"
+    assert lines[4] == "python -m pytest"
+    (block,) = re.findall(r"```arch\n(.*?)```", text, re.S)
+    result = archlang.analyze(archlang.loads(block, path="README.md"))
+    assert set(result.flows) == {"checkout"}
