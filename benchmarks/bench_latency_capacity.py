@@ -34,7 +34,8 @@ def design_text(flows: int) -> str:
             f"  cache cache{i} {{ replicas 3 hit_ratio 90% latency p50 0.4ms p99 2ms {PLACE} }}",
             f"  database db{i} {{ latency p50 2ms p99 15ms capacity 4000 qps {PLACE}",
             "    replication leader_follower followers 2 sync }",
-            f"  server shard{i} {{ replicas 3 latency p50 3ms p99 25ms capacity 2000 rps {PLACE} }}",
+            f"  server shard{i} {{ replicas 3 latency p50 3ms p99 25ms capacity 2000 rps "
+            f"{PLACE} }}",
             f"  queue q{i} {{ latency 2ms }}",
             f"  api{i} -> cache{i}",
             f"  cache{i} -> db{i}",

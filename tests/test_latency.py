@@ -157,7 +157,8 @@ def test_lognormal_fit_reproduces_both_quantiles():
 
 
 def test_lognormal_component_percentiles_by_monte_carlo():
-    fl = latency("client u { latency 0ms }\n server api { latency p50 10ms p99 50ms }\n flow f { path u -> api }")
+    fl = latency("client u { latency 0ms }\n server api { latency p50 10ms p99 50ms }\n"
+                 " flow f { path u -> api }")
     mu, sigma = Latency(p50_ms=10, p99_ms=50).lognormal
     assert fl.method.startswith("monte carlo")
     assert 0 < fl.error_ms < 1.5

@@ -89,7 +89,8 @@ def _down_sets(design: Design, down: Iterable[str]) -> tuple[set[str], set[str],
             if c is not None and idx.isdigit() and 1 <= int(idx) <= c.replicas:
                 reps.add((base, int(idx) - 1))
             else:
-                diags.append(Diagnostic(message=f"unknown replica '{name}' in down", span=design.span,
+                diags.append(Diagnostic(message=f"unknown replica '{name}' in down",
+                                        span=design.span,
                                         hint=(f"'{base}' has replicas {base}[1] to "
                                               f"{base}[{c.replicas}]" if c else
                                               did_you_mean(base, design.components))))

@@ -354,7 +354,8 @@ def analyze_latency(design: Design, capacity: CapacityReport,
     return LatencyReport(flows=flows)
 
 
-def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, float]], saturated: set[str],
+def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, float]],
+                  saturated: set[str],
                   samples: int) -> FlowLatency:
     import numpy as np
 
