@@ -440,3 +440,20 @@ def test_text_sections_unbounded_and_long_names():
     assert "slo throughput 200 rps: FAIL (max 100 rps, margin -100 rps)" in ctext
     assert f"(bottleneck\n    {long}), DOES NOT FIT" in ctext     # wrapped at 100
     assert max(len(line) for line in (text + ctext).splitlines()) <= 100
+
+
+def test_miss_path_hops_are_listed_even_when_no_sample_misses():
+    fl = latency("""
+      client u { latency 0ms }
+      server api { latency p50 1ms p99 5ms }
+      cache c { hit_ratio 99.9999% }
+      cache c2 { hit_ratio 50% }
+      database db { latency 5ms }
+      api -> c x3 parallel
+      c -> c2
+      c2 -> db
+      flow f { path u -> api -> c -> c2 -> db }
+    """)
+    assert [(h.name, h.via) for h in fl.hops] == [
+        ("api", "u"), ("c", "api"), ("c2", "c"), ("db", "c2")]
+    assert fl.hops[-1].mean_ms < 1e-3

@@ -197,9 +197,11 @@ def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool):
     if c.kind == "queue" or not node.calls:
         return total, hops
     if c.kind in ("cache", "cdn"):
-        miss = s.miss(c.hit_ratio or 0.0, n)
-        if not miss.any():
+        if (c.hit_ratio or 0.0) >= 1.0:       # the miss path is never taken
             return total, hops
+        miss = s.miss(c.hit_ratio or 0.0, n)
+        # Evaluated even when no sample misses (on no samples), so that every draw of a
+        # subtree has the same hops.
         if miss.all():
             sub_total, sub_hops = _calls(s, node, at)
         else:
