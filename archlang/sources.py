@@ -93,7 +93,7 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
         if real is not None:
             done.add(real)
         for imp in _imports(tree):
-            tok = imp.children[0]
+            tok = imp.children[-1]
             rel = str(tok)[1:-1]
             sp = span_of(file, imp)
             lines = txt.splitlines()

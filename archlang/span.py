@@ -25,17 +25,40 @@ class Span(BaseModel):
         return f"{self.file}:{self.line}:{self.column}"
 
 
-def span_of(file: str, item) -> Span:
-    """The span of a Lark token or of a tree's meta."""
-    if hasattr(item, "meta"):  # a Tree
-        item = item.meta
+def _edge_token(tree, last: bool):
+    """The first (or last) token under a Lark tree, or None when it holds none."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        children = getattr(node, "children", None)
+        if children is None:
+            return node
+        stack.extend(children if last else reversed(children))
+    return None
+
+
+def span_of(file: str, item, default: Span | None = None) -> Span:
+    """The span of a Lark token, or of a tree: from its first token to its last.
+
+    The parser keeps no positions on trees (``propagate_positions`` costs a third of the
+    parse time of a large design), so a tree's span is taken from the tokens it keeps;
+    anonymous keywords such as ``path`` or ``import`` are not among them. A tree without
+    tokens gets ``default`` (or line 1, column 1).
+    """
+    if hasattr(item, "children"):  # a Tree
+        first, end = _edge_token(item, False), _edge_token(item, True)
+        if first is None:
+            return default or Span.point(file, 1, 1)
+        return Span.model_construct(file=file, line=first.line, column=first.column,
+                                    end_line=end.end_line,
+                                    end_column=max(end.end_column - 1, 1))
+    # Lark's end_column points one past the last character. The values are Lark's own
+    # positions (trusted ints), so the model is constructed without validation: this runs
+    # for every token of a design.
     line = getattr(item, "line", None) or 1
     column = getattr(item, "column", None) or 1
     end_line = getattr(item, "end_line", None) or line
     end_column = getattr(item, "end_column", None) or (column + 1)
-    # Lark's end_column points one past the last character. The values are Lark's own
-    # positions (trusted ints), so the model is constructed without validation: this runs
-    # for every token of a design.
     return Span.model_construct(
         file=file, line=line, column=column, end_line=end_line,
         end_column=max(column, end_column - 1) if end_line == line else max(end_column - 1, 1))

@@ -331,7 +331,8 @@ class DesignBuilder(Builder):
         """Sort the statements of one file (imports are resolved before we get here)."""
         for node in tree.children:
             if node.data == "system":
-                name_tok = node.children[0]
+                # `!system` keeps its keyword and braces, so that its span covers them.
+                name_tok = node.children[1]
                 if file == self.root:
                     if self.system_name is not None:
                         self.error(span_of(file, name_tok), "a file holds one system",
@@ -339,8 +340,9 @@ class DesignBuilder(Builder):
                     else:
                         self.system_name = str(name_tok)
                         self.system_span = span_of(file, node)
-                for stmt in node.children[1:]:
-                    self._stmt(file, stmt)
+                for stmt in node.children[2:]:
+                    if hasattr(stmt, "data"):
+                        self._stmt(file, stmt)
             else:
                 self._stmt(file, node)
 
@@ -412,7 +414,7 @@ class DesignBuilder(Builder):
         seen: dict[str, Span] = {}
         for file, node in self.network_nodes:
             span = span or span_of(file, node)
-            for item in node.children:
+            for item in (c for c in node.children if hasattr(c, "data")):
                 if item.data == "net_setting":
                     key_tok, q = item.children
                     key = str(key_tok)

@@ -42,7 +42,9 @@ def grammar_text() -> str:
 def _parser():
     from lark import Lark
 
-    return Lark(grammar_text(), parser="lalr", propagate_positions=True,
+    # No propagate_positions: tokens carry their positions, and span_of() takes a tree's
+    # span from its first and last token (a third faster on large designs).
+    return Lark(grammar_text(), parser="lalr", propagate_positions=False,
                 maybe_placeholders=False, cache=True)
 
 
