@@ -143,11 +143,9 @@ class _Block:
 
 
 def _val_from(file: str, node) -> Val:
-    from lark import Token
-
     sp = _Lazy(file, node)
-    if isinstance(node, Token):
-        t = node.type
+    t = getattr(node, "type", None)          # a Token; a Tree (a dotted name) has none
+    if t is not None:
         if t == "QUANTITY":
             text = str(node)
             num, unit = _split_quantity(text)
@@ -1129,24 +1127,26 @@ class DesignBuilder(Builder):
         return FlowPath(hops=tuple(hops), span=span_of(file, item)) if ok else None
 
     def _flow_acyclic(self, name: str, paths: list[FlowPath]) -> bool:
-        import networkx as nx
+        # graphlib (standard library) finds the cycle; networkx would cost 50 ms of start-up.
+        from graphlib import CycleError, TopologicalSorter
 
-        g = nx.DiGraph()
-        where = {}
+        preds: dict[str, list[str]] = {}
+        where: dict[tuple[str, str], Span] = {}
         for p in paths:
             for a, b in zip(p.hops, p.hops[1:]):
-                g.add_edge(a.name, b.name)
+                preds.setdefault(b.name, []).append(a.name)
                 where.setdefault((a.name, b.name), b.span)
         try:
-            cycle = nx.find_cycle(g)
-        except nx.NetworkXNoCycle:
+            TopologicalSorter(preds).prepare()
             return True
+        except CycleError as e:
+            nodes = list(e.args[1])          # [x, ..., x]: each one calls the next
+        cycle = list(zip(nodes, nodes[1:]))
         # Point at the step that closes the loop: the one written last.
-        last = max(range(len(cycle)), key=lambda i: (where[cycle[i][:2]].file,
-                                                     where[cycle[i][:2]].line,
-                                                     where[cycle[i][:2]].column))
+        last = max(range(len(cycle)), key=lambda i: (where[cycle[i]].file, where[cycle[i]].line,
+                                                     where[cycle[i]].column))
         cycle = cycle[last + 1:] + cycle[:last + 1]
-        a, b = cycle[-1][:2]
+        a, b = cycle[-1]
         loop = " -> ".join([e[0] for e in cycle] + [cycle[0][0]])
         self.error(where[(a, b)], f"flow '{name}' has a cycle: {loop}",
                    "a request must not come back to a component it passed")
