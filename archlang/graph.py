@@ -12,8 +12,12 @@ and edges are added in source order, so iteration is deterministic.
   each carrying the declared call's attributes (optional, write, xN, parallel); a step with
   no declared call is a plain hard call;
 * a step that is one target of a call with alternatives brings the whole group
-  (``b | c``); an alternative that no path of the flow passes through continues with its
-  own declared synchronous calls;
+  (``b | c``). The flow's primary is the alternative its own path takes (the first one it
+  names, when it names several): the normal route, which carries the load and sets the
+  latency; the others follow in their declared order and serve on failover. So a flow
+  written through ``lb-west`` of ``geo-dns -> lb-east | lb-west`` uses the west. An
+  alternative that no path of the flow passes through continues with its own declared
+  synchronous calls;
 * calls into a cache or CDN: the calls out of it are its miss path;
 * asynchronous steps (``~>``, out of a queue) are kept apart in ``async_calls``: they carry
   load but are not part of the request the producer waits for.
@@ -107,7 +111,8 @@ def flow_tree(design: Design, flow: Flow | str) -> FlowNode:
                 if id(call) in groups_done:
                     continue
                 groups_done.add(id(call))
-                members = tuple(node(t, trail) for t in call.targets if t not in trail)
+                order = [target] + [t for t in call.targets if t != target]
+                members = tuple(node(t, trail) for t in order if t not in trail)
                 fc = FlowCall(call=call, targets=members)
             else:
                 fc = FlowCall(call=call, targets=(node(target, trail),))
