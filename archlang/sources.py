@@ -15,6 +15,10 @@ from archlang.span import Span, span_of
 from archlang.syntax.parser import parse
 
 
+#: Imports nest at most this deep (each level is a frame of ``visit``).
+MAX_IMPORT_DEPTH = 100
+
+
 def decode(data: bytes, file: str) -> str:
     """UTF-8 text of a file, or a SourceError pointing at the first undecodable byte."""
     try:
@@ -117,6 +121,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
                     span=sp, source_line=src_line, hint="remove one of these imports")])
             if target in done:
                 continue
+            if len(stack) >= MAX_IMPORT_DEPTH:
+                raise ImportError_([Diagnostic(
+                    message=f"imports are nested more than {MAX_IMPORT_DEPTH} deep",
+                    span=sp, source_line=src_line,
+                    hint="import the shared files from one place instead of in a chain")])
             child_text = read_file(str(target), at=sp, source_line=src_line, shown=shown)
             visit(shown, target, child_text, stack + [(real, file)])
 

@@ -272,3 +272,17 @@ def test_ten_thousand_components_and_a_long_path():
 def test_deep_nesting_of_braces_is_a_clean_error():
     with pytest.raises(ArchlangError):
         archlang.loads("system t " + "{" * 5000 + "}" * 5000)
+
+
+def test_a_long_chain_of_imports_is_a_clean_error(tmp_path):
+    from archlang.errors import ImportError_
+    from archlang.sources import MAX_IMPORT_DEPTH
+
+    n = MAX_IMPORT_DEPTH + 5
+    for i in range(n):
+        (tmp_path / f"f{i}.arch").write_text(f'import "f{i + 1}.arch"\nserver s{i}\n')
+    (tmp_path / f"f{n}.arch").write_text("server last\n")
+    (tmp_path / "main.arch").write_text('system m {\n import "f0.arch"\n}\n')
+    with pytest.raises(ImportError_) as e:
+        archlang.load(tmp_path / "main.arch")
+    assert e.value.message == f"imports are nested more than {MAX_IMPORT_DEPTH} deep"
