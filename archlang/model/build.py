@@ -464,7 +464,7 @@ class DesignBuilder(Builder):
         out = []
         for p in _props(file, nodes):
             keep = self._split_unknown(p, kind)
-            if keep is not len(p.values):
+            if keep != len(p.values):
                 last = p.values[keep - 1].span if keep else p.span
                 p = Prop(p.key, p.span, p.values[:keep], _merge(p.span, last))
             out.append(p)
