@@ -206,8 +206,12 @@ def test_hostile_text_is_text():
 def test_result_alone_for_jupyter():
     d = archlang.load(ROOT / "examples" / "shop.arch")
     r = analyze(d)
-    html = r._repr_html_()
-    assert html == render_result_html(r)
+    # analyze() keeps the design, so Jupyter shows the whole report with its diagram
+    assert r._repr_html_() == archlang.render_html(d, r)
+    # a result without its design (e.g. rebuilt from JSON) still renders, without the diagram
+    bare = type(r).model_validate(r.model_dump())
+    html = bare._repr_html_()
+    assert html == render_result_html(bare)
     page = Page(html)
     for sid in ("verdict", "diagram", "capacity", "findings", "assumptions"):
         page.by_id(sid)

@@ -117,14 +117,16 @@ class _Printer:
         getattr(self, "s_" + node.data)(node, depth)
 
     def s_system(self, node, depth):
-        self.emit(depth, f"system {node.children[0]} {{", node.meta.line,
-                  inside=node.children[1:])
-        for s in node.children[1:]:
+        name = next(t for t in node.children if getattr(t, "type", None) == "NAME")
+        stmts = [c for c in node.children if hasattr(c, "data")]
+        self.emit(depth, f"system {name} {{", node.meta.line, inside=stmts)
+        for s in stmts:
             self.stmt(s, depth + 1)
         self.close(depth, node)
 
     def s_import_stmt(self, node, depth):
-        self.emit(depth, f"import {node.children[0]}", node.meta.line, node.meta.end_line)
+        path = next(t for t in node.children if getattr(t, "type", None) == "STRING")
+        self.emit(depth, f"import {path}", node.meta.line, node.meta.end_line)
 
     def s_description(self, node, depth):
         self.emit(depth, f"description {node.children[0]}", node.meta.line, node.meta.end_line)
@@ -157,8 +159,9 @@ class _Printer:
         self.close(depth, node)
 
     def s_network(self, node, depth):
-        self.emit(depth, "network {", node.meta.line, inside=node.children)
-        for item in node.children:
+        items = [c for c in node.children if hasattr(c, "data")]
+        self.emit(depth, "network {", node.meta.line, inside=items)
+        for item in items:
             if item.data == "net_setting":
                 text = f"{item.children[0]} {_q(item.children[1])}"
             else:
