@@ -51,7 +51,7 @@ class Region(_Model):
 
 
 class Network(_Model):
-    """Latency between placements, one way, in milliseconds."""
+    """Latency a call adds between two placements: the round trip, in milliseconds."""
 
     same_zone_ms: float
     cross_zone_ms: float
