@@ -188,7 +188,9 @@ class Builder:
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
         lines = self.sources.get(span.file, "").splitlines()
         src = lines[span.line - 1] if 0 < span.line <= len(lines) else None
-        self.diags.append(Diagnostic(message=message, span=span, hint=hint, source_line=src))
+        d = Diagnostic(message=message, span=span, hint=hint, source_line=src)
+        if d not in self.diags:        # one name in two links of a chain: say it once
+            self.diags.append(d)
 
     # ---- values ----------------------------------------------------------------------------
     def quantity(self, prop: Prop, v: Val | None, unit_class: str | None,
@@ -907,10 +909,31 @@ class DesignBuilder(Builder):
         f.pop("_assumed_followers", None)
 
     # ---- calls -----------------------------------------------------------------------------
+    def _unchain(self, call_nodes):
+        """`a -> b -> c` declares a -> b and b -> c: one node per call, in order."""
+        from lark import Tree
+
+        for file, node in call_nodes:
+            ch = node.children
+            arrows = [i for i, t in enumerate(ch) if getattr(t, "type", None) == "ARROW"]
+            if len(arrows) == 1:
+                yield file, node
+                continue
+            last = arrows[-1]
+            extra = [t for t in ch[last + 2:]]
+            if extra:
+                self.error(span_of(file, extra[0]),
+                           "a chain of calls takes no alternatives or modifiers",
+                           "write that call on a line of its own, e.g. `b -> c | d optional`")
+                continue
+            for j in arrows:
+                seg = Tree("call", [ch[j - 1], ch[j], ch[j + 1]], node.meta)
+                yield file, seg
+
     def build_calls(self, comps: dict[str, Component]) -> list[Call]:
         calls: list[Call] = []
         seen: dict[tuple[str, str], Span] = {}
-        for file, node in self.call_nodes:
+        for file, node in self._unchain(self.call_nodes):
             ch = node.children
             src_tok, arrow = ch[0], ch[1]
             targets = []

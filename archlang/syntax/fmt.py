@@ -227,10 +227,11 @@ class _Printer:
 
     def s_call(self, node, depth):
         ch = node.children
-        words = [str(ch[0]), str(ch[1])]
+        last = max(i for i, t in enumerate(ch) if getattr(t, "type", None) == "ARROW")
+        words = [str(t) for t in ch[:last + 1]]        # a, ->, b, ->, ... (a chain)
         targets = []
         mods = []
-        for c in ch[2:]:
+        for c in ch[last + 1:]:
             if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL"):
                 mods.append(_w(c))
             else:
