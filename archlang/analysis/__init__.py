@@ -21,10 +21,13 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
     from archlang.analysis.latency import analyze_latency
     from archlang.rules import check_rules, suppressed
 
+    from archlang.analysis.down import resolve_down
+
     down = tuple(down)
-    avail = analyze_availability(design, down)
-    cap = analyze_capacity(design, down)
-    lat = analyze_latency(design, cap)
+    forced = resolve_down(design, down)      # once; DesignError for a bad name
+    avail = analyze_availability(design, forced)
+    cap = analyze_capacity(design, forced)
+    lat = analyze_latency(design, cap, down=forced)
 
     flows: dict[str, FlowResult] = {}
     for name, fl in design.flows.items():

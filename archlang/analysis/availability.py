@@ -44,7 +44,7 @@ from archlang.analysis.common import (MINUTES_PER_30D, MINUTES_PER_YEAR, Finding
                                       downtime_minutes, nines)
 from archlang.analysis.result import (AvailabilityReport, ComponentAvailability,
                                       FlowAvailability)
-from archlang.errors import DesignError, Diagnostic, did_you_mean
+from archlang.analysis.down import NO_DOWN, Down, as_down
 from archlang.model.design import Design
 
 #: Above this many node evaluations (sum over tree nodes of 2^dependencies) a flow is
@@ -89,17 +89,22 @@ def failover_factor(mode: str, failover_s: float, mtbf_s: float) -> float:
     return 1.0 - min(failover_s / mtbf_s, 1.0)
 
 
-def component_models(design: Design) -> dict[str, ComponentModel]:
+def component_models(design: Design, down: Down = NO_DOWN) -> dict[str, ComponentModel]:
+    """Every component as the engines see it; a replica forced down by ``down`` gets a
+    domain of its own (``replica_domain``), which ``down_overrides`` forces down."""
     out: dict[str, ComponentModel] = {}
     for c in design.components.values():
         doms = []
-        for p in c.replica_placements():
+        for i, p in enumerate(c.replica_placements()):
             if p is None:
-                doms.append(())
+                ds: tuple[str, ...] = ()
             elif p.zone is None:
-                doms.append((p.region,))
+                ds = (p.region,)
             else:
-                doms.append((p.key, p.region))
+                ds = (p.key, p.region)
+            if (c.name, i) in down.replicas:
+                ds += (replica_domain(c.name, i),)
+            doms.append(ds)
         client = c.kind == "client"
         out[c.name] = ComponentModel(
             name=c.name, n=c.replicas,
@@ -153,32 +158,31 @@ def group_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None = 
 
 
 # ---- --down ----------------------------------------------------------------------------------
-def resolve_down(design: Design, names: Sequence[str]) -> dict[UnitKey, object]:
-    """--down NAME...: a component, a zone 'region.zone' or a region -> forced-down units.
-
-    Raises DesignError for unknown or ambiguous names."""
-    doms = domain_availability(design)
-    forced: dict[UnitKey, object] = {}
-    diags: list[Diagnostic] = []
-    for name in names:
-        hits: list[UnitKey] = []
-        if name in design.components:
-            hits.append(("c", name))
-        if name in doms:
-            hits.append(("d", name))
-        if not hits:
-            hint = did_you_mean(name, list(design.components) + list(doms))
-            diags.append(Diagnostic(message=f"unknown unit '{name}' for --down", span=design.span,
-                                    hint=hint or "name a component, a region or a zone as "
-                                                 "region.zone"))
-        elif len(hits) > 1:
-            diags.append(Diagnostic(message=f"'{name}' for --down names both a component "
-                                            "and a region", span=design.span))
-        else:
-            forced[hits[0]] = "down" if hits[0][0] == "c" else 0
-    if diags:
-        raise DesignError(diags)
+# The names are resolved once, by archlang.analysis.down. The engines see forced units as
+# overrides: a component ("c", name) -> "down" (every replica down), a zone or region
+# ("d", key) -> 0. A forced-down replica ``name[i]`` is a failure domain of its own, named
+# "name[i]", that holds that replica only and is forced down: ``component_models`` adds it to
+# the replica's domains and ``down_overrides`` forces it to 0, so every engine (exact, Monte
+# Carlo, the structural cut sets) treats the replica as down without a special case.
+def down_overrides(down: Down) -> dict[UnitKey, object]:
+    """The engines' overrides for the units of ``down``."""
+    forced: dict[UnitKey, object] = {("c", c): "down" for c in sorted(down.components)}
+    for d in sorted(down.zones | down.regions):
+        forced[("d", d)] = 0
+    for c, i in sorted(down.replicas):
+        forced[("d", replica_domain(c, i))] = 0
     return forced
+
+
+def replica_domain(component: str, index: int) -> str:
+    """The failure domain of its own that a forced-down replica (0-based index) is put in."""
+    return f"{component}[{index + 1}]"
+
+
+def resolve_down(design: Design, names: "Sequence[str] | Down") -> dict[UnitKey, object]:
+    """--down names -> the engines' overrides (``archlang.analysis.down.resolve_down`` does
+    the resolution and raises DesignError for unknown or ambiguous names)."""
+    return down_overrides(as_down(design, names))
 
 
 # ---- the flow as the engines see it ------------------------------------------------------------
@@ -548,13 +552,16 @@ def _pct(x: float) -> str:
 
 
 # ---- the analysis ----------------------------------------------------------------------------
-def analyze_availability(design: Design, down: Sequence[str] = ()) -> AvailabilityReport:
+def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
+                         ) -> AvailabilityReport:
     """Availability, SPOFs, cut sets, degrading units, importance and availability SLOs of
-    every flow, and each component's own availability. ``down`` forces units down."""
+    every flow, and each component's own availability. ``down`` forces units down: names
+    (see ``archlang.analysis.down``) or a resolved ``Down``."""
     from archlang.analysis import spof
 
-    base = resolve_down(design, down)
-    models = component_models(design)
+    forced = as_down(design, down)
+    base = down_overrides(forced)
+    models = component_models(design, forced)
     domains = domain_availability(design)
 
     components: dict[str, ComponentAvailability] = {}
@@ -617,4 +624,4 @@ def analyze_availability(design: Design, down: Sequence[str] = ()) -> Availabili
                               "optional or give it an alternative")))
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.message))
     return AvailabilityReport(flows=flows, components=components, findings=tuple(findings),
-                              down=tuple(down))
+                              down=forced.names)

@@ -3,8 +3,9 @@
 Load. A flow's ``rate`` enters at the root of its request tree (``graph.flow_tree``). A call
 ``xN`` (sequential or parallel) multiplies the rate it carries by N; a cache or CDN passes
 ``(1 - hit_ratio)`` of its incoming rate on to its calls (the miss path); a call with
-alternatives ``b | c`` sends its load to the primary target ``b``; optional calls and
-asynchronous calls (``~>``, out of a queue) carry load too. A component reached along two
+alternatives ``b | c`` sends its load to the flow's primary target ``b``, or, with units
+forced down, to the first alternative that can still serve (``down.route``); optional calls
+and asynchronous calls (``~>``, out of a queue) carry load too. A component reached along two
 branches receives both loads. The load on a component is the sum over flows.
 
 Utilisation. ``serving`` replicas are the replicas that are up (see ``down``) for an
@@ -32,7 +33,7 @@ from collections.abc import Iterable
 
 from archlang.analysis.common import Finding, SloResult
 from archlang.analysis.result import CapacityReport, ComponentCapacity, FlowCapacity, ZoneLoss
-from archlang.errors import DesignError, Diagnostic, did_you_mean
+from archlang.analysis.down import NO_DOWN, Down, as_down, route, up_replicas
 from archlang.graph import FlowNode, flow_tree
 from archlang.model.design import Component, Design
 
@@ -44,8 +45,11 @@ __all__ = ["analyze_capacity", "flow_loads", "serving_replicas", "up_replicas"]
 
 
 # ---- load ------------------------------------------------------------------------------------
-def flow_loads(tree: FlowNode, rate: float) -> dict[str, float]:
-    """Load (rps) each component of one flow's tree receives at ``rate``, in tree order."""
+def flow_loads(tree: FlowNode, rate: float, down: Down = NO_DOWN) -> dict[str, float]:
+    """Load (rps) each component of one flow's tree receives at ``rate``, in tree order.
+
+    A call with alternatives sends its load to ``down.route``: the primary, or with units
+    forced down the first alternative that can still serve."""
     loads: dict[str, float] = {}
 
     def visit(node: FlowNode, r: float) -> None:
@@ -55,70 +59,13 @@ def flow_loads(tree: FlowNode, rate: float) -> dict[str, float]:
             out = r * (1.0 - (node.component.hit_ratio or 0.0))
         for fc in node.calls + node.async_calls:
             if fc.targets:
-                visit(fc.targets[0], out * fc.count)
+                visit(route(fc, down), out * fc.count)
 
     visit(tree, rate)
     return loads
 
 
 # ---- which replicas serve ---------------------------------------------------------------------
-def _down_sets(design: Design, down: Iterable[str]) -> tuple[set[str], set[str], set[str],
-                                                            set[tuple[str, int]]]:
-    """Split the ``down`` names into components, zones, regions and replicas (name, index)."""
-    zones = {z.key for r in design.regions for z in r.zones}
-    for c in design.components.values():
-        zones.update(p.key for p in c.placement if p.zone is not None)
-    regions = {r.name for r in design.regions}
-    for c in design.components.values():
-        regions.update(p.region for p in c.placement)
-    comps: set[str] = set()
-    zs: set[str] = set()
-    rs: set[str] = set()
-    reps: set[tuple[str, int]] = set()
-    diags: list[Diagnostic] = []
-    for name in down:
-        if name in design.components:
-            comps.add(name)
-        elif name in zones:
-            zs.add(name)
-        elif name in regions:
-            rs.add(name)
-        elif name.endswith("]") and "[" in name:
-            base, _, idx = name[:-1].partition("[")
-            c = design.components.get(base)
-            if c is not None and idx.isdigit() and 1 <= int(idx) <= c.replicas:
-                reps.add((base, int(idx) - 1))
-            else:
-                diags.append(Diagnostic(message=f"unknown replica '{name}' in down",
-                                        span=design.span,
-                                        hint=(f"'{base}' has replicas {base}[1] to "
-                                              f"{base}[{c.replicas}]" if c else
-                                              did_you_mean(base, design.components))))
-        else:
-            known = list(design.components) + sorted(zones) + sorted(regions)
-            diags.append(Diagnostic(message=f"unknown unit '{name}' in down: not a component, "
-                                            f"zone or region", span=design.span,
-                                    hint=did_you_mean(name, known)))
-    if diags:
-        raise DesignError(diags)
-    return comps, zs, rs, reps
-
-
-def up_replicas(c: Component, comps: set[str], zones: set[str], regions: set[str],
-                reps: set[tuple[str, int]]) -> list[int]:
-    """Indices of the replicas of ``c`` that are not forced down."""
-    if c.name in comps:
-        return []
-    out = []
-    for i, p in enumerate(c.replica_placements()):
-        if (c.name, i) in reps:
-            continue
-        if p is not None and (p.region in regions or (p.zone is not None and p.key in zones)):
-            continue
-        out.append(i)
-    return out
-
-
 def serving_replicas(c: Component, up: int) -> int:
     """Replicas that share the load: every up one (active_active), or one (active_passive)."""
     if c.mode == "active_passive":
@@ -187,25 +134,28 @@ def _n_plus_1(c: Component, up: list[int], load: float) -> tuple[ZoneLoss, ...]:
 
 
 # ---- the analysis ---------------------------------------------------------------------------
-def analyze_capacity(design: Design, down: Iterable[str] = ()) -> CapacityReport:
+def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> CapacityReport:
     """Load, utilisation and N+1 of every component, capacity of every flow.
 
-    ``down`` names units forced failed: components, zones ("region.zone"), regions, or
-    replicas ("name[i]", from 1). Their replicas do not serve. An unknown name raises
+    ``down`` names units forced failed (``archlang.analysis.down``): components, zones
+    ("region.zone"), regions, or replicas ("name[i]", from 1), or is a resolved ``Down``.
+    Their replicas do not serve, and a call with alternatives sends its load to the first
+    one that can still serve. An unknown or ambiguous name raises
     :class:`archlang.errors.DesignError`.
     """
-    dcomps, dzones, dregions, dreps = _down_sets(design, tuple(down))
+    forced = as_down(design, down)
 
     trees = {name: flow_tree(design, fl) for name, fl in design.flows.items()}
-    by_flow = {name: flow_loads(trees[name], fl.rate_rps) for name, fl in design.flows.items()}
-    per_unit = {name: flow_loads(trees[name], 1.0) for name in design.flows}
+    by_flow = {name: flow_loads(trees[name], fl.rate_rps, forced)
+               for name, fl in design.flows.items()}
+    per_unit = {name: flow_loads(trees[name], 1.0, forced) for name in design.flows}
 
     components: dict[str, ComponentCapacity] = {}
     findings: list[Finding] = []
     for c in design.components.values():
         lbf = {f: loads[c.name] for f, loads in by_flow.items() if c.name in loads}
         load = math.fsum(lbf.values())
-        up = up_replicas(c, dcomps, dzones, dregions, dreps)
+        up = up_replicas(c, forced)
         serving = serving_replicas(c, len(up))
         u = _utilisation(load, c.capacity_rps, serving)
         status = _status(u)

@@ -4,7 +4,8 @@ The request time of a flow is evaluated on its request tree (``graph.flow_tree``
 
 * ``T(node) = network into it + service(node) + queueing wait(node) + sum of C(call)`` over
   its synchronous calls in order; a call goes to its primary target (``targets[0]``:
-  alternatives are failover); optional calls are made and waited for;
+  alternatives are failover), or with units forced down (``down``) to the first alternative
+  that can still serve (``down.route``); optional calls are made and waited for;
 * ``xN`` sequential: the sum of N independent draws of the call; ``xN parallel``: the
   maximum of N independent draws;
 * a cache or CDN: its calls (the miss path) are made with probability ``1 - hit_ratio``,
@@ -18,7 +19,8 @@ The request time of a flow is evaluated on its request tree (``graph.flow_tree``
   and its followers (follower i at ``placement[i % len(placement)]``, plus the network
   between the leader's placement and the follower's);
 * network: ``Network.between`` the placement of the caller's replica the request is at and
-  that of the callee replica, picked uniformly among its replicas;
+  that of the callee replica, picked uniformly among its replicas (those not forced down,
+  when any is);
 * queueing: M/M/c at the utilisation of the capacity report; a request waits with the
   Erlang C probability, for an exponential time of rate ``c mu - lambda``. At or over 100%
   the flow is unbounded.
@@ -35,6 +37,7 @@ import zlib
 from typing import TYPE_CHECKING
 
 from archlang.analysis.common import SloResult
+from archlang.analysis.down import NO_DOWN, Down, as_down, route, up_replicas
 from archlang.analysis.distributions import erlang_c, quantile_ci_halfwidth, quantile_sorted
 from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
 from archlang.graph import FlowCall, FlowNode, flow_tree
@@ -62,11 +65,13 @@ class _Sampler:
     """Draws the random parts of a request. ``rng=None``: the probe pass (one sample, raises
     :class:`_Stochastic` on the first draw that is not degenerate)."""
 
-    def __init__(self, design: Design, queues: dict[str, tuple[float, float]], rng):
+    def __init__(self, design: Design, queues: dict[str, tuple[float, float]], rng,
+                 down: Down = NO_DOWN):
         import numpy as np
 
         self.np = np
         self.design = design
+        self.down = down
         self.net = design.network
         self.queues = queues
         self.rng = rng
@@ -96,12 +101,15 @@ class _Sampler:
         return self.np.exp(mu + sigma * self.rng.standard_normal(n))
 
     def places(self, c: Component) -> tuple[list, "np.ndarray"]:
-        """(distinct placements of the replicas, replica index -> distinct index)."""
+        """(distinct placements of the replicas a request can be sent to, replica index ->
+        distinct index). The replicas not forced down, or all when every one is."""
         got = self._places.get(c.name)
         if got is None:
             distinct: list = []
             index = []
-            for p in c.replica_placements():
+            placements = c.replica_placements()
+            up = up_replicas(c, self.down) or range(len(placements))
+            for p in (placements[i] for i in up):
                 if p not in distinct:
                     distinct.append(p)
                 index.append(distinct.index(p))
@@ -232,7 +240,7 @@ def _calls(s: _Sampler, node: FlowNode, at):
 
 
 def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
-    target = fc.targets[0]
+    target = route(fc, s.down)
     n = len(at)
     at_t = s.pick(target.component, n)
     if caller.kind == "client":
@@ -284,7 +292,7 @@ def _queues(design: Design, capacity: CapacityReport) -> tuple[dict[str, tuple[f
     return queues, saturated
 
 
-def _reachable(tree: FlowNode) -> list[FlowNode]:
+def _reachable(tree: FlowNode, down: Down = NO_DOWN) -> list[FlowNode]:
     """Nodes of the synchronous request that a request visits with positive probability."""
     out = [tree]
     if tree.kind == "queue":
@@ -293,22 +301,23 @@ def _reachable(tree: FlowNode) -> list[FlowNode]:
         return out
     for fc in tree.calls:
         if fc.targets:
-            out += _reachable(fc.targets[0])
+            out += _reachable(route(fc, down), down)
     return out
 
 
-def _visits(node: FlowNode) -> int:
+def _visits(node: FlowNode, down: Down = NO_DOWN) -> int:
     """Components one request visits if every cache missed (counts included, client not)."""
     own = 0 if node.kind == "client" else 1
     if node.kind == "queue":
         return own
-    return own + sum(fc.count * _visits(fc.targets[0]) for fc in node.calls if fc.targets)
+    return own + sum(fc.count * _visits(route(fc, down), down)
+                     for fc in node.calls if fc.targets)
 
 
-def samples_for(tree: FlowNode, cap: int = SAMPLES) -> int:
+def samples_for(tree: FlowNode, cap: int = SAMPLES, down: Down = NO_DOWN) -> int:
     """Monte Carlo samples for a flow: ``BUDGET // visits`` rounded down to a thousand,
-    between ``MIN_SAMPLES`` and ``cap`` (200,000)."""
-    n = BUDGET // max(1, _visits(tree)) // 1000 * 1000
+    between ``MIN_SAMPLES`` and ``cap`` (200,000); visits along the routes under ``down``."""
+    n = BUDGET // max(1, _visits(tree, down)) // 1000 * 1000
     return max(min(MIN_SAMPLES, cap), min(cap, n))
 
 
@@ -319,51 +328,57 @@ def _rng(flow: str):
 
 
 def flow_samples(design: Design, flow: str, capacity: CapacityReport,
-                 samples: int = SAMPLES):
+                 samples: int = SAMPLES, down: "Down | tuple[str, ...]" = NO_DOWN):
     """(total, hops, exact): per-sample request times (ms) of ``flow`` and each hop's parts.
 
     ``exact`` is True when nothing on the flow is random; then ``total`` has one sample.
     Raises ValueError when the flow is unbounded (a component at or over 100%).
     """
+    down = as_down(design, down)
     tree = flow_tree(design, flow)
     queues, saturated = _queues(design, capacity)
-    hit = sorted({n.name for n in _reachable(tree) if n.name in saturated})
+    hit = sorted({n.name for n in _reachable(tree, down) if n.name in saturated})
     if hit:
         raise ValueError(f"flow {flow} is unbounded at {', '.join(hit)}")
     try:
-        total, hops = _evaluate(_Sampler(design, queues, None), tree, 1)
+        total, hops = _evaluate(_Sampler(design, queues, None, down), tree, 1)
         return total, hops, True
     except _Stochastic:
         pass
-    total, hops = _evaluate(_Sampler(design, queues, _rng(flow)), tree,
-                            samples_for(tree, samples))
+    total, hops = _evaluate(_Sampler(design, queues, _rng(flow), down), tree,
+                            samples_for(tree, samples, down))
     return total, hops, False
 
 
-def analyze_latency(design: Design, capacity: CapacityReport,
-                    samples: int = SAMPLES) -> LatencyReport:
-    """Percentiles, hop breakdown and latency SLOs of every flow."""
+def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
+                    down: "Down | tuple[str, ...]" = NO_DOWN) -> LatencyReport:
+    """Percentiles, hop breakdown and latency SLOs of every flow.
+
+    ``down`` (names or a resolved ``Down``, as given to ``analyze_capacity`` for the report
+    ``capacity``): a call with alternatives is timed on the first alternative that can still
+    serve, and a request is sent only to replicas that are not forced down."""
     from concurrent.futures import ThreadPoolExecutor
 
+    down = as_down(design, down)
     queues, saturated = _queues(design, capacity)
     # Flows are independent (each has its own random stream), so they run on a few threads;
     # numpy releases the GIL while it draws and adds. The figures do not depend on it.
     workers = max(1, min(4, os.cpu_count() or 1, len(design.flows)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples),
+        done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples,
+                                                   down),
                         list(design.flows))
         flows = {fl.name: fl for fl in done}
     return LatencyReport(flows=flows)
 
 
 def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, float]],
-                  saturated: set[str],
-                  samples: int) -> FlowLatency:
+                  saturated: set[str], samples: int, down: Down) -> FlowLatency:
     import numpy as np
 
     flow = design.flows[name]
     tree = flow_tree(design, flow)
-    hit = [n.name for n in _reachable(tree) if n.name in saturated]
+    hit = [n.name for n in _reachable(tree, down) if n.name in saturated]
     if hit:
         unbounded_at = tuple(dict.fromkeys(hit))
         slos = tuple(SloResult(kind="latency", target=s.target, actual=None, status="fail",
@@ -373,11 +388,11 @@ def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, floa
                            unbounded=True, unbounded_at=unbounded_at, slos=slos,
                            method="unbounded: utilisation at or over 100%")
     try:
-        total, hops = _evaluate(_Sampler(design, queues, None), tree, 1)
+        total, hops = _evaluate(_Sampler(design, queues, None, down), tree, 1)
         method, error = "exact", 0.0
     except _Stochastic:
-        n = samples_for(tree, samples)
-        total, hops = _evaluate(_Sampler(design, queues, _rng(name)), tree, n)
+        n = samples_for(tree, samples, down)
+        total, hops = _evaluate(_Sampler(design, queues, _rng(name), down), tree, n)
         method = f"monte carlo, {n} samples, seed {SEED}+crc32(flow)"
         error = None
 

@@ -20,7 +20,8 @@ from typing import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from archlang.analysis.availability import (FlowModel, compile_flow, component_models,
-                                            domain_availability, resolve_down)
+                                            domain_availability, down_overrides)
+from archlang.analysis.down import Down, as_down
 from archlang.model.design import Design
 
 DEFAULT_SEED = 1729
@@ -171,9 +172,14 @@ class FlowSampler:
 
 
 def monte_carlo_availability(design: Design, flow_name: str, trials: int = 1_000_000,
-                             seed: int = DEFAULT_SEED, down: Sequence[str] = ()
+                             seed: int = DEFAULT_SEED, down: "Sequence[str] | Down" = ()
                              ) -> MonteCarloEstimate:
-    """Monte Carlo estimate of one flow's availability (fixed seed, 95% interval)."""
-    base = resolve_down(design, down)
-    fm = compile_flow(design, flow_name, component_models(design), domain_availability(design))
+    """Monte Carlo estimate of one flow's availability (fixed seed, 95% interval).
+
+    ``down`` forces units down as in ``analyze_availability``: components, replicas
+    ``name[i]``, zones and regions (a forced-down replica is never drawn up)."""
+    forced = as_down(design, down)
+    base = down_overrides(forced)
+    fm = compile_flow(design, flow_name, component_models(design, forced),
+                      domain_availability(design))
     return FlowSampler(fm, base, trials=trials, seed=seed).estimate()
