@@ -15,7 +15,7 @@ import archlang
 from archlang.analysis import analyze
 from archlang.analysis.availability import analyze_availability
 from archlang.analysis.capacity import analyze_capacity, flow_loads
-from archlang.analysis.down import (NO_DOWN, Down, alive, resolve_down, route, serves,
+from archlang.analysis.down import (NO_DOWN, alive, resolve_down, route, serves,
                                     up_replicas)
 from archlang.analysis.latency import analyze_latency
 from archlang.analysis.montecarlo import monte_carlo_availability

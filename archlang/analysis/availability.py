@@ -31,6 +31,10 @@ of S at each node is kept exactly (a finite set of values: caches make S fractio
 node's distribution is memoised by the states of the variables it depends on. The work is
 bounded by the sum over nodes of 2^(variables the node depends on); beyond
 ``EXACT_WORK_LIMIT`` the flow is estimated by Monte Carlo instead, and ``method`` says so.
+
+What-if (``down``): names are resolved by ``archlang.analysis.down``; forced components,
+zones and regions become overrides, and a forced replica a failure domain of its own that is
+forced down (``down_overrides``, ``component_models``).
 """
 
 from __future__ import annotations
@@ -42,9 +46,9 @@ from typing import Iterable, Sequence
 
 from archlang.analysis.common import (MINUTES_PER_30D, MINUTES_PER_YEAR, Finding, SloResult,
                                       downtime_minutes, nines)
+from archlang.analysis.down import NO_DOWN, Down, as_down
 from archlang.analysis.result import (AvailabilityReport, ComponentAvailability,
                                       FlowAvailability)
-from archlang.analysis.down import NO_DOWN, Down, as_down
 from archlang.model.design import Design
 
 #: Above this many node evaluations (sum over tree nodes of 2^dependencies) a flow is

@@ -16,8 +16,10 @@ design's span with a hint (did you mean ...?).
 Which replicas still serve (``up_replicas``), whether a component is *alive* (at least k of
 its replicas are not forced down: ``replicas n min k``, k = 1 by default and for
 active_passive, the rule availability uses for a group), and where a call with
-alternatives goes (``route``) are defined here once and used by availability, capacity and
-latency alike.
+alternatives goes (``route``) are defined here once. Availability, capacity and latency all
+resolve ``down`` here; capacity and latency route with ``route`` (availability needs no
+route: its engines try the alternatives in order, ``g = S(t1) + (1 - S(t1)) S(t2) + ...``,
+and ``serves`` is exactly "S > 0 with the forced units down and every other unit up").
 
 Routing under ``down``. A call ``a -> b | c`` normally goes to the flow's primary
 (``targets[0]`` in ``graph.flow_tree``). With units forced down, it goes to the first
@@ -62,11 +64,7 @@ class Down:
 
     def replica_down(self, c: Component, i: int) -> bool:
         """Is replica ``i`` (0-based) of ``c`` forced down, itself or by its zone or region?"""
-        if c.name in self.components or (c.name, i) in self.replicas:
-            return True
-        p = c.replica_placements()[i]
-        return p is not None and (p.region in self.regions
-                                  or (p.zone is not None and p.key in self.zones))
+        return i not in up_replicas(c, self)
 
 
 #: Nothing forced down.
@@ -143,7 +141,12 @@ def up_replicas(c: Component, down: Down = NO_DOWN) -> list[int]:
     """Indices (0-based) of the replicas of ``c`` that are not forced down."""
     if not down:
         return list(range(c.replicas))
-    return [i for i in range(c.replicas) if not down.replica_down(c, i)]
+    if c.name in down.components:
+        return []
+    return [i for i, p in enumerate(c.replica_placements())
+            if (c.name, i) not in down.replicas
+            and not (p is not None and (p.region in down.regions
+                                        or (p.zone is not None and p.key in down.zones)))]
 
 
 def needed_replicas(c: Component) -> int:
