@@ -18,10 +18,9 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
     """Every analysis of ``design``, with the units in ``down`` failed (what-if)."""
     from archlang.analysis.availability import analyze_availability
     from archlang.analysis.capacity import analyze_capacity
+    from archlang.analysis.down import resolve_down
     from archlang.analysis.latency import analyze_latency
     from archlang.rules import check_rules, suppressed
-
-    from archlang.analysis.down import resolve_down
 
     down = tuple(down)
     forced = resolve_down(design, down)      # once; DesignError for a bad name
