@@ -104,6 +104,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
+class _Progress:
+    """A one-line status on an interactive terminal; silent in CI, pipes and machine formats."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = (enabled and sys.stderr.isatty()
+                        and not os.environ.get("CI"))
+        self.width = 0
+
+    def show(self, text: str) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + text.ljust(self.width))
+            sys.stderr.flush()
+            self.width = len(text)
+
+    def done(self) -> None:
+        if self.enabled and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+            self.width = 0
+
+
 def _emit(text: str, output: str | None) -> None:
     if output:
         write_atomic(output, text)
@@ -138,13 +159,18 @@ def _check(args) -> int:
     if designs is None:
         return EXIT_INVALID
     items = []
-    for d in designs:
+    progress = _Progress(args.format == "text" and not args.output)
+    for i, d in enumerate(designs, 1):
+        progress.show(f"analysing {d.path} ({i}/{len(designs)}): {len(d.components)} "
+                      f"components, {len(d.flows)} flows ...")
         try:
             result = analyze(d, down=args.down)
         except ArchlangError as e:       # e.g. an unknown name in --down
+            progress.done()
             sys.stderr.write(e.render() + "\n")
             return EXIT_INVALID
         items.append((d, result, verdict(result, args.fail_on)))
+    progress.done()
     status = "fail" if any(v == "fail" for _, _, v in items) else "pass"
     fmt = args.format
     if fmt == "json":
