@@ -95,9 +95,13 @@ def test_database_in_one_zone_correlates_with_the_tier_above():
       database db { availability 99.95% placement r.a }
       flow f rate 10 rps { path users -> s -> db }
     }"""))
-    prod = rep.components["s"].availability * rep.components["db"].availability
+    prod = (rep.components["s"].availability_with_domains
+            * rep.components["db"].availability_with_domains)
     assert abs(prod - want) > 1e-6
-    assert rep.components["db"].availability == pytest.approx(R * za * d, abs=TOL)
+    assert rep.components["db"].availability_with_domains == pytest.approx(R * za * d, abs=TOL)
+    # a component's own availability takes its zones and regions as up
+    assert rep.components["db"].availability == pytest.approx(d, abs=TOL)
+    assert rep.components["s"].availability == pytest.approx(1 - (1 - p) ** 2, abs=TOL)
 
 
 def test_active_passive_failover():
@@ -257,7 +261,9 @@ def test_what_if_zone_down():
 def test_what_if_recomputes_component_availability_and_echoes_down():
     rep = analyze_availability(archlang.loads(WHATIF), down=["r.a"])
     assert rep.down == ("r.a",)
-    assert rep.components["s"].availability == pytest.approx(0.9999 * 0.998 * 0.99, abs=TOL)
+    assert rep.components["s"].availability_with_domains == pytest.approx(0.9999 * 0.998 * 0.99,
+                                                                          abs=TOL)
+    assert rep.components["s"].availability == pytest.approx(0.99, abs=TOL)   # r.a forced down
     assert rep.components["db"].availability == pytest.approx(0.9995, abs=TOL)
 
 

@@ -50,6 +50,7 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
         cc = cap.components.get(name)
         components[name] = ComponentResult(
             name=name, kind=c.kind, replicas=c.replicas, availability=ca.availability,
+            availability_with_domains=ca.availability_with_domains,
             replica_availability=ca.replica_availability,
             load_rps=cc.load_rps if cc else 0.0, capacity_rps=c.capacity_rps,
             utilisation=cc.utilisation if cc else None,

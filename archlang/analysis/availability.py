@@ -573,7 +573,8 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
         cm = models[c.name]
         components[c.name] = ComponentAvailability(
             name=c.name, kind=c.kind,
-            availability=component_availability(cm, domains, base),
+            availability=component_availability(cm, {}, base),    # domains taken as up
+            availability_with_domains=component_availability(cm, domains, base),
             replica_availability=cm.a)
 
     flows: dict[str, FlowAvailability] = {}
@@ -615,7 +616,7 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
             x = max(targets)
             need = (1.0 - x) / 10.0
             for c in spof.hard_dependencies(fm, base):
-                u = 1.0 - components[c].availability
+                u = 1.0 - components[c].availability_with_domains
                 if u > need:
                     comp = design.components[c]
                     findings.append(Finding(

@@ -75,7 +75,9 @@ class FlowAvailability(Frozen):
 class ComponentAvailability(Frozen):
     name: str
     kind: str
-    availability: float               # of the group: k of n replicas up, domains included
+    availability: float               # its own: k of n replicas up (failover included),
+                                      # its zones and regions taken as up
+    availability_with_domains: float  # as placed: its zones and regions can fail too
     replica_availability: float       # of one replica, on its own
 
 
@@ -178,7 +180,8 @@ class ComponentResult(Frozen):
     name: str
     kind: str
     replicas: int
-    availability: float
+    availability: float               # its own (replicas only), see ComponentAvailability
+    availability_with_domains: float  # as placed, zones and regions included
     replica_availability: float
     load_rps: float = 0.0
     capacity_rps: float | None = None

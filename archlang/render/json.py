@@ -89,7 +89,9 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
     for cr in result.components.values():
         components.append({
             "name": cr.name, "kind": cr.kind, "replicas": cr.replicas,
-            "availability": cr.availability, "replica_availability": cr.replica_availability,
+            "availability": cr.availability,
+            "availability_with_domains": cr.availability_with_domains,
+            "replica_availability": cr.replica_availability,
             "load_rps": cr.load_rps, "capacity_rps": cr.capacity_rps,
             "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
             "n_plus_1": [z.model_dump(mode="json") for z in cr.n_plus_1],
