@@ -537,6 +537,15 @@ def component_availability(cm: ComponentModel, domains: dict[str, float],
 
 
 # ---- SLOs and the extra-nine rule ---------------------------------------------------------------
+def _apart(a: float, other: float) -> str:
+    """``a`` as a percentage with as many decimals as it takes to differ from ``other``."""
+    for decimals in range(2, 10):
+        text = f"{a * 100:.{decimals}f}"
+        if text != f"{other * 100:.{decimals}f}":
+            break
+    return text.rstrip("0").rstrip(".") + "%"
+
+
 def availability_slo(target: float, actual: float, span) -> SloResult:
     budget = (1.0 - target) * MINUTES_PER_30D
     predicted = downtime_minutes(actual)
@@ -623,8 +632,9 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
                         code="AL101", severity="warning", span=comp.span, flow=fl.name,
                         component=c,
                         message=(f"{comp.kind} {c} is a hard dependency of flow {fl.name} with "
-                                 f"unavailability {u:.3g}; the extra-nine rule asks for at most "
-                                 f"{need:.3g} under the SLO {_pct(x)}"),
+                                 f"availability {_apart(1.0 - u, 1.0 - need)} as placed; the "
+                                 f"extra-nine rule asks for at least {_apart(1.0 - need, 1.0 - u)} "
+                                 f"under the SLO {_pct(x)}"),
                         hint=("add replicas or spread them over zones, or make the call "
                               "optional or give it an alternative")))
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.message))
