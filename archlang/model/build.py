@@ -734,6 +734,10 @@ class DesignBuilder(Builder):
         for key in from_defaults:
             if key not in assumed:
                 pass  # set by the design's own `defaults` block: not assumed
+        if "mttr" in assumed and f.get("mode") != "active_passive" and "mtbf" not in props:
+            # MTTR only matters for a failover time or an availability from MTBF: a default
+            # that changes no figure is not reported as an assumption.
+            assumed.remove("mttr")
         f["assumed"] = tuple(sorted(set(assumed)))
         try:
             return Component(**f)

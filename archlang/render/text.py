@@ -17,8 +17,21 @@ def summary(design: Design) -> str:
         f"  components: {len(design.components)} ({', '.join(parts) or 'none'})",
         f"  calls: {len(design.calls)}   flows: {len(design.flows)}"
         + (f" ({', '.join(design.flows)})" if design.flows else ""),
-        f"  assumed defaults: {n_assumed} (see --format json, 'assumed')",
+        f"  assumed defaults: {n_assumed}" + (" (docs/language.md has the values)"
+                                               if n_assumed else ""),
     ]
+    grouped: dict[str, list[str]] = {}
+    for subject, fld, _ in design.assumptions():
+        grouped.setdefault(subject, []).append(fld)
+    line = "   "
+    for subject, fields in grouped.items():
+        item = f" {subject}: {', '.join(fields)};"
+        if len(line) + len(item) > 100:
+            lines.append(line.rstrip(";"))
+            line = "   "
+        line += item
+    if line.strip():
+        lines.append(line.rstrip(";"))
     return "\n".join(lines)
 
 
