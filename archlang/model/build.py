@@ -994,12 +994,14 @@ class DesignBuilder(Builder):
                 calls.append(Call(**f))
         return calls
 
-    def _ref(self, file: str, tok, comps: dict[str, Component]) -> bool:
+    def _ref(self, file: str, tok, comps: dict[str, Component], starts: bool = False) -> bool:
+        """Is ``tok`` a declared component? ``starts``: it begins a flow's first path."""
         name = str(tok)
         if name in comps:
             return True
+        example = f"client {name} {{ latency 30ms }}" if starts else "server NAME { ... }"
         self.error(span_of(file, tok), f"unknown component '{name}'",
-                   did_you_mean(name, comps) or "declare it, e.g. `server NAME { ... }`")
+                   did_you_mean(name, comps) or f"declare it, e.g. `{example}`")
         return False
 
     # ---- flows -----------------------------------------------------------------------------
@@ -1133,7 +1135,7 @@ class DesignBuilder(Builder):
             if tok.type == "ARROW":
                 asyn = str(tok) == "~>"
                 continue
-            if not self._ref(file, tok, comps):
+            if not self._ref(file, tok, comps, starts=not earlier and not hops):
                 ok = False
             hops.append(FlowHop(name=str(tok), span=span_of(file, tok), asynchronous=asyn))
             asyn = False
