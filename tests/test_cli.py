@@ -51,6 +51,7 @@ def test_json_of_a_serial_chain_matches_the_hand_computation(tmp_path):
     (flow,) = f["flows"]
     a = 0.999 * 0.9995
     assert flow["availability"] == pytest.approx(a, abs=1e-12)
+    assert flow["availability_method"] == "exact" and flow["availability_ci95"] is None
     assert flow["downtime_minutes_per_30d"] == pytest.approx((1 - a) * 30 * 24 * 60, rel=1e-9)
     # fixed latencies add up: 20 (last mile) + 5 + 3, no network latency without placements;
     # at 0.5% utilisation only 0.5% of requests wait in api's queue (M/M/1: P(wait) = rho),
@@ -173,3 +174,16 @@ def test_diff_flags_a_lost_replica(tmp_path):
     assert r.returncode == 0
     d = json.loads(r.stdout)
     assert d["flows"][0]["spofs_removed"] == ["api"]
+
+
+def test_a_flow_whose_rate_does_not_fit_fails(tmp_path):
+    # analyses.md: `slo throughput R` (or the flow's rate) passes when every component keeps
+    # utilisation below 100% at that rate: 150 rps on 100 rps of capacity fails the flow.
+    p = write(tmp_path, chain("99%", "1s").replace("rate 50 rps", "rate 150 rps")
+              .replace("capacity 10000 rps", "capacity 100 rps"))
+    r = run("check", p, "--format", "json")
+    assert r.returncode == 1
+    (flow,) = json.loads(r.stdout)["files"][0]["flows"]
+    assert flow["capacity"] == {"bottleneck": "api", "fits": False, "max_rate_rps": 100.0}
+    assert flow["status"] == "fail"
+    assert all(s["status"] == "pass" for s in flow["slos"] if s["kind"] == "availability")

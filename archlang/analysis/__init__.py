@@ -41,8 +41,12 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
             downtime_minutes_per_30d=a.downtime_minutes_per_30d,
             downtime_minutes_per_year=a.downtime_minutes_per_year,
             spofs=a.spofs, cut_sets=a.cut_sets, degrading=a.degrading,
-            importance=a.importance, latency=latency, capacity=capacity, slos=tuple(slos),
-            status="fail" if any(s.status == "fail" for s in slos) else "pass")
+            importance=a.importance, availability_method=a.method,
+            availability_ci95=a.ci95, latency=latency, capacity=capacity, slos=tuple(slos),
+            # an SLO fails, or the flow's own rate does not fit (analyses.md: `slo
+            # throughput R` "or the flow's rate")
+            status="fail" if (any(s.status == "fail" for s in slos)
+                              or (capacity is not None and not capacity.fits)) else "pass")
 
     components: dict[str, ComponentResult] = {}
     for name, c in design.components.items():

@@ -592,6 +592,7 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
         fm = compile_flow(design, fl.name, models, domains)
         engine = ExactEngine(fm, base)
         method = "exact"
+        ci95 = None
         mc = None
         if engine.work > EXACT_WORK_LIMIT:
             from archlang.analysis.montecarlo import DEFAULT_SEED, FlowSampler
@@ -599,6 +600,7 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
             mc = FlowSampler(fm, base, trials=FALLBACK_TRIALS, seed=DEFAULT_SEED)
             est = mc.estimate()
             a = est.estimate
+            ci95 = (est.ci_low, est.ci_high)
             method = (f"monte carlo ({engine.work} exact states exceed {EXACT_WORK_LIMIT}), "
                       f"{est.trials} trials, seed {est.seed}, 95% CI "
                       f"[{est.ci_low:.9f}, {est.ci_high:.9f}]")
@@ -619,7 +621,7 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
             downtime_minutes_per_30d=downtime_minutes(a, MINUTES_PER_30D),
             downtime_minutes_per_year=downtime_minutes(a, MINUTES_PER_YEAR),
             spofs=cuts1, cut_sets=cuts2, degrading=degrading, importance=importance,
-            slos=slos, method=method)
+            slos=slos, method=method, ci95=ci95)
         targets = [s.target for s in fl.slos if s.kind == "availability"]
         if targets:
             x = max(targets)

@@ -70,6 +70,7 @@ class FlowAvailability(Frozen):
     importance: tuple[Importance, ...] = ()    # most important first
     slos: tuple[SloResult, ...] = ()           # availability SLOs
     method: str = "exact"
+    ci95: tuple[float, float] | None = None    # Monte Carlo fallback only: 95% interval
 
 
 class ComponentAvailability(Frozen):
@@ -170,6 +171,8 @@ class FlowResult(Frozen):
     cut_sets: tuple[CutSet, ...] = ()
     degrading: tuple[Degrading, ...] = ()
     importance: tuple[Importance, ...] = ()
+    availability_method: str = "exact"     # or the Monte Carlo fallback, with its interval
+    availability_ci95: tuple[float, float] | None = None
     latency: FlowLatency | None = None
     capacity: FlowCapacity | None = None
     slos: tuple[SloResult, ...] = ()       # availability, then latency, then throughput

@@ -369,7 +369,9 @@ class DesignBuilder(Builder):
         got = self._reliability(props, what)
         if got is None:
             return D.DOMAIN_AVAILABILITY, ["availability"]
-        return got[0], []
+        # the default MTTR is an assumption where it turns an MTBF into an availability
+        uses_mtbf = any(p.key == "mtbf" for p in props)
+        return got[0], [f for f in got[3] if f == "mttr" and uses_mtbf]
 
     def build_regions(self) -> list[Region]:
         regions: list[Region] = []

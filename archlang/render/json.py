@@ -62,6 +62,8 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "name": fr.name,
             "rate_rps": fr.rate_rps,
             "availability": fr.availability,
+            "availability_method": fr.availability_method,
+            "availability_ci95": list(fr.availability_ci95) if fr.availability_ci95 else None,
             "nines": _num(fr.nines),
             "downtime_minutes_per_30d": fr.downtime_minutes_per_30d,
             "downtime_minutes_per_year": fr.downtime_minutes_per_year,
