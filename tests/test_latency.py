@@ -260,6 +260,135 @@ def test_network_to_a_replica_picked_at_random():
     assert api.network_ms == pytest.approx(0.75, abs=0.01)
 
 
+
+# ---- network: the active replica, the leader -----------------------------------------------------
+ZONES = ("region r { zone a\n zone b\n zone c }\n"
+         "network { same_zone 0ms cross_zone 10ms }\n client u { latency 0ms }")
+
+
+def zoned(body: str, down: tuple[str, ...] = ()):
+    """Flows of a design in three zones, 10 ms apart (0 within a zone), with ``down``."""
+    d = archlang.loads(f"system z {{\n{ZONES}\n{body}\n}}\n")
+    return analyze_latency(d, analyze_capacity(d, down=down), down=down).flows
+
+
+def _hop(fl, name):
+    return next(h for h in fl.hops if h.name == name)
+
+
+def test_active_passive_callee_is_the_active_replica_not_the_standby():
+    body = """
+      server api { latency 1ms placement r.b }
+      server web { latency 1ms placement r.a }
+      lb x { latency 2ms replicas 2 active_passive placement r.a, r.b }
+      api -> x
+      web -> x
+      flow f { path u -> api -> x }
+      flow g { path u -> web -> x }
+      server y { latency 1ms placement r.a }
+      x -> y
+      flow root { path x -> y }
+    """
+    flows = zoned(body)
+    # the active replica x[1] is in r.a; the standby in r.b, next to api, does not serve
+    f = flows["f"]
+    assert f.method == "exact"
+    assert (f.p50, f.p99, f.mean) == (13.0, 13.0, 13.0)      # 1 + 10 + 2
+    assert _hop(f, "x").network_ms == 10.0
+    assert flows["g"].p99 == 3.0 and flows["g"].method == "exact"   # 1 + 0 + 2
+    # a flow starting at the group starts at the active replica: 2 + 0 (r.a to r.a) + 1
+    assert flows["root"].method == "exact" and flows["root"].p99 == 3.0
+    # the active one down: the standby in r.b takes the calls
+    flows = zoned(body, ("x[1]",))
+    assert flows["f"].p99 == 3.0 and flows["f"].method == "exact"
+    assert flows["g"].p99 == 13.0 and flows["g"].method == "exact"
+    # three replicas (r.a, r.b, r.a): with x[1] down the active one is x[2], in r.b,
+    # not x[2] or x[3] at random
+    three = body.replace("replicas 2", "replicas 3")
+    assert zoned(three)["f"].p99 == 13.0
+    flows = zoned(three, ("x[1]",))
+    assert flows["f"].method == "exact" and flows["f"].p99 == 3.0
+    assert flows["g"].method == "exact" and flows["g"].p99 == 13.0
+
+
+LEADER_FOLLOWER = """
+      server near { latency 1ms placement r.a }
+      server far { latency 1ms placement r.b }
+      database db { latency 2ms replicas 2 placement r.a, r.b
+                    replication leader_follower followers 1 SYNC }
+      near -> db write
+      far -> db write
+      flow n { path u -> near -> db }
+      flow f { path u -> far -> db }
+"""
+
+
+def test_write_to_leader_follower_enters_the_leader():
+    flows = zoned(LEADER_FOLLOWER.replace("SYNC", "sync"))
+    # the leader, db[1], is in r.a; it waits for follower 1 at placement[1] = r.b:
+    # service max(2, 2 + 10) = 12
+    n, f = flows["n"], flows["f"]
+    assert n.method == f.method == "exact"
+    assert (n.p50, n.p99, n.mean) == (1 + 0 + 12, 1 + 0 + 12, 1 + 0 + 12)
+    assert (f.p50, f.p99, f.mean) == (1 + 10 + 12, 1 + 10 + 12, 1 + 10 + 12)
+    assert _hop(n, "db").network_ms == 0.0 and _hop(f, "db").network_ms == 10.0
+    flows = zoned(LEADER_FOLLOWER.replace("SYNC", "async"))
+    assert flows["n"].p99 == 1 + 0 + 2 and flows["n"].method == "exact"
+    assert flows["f"].p99 == 1 + 10 + 2 and flows["f"].method == "exact"
+
+
+def test_write_with_the_leader_down_enters_the_promoted_replica():
+    flows = zoned(LEADER_FOLLOWER.replace("SYNC", "sync"), ("db[1]",))
+    # db[2], in r.b, is promoted; the wait for follower 1 (placement[1] = r.b) is measured
+    # from it: max(2, 2 + 0) = 2
+    n, f = flows["n"], flows["f"]
+    assert n.method == f.method == "exact"
+    assert n.p99 == 1 + 10 + 2 and _hop(n, "db").network_ms == 10.0
+    assert f.p99 == 1 + 0 + 2 and _hop(f, "db").network_ms == 0.0
+    flows = zoned(LEADER_FOLLOWER.replace("SYNC", "async"), ("db[1]",))
+    assert flows["n"].p99 == 1 + 10 + 2 and flows["f"].p99 == 1 + 0 + 2
+    # three replicas (r.a, r.b, r.a), db[1] down: db[2] (r.b) is promoted, not db[2] or
+    # db[3] at random; the write from r.a crosses to it every time
+    three = LEADER_FOLLOWER.replace("SYNC", "async").replace("replicas 2", "replicas 3")
+    flows = zoned(three, ("db[1]",))
+    assert flows["n"].method == "exact" and flows["n"].p99 == 1 + 10 + 2
+    assert flows["f"].method == "exact" and flows["f"].p99 == 1 + 0 + 2
+
+
+SPREAD = """
+      server api { latency 1ms placement r.a }
+      database db { latency 2ms replicas 3 placement r.a, r.b, r.c
+                    replication MODE followers 1 sync }
+      api -> db CALL
+      flow f { path u -> api -> db }
+"""
+
+
+def test_read_is_spread_over_the_replicas_that_serve():
+    fl = zoned(SPREAD.replace("MODE", "leader_follower").replace("CALL", ""))["f"]
+    # a third of the reads stay in r.a (0), two thirds cross to r.b or r.c (10):
+    # network mean (0 + 10 + 10) / 3; reads do not wait for followers
+    assert fl.method.startswith("monte carlo")
+    assert _hop(fl, "db").network_ms == pytest.approx(20 / 3, abs=0.05)
+    assert fl.mean == pytest.approx(1 + 20 / 3 + 2, abs=0.05)
+    assert fl.p50 == 13.0 and fl.p99 == 13.0
+    assert fl.p999 == 13.0
+    # db[2] (r.b) down: the reads go to r.a and r.c, half each: network mean 5
+    fl = zoned(SPREAD.replace("MODE", "leader_follower").replace("CALL", ""), ("db[2]",))["f"]
+    assert _hop(fl, "db").network_ms == pytest.approx(5.0, abs=0.05)
+    assert fl.mean == pytest.approx(1 + 5 + 2, abs=0.05)
+
+
+def test_multi_leader_write_goes_to_any_replica_and_waits_from_it():
+    fl = zoned(SPREAD.replace("MODE", "multi_leader").replace("CALL", "write"))["f"]
+    # entry r.a: 0 + max(2, 2 + 10 to follower 1 at r.b) = 12 -> 13 ms
+    # entry r.b: 10 + max(2, 2 + 0) = 12                     -> 13 ms
+    # entry r.c: 10 + max(2, 2 + 10) = 22                     -> 23 ms
+    assert fl.method.startswith("monte carlo")
+    assert fl.mean == pytest.approx(1 + (12 + 12 + 22) / 3, abs=0.05)
+    assert _hop(fl, "db").network_ms == pytest.approx(20 / 3, abs=0.05)
+    assert fl.p50 == 13.0 and fl.p99 == 23.0
+
 # ---- queueing ----------------------------------------------------------------------------------
 def _erlang_c_direct(c: int, a: float) -> float:
     top = a ** c / math.factorial(c) * c / (c - a)

@@ -45,8 +45,8 @@ from archlang.model.design import Component, Design
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.graph import FlowCall, FlowNode
 
-__all__ = ["NO_DOWN", "Down", "alive", "as_down", "needed_replicas", "resolve_down", "route",
-           "serves", "up_replicas"]
+__all__ = ["NO_DOWN", "Down", "alive", "as_down", "leader_replica", "needed_replicas",
+           "resolve_down", "route", "serves", "up_replicas"]
 
 
 @dataclass(frozen=True)
@@ -147,6 +147,14 @@ def up_replicas(c: Component, down: Down = NO_DOWN) -> list[int]:
             if (c.name, i) not in down.replicas
             and not (p is not None and (p.region in down.regions
                                         or (p.zone is not None and p.key in down.zones)))]
+
+
+def leader_replica(c: Component, down: Down = NO_DOWN) -> int:
+    """Index (0-based) of the replica that takes the requests of an active_passive group, or
+    the writes of a leader: replica 0, or, when it is forced down, the first replica that is
+    not (the one promoted); 0 when every replica is down."""
+    up = up_replicas(c, down)
+    return up[0] if up else 0
 
 
 def needed_replicas(c: Component) -> int:

@@ -17,10 +17,12 @@ The request time of a flow is evaluated on its request tree (``graph.flow_tree``
 * service time: fixed, or the lognormal through p50 and p99 (``Latency.lognormal``); a
   ``write`` into a database with synchronous replication waits for the slowest of the leader
   and its followers (follower i at ``placement[i % len(placement)]``, plus the network
-  between the leader's placement and the follower's);
+  between the placement of the replica the write entered and the follower's);
 * network: ``Network.between`` the placement of the caller's replica the request is at and
-  that of the callee replica, picked uniformly among its replicas (those not forced down,
-  when any is);
+  that of the callee replica the request goes to (``_Sampler.pick``): the active one of an
+  ``active_passive`` group, the leader for a ``write`` into a ``leader_follower`` database
+  (replica 0, or the first not forced down: ``down.leader_replica``), else one picked
+  uniformly among its replicas (those not forced down, when any is);
 * queueing: M/M/c at the utilisation of the capacity report; a request waits with the
   Erlang C probability, for an exponential time of rate ``c mu - lambda``. At or over 100%
   the flow is unbounded.
@@ -37,7 +39,7 @@ import zlib
 from typing import TYPE_CHECKING
 
 from archlang.analysis.common import SloResult
-from archlang.analysis.down import NO_DOWN, Down, as_down, route, up_replicas
+from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.distributions import erlang_c, quantile_ci_halfwidth, quantile_sorted
 from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
 from archlang.graph import FlowCall, FlowNode, flow_tree
@@ -55,6 +57,15 @@ UNBOUNDED_AT = 1.0 - 1e-9     # utilisation at which the M/M/c wait has no stead
 __all__ = ["BUDGET", "MIN_SAMPLES", "SAMPLES", "SEED", "analyze_latency", "flow_samples",
            "samples_for"]
 
+
+
+def _to_leader(c: Component, write: bool) -> bool:
+    """Does a request into ``c`` go to one replica, the active one or the leader? An
+    ``active_passive`` group serves on its active replica only; a ``write`` into a
+    ``leader_follower`` database enters at its leader. (multi_leader: every replica is a
+    leader and a write goes to a near one; other requests spread over the replicas.)"""
+    return c.mode == "active_passive" or (write and c.kind == "database"
+                                          and c.replication == "leader_follower")
 
 
 class _Stochastic(Exception):
@@ -117,11 +128,15 @@ class _Sampler:
             self._places[c.name] = got
         return got
 
-    def pick(self, c: Component, n: int) -> "np.ndarray":
-        """The placement (distinct index) of the replica each sample is sent to."""
+    def pick(self, c: Component, n: int, write: bool) -> "np.ndarray":
+        """The placement (distinct index) of the replica each sample is sent to: the one
+        replica that takes the request (``_to_leader``), else one picked uniformly."""
         distinct, index = self.places(c)
         if len(distinct) == 1:
             return self.np.zeros(n, dtype=self.np.intp)
+        if _to_leader(c, write):
+            where = c.replica_placements()[leader_replica(c, self.down)]
+            return self.np.full(n, distinct.index(where), dtype=self.np.intp)
         self.random()
         return index[self.rng.integers(0, len(index), n)]
 
@@ -161,17 +176,22 @@ class _Sampler:
         out[waits] = -self.np.log(u[waits] / p_wait) / rate_per_ms
         return out
 
-    def service(self, c: Component, n: int, write: bool) -> "np.ndarray":
+    def service(self, c: Component, at: "np.ndarray", write: bool) -> "np.ndarray":
+        """Service time of the replicas ``at`` (distinct placement indices) of ``c``; a
+        synchronously replicated write waits for its followers, from the replica it entered
+        (the leader, or for multi_leader the leader the write went to)."""
+        n = len(at)
         leader = self.latency(c.latency, n)
         if not (write and c.kind == "database" and c.replication in ("leader_follower",
                                                                         "multi_leader")
                 and c.replication_sync and c.followers >= 1):
             return leader
+        distinct, _ = self.places(c)
         worst = leader
         for i in range(1, c.followers + 1):
             where = c.placement[i % len(c.placement)] if c.placement else None
-            hop = self.net.between(c.home, where)
-            worst = self.np.maximum(worst, self.latency(c.latency, n) + hop)
+            hops = self.np.array([self.net.between(p, where) for p in distinct], dtype=float)
+            worst = self.np.maximum(worst, self.latency(c.latency, n) + hops.take(at))
         return worst
 
 
@@ -199,7 +219,7 @@ def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool):
         hops: dict = {}
     else:
         que = s.wait(c, n)
-        own = s.service(c, n, write) + que + net
+        own = s.service(c, at, write) + que + net
         total = own
         hops = {(c.name, via): [own, net, que]}
     if c.kind == "queue" or not node.calls:
@@ -242,7 +262,7 @@ def _calls(s: _Sampler, node: FlowNode, at):
 def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
     target = route(fc, s.down)
     n = len(at)
-    at_t = s.pick(target.component, n)
+    at_t = s.pick(target.component, n, fc.write)
     if caller.kind == "client":
         net = s.latency(caller.component.latency, n)
     else:
@@ -269,7 +289,7 @@ def _call(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
 
 
 def _evaluate(s: _Sampler, tree: FlowNode, n: int):
-    at = s.pick(tree.component, n)
+    at = s.pick(tree.component, n, False)
     return _node(s, tree, at, None, s.zeros(n), False)
 
 
