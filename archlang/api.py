@@ -15,14 +15,16 @@ from archlang.sources import load_units
 
 def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Design:
     """Read, parse and validate a design file and its imports. Raises ArchlangError."""
-    units, sources = load_units(path, root=root)
-    return build_design(units, sources, os.fspath(path))
+    recovered: list = []
+    units, sources = load_units(path, root=root, recovered=recovered)
+    return build_design(units, sources, os.fspath(path), recovered)
 
 
 def loads(text: str, path: str = "<string>", root: str | os.PathLike | None = None) -> Design:
     """Parse and validate design text. ``path`` names it in messages and anchors imports."""
-    units, sources = load_units(path, root=root, text=text)
-    return build_design(units, sources, path)
+    recovered: list = []
+    units, sources = load_units(path, root=root, text=text, recovered=recovered)
+    return build_design(units, sources, path, recovered)
 
 
 def analyze(design: Design, down=()):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archlang.errors import Diagnostic, ImportError_, SourceError
 from archlang.span import Span, span_of
-from archlang.syntax.parser import parse
+from archlang.syntax.parser import parse, parse_recovering
 
 
 #: Imports nest at most this deep (each level is a frame of ``visit``).
@@ -71,11 +71,13 @@ def read_file(path: str, at: Span | None = None, source_line: str | None = None,
 
 
 def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
-               text: str | None = None):
+               text: str | None = None, recovered: list | None = None):
     """Parse ``path`` and everything it imports.
 
     Returns ``(units, sources)``: ``units`` is ``[(file, tree), ...]`` root first, then imports
-    in the order they are met; ``sources`` maps each file to its text.
+    in the order they are met; ``sources`` maps each file to its text. With a ``recovered``
+    list, syntax errors the parser can step over (unknown properties) are appended to it
+    instead of raised, so that the builder can report the file's other errors too.
     """
     display = os.fspath(path)
     root_dir = Path(root if root is not None else (Path(display).parent if display != "<string>"
@@ -87,7 +89,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
     def visit(file: str, real: Path | None, txt: str, stack: list[tuple[Path | None, str]]):
         check_not_empty(txt, file)
         sources[file] = txt
-        tree = parse(txt, file)
+        if recovered is None:
+            tree = parse(txt, file)
+        else:
+            tree, found = parse_recovering(txt, file)
+            recovered.extend(found)
         if not tree.children:
             raise SourceError([Diagnostic(message="the file declares nothing: it holds only "
                                                   "comments and blank lines",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from archlang.errors import DesignError, Diagnostic, did_you_mean
+from archlang.errors import DesignError, Diagnostic, SyntaxError_, did_you_mean
 from archlang.model import defaults as D
 from archlang.model.design import (
     KINDS,
@@ -313,9 +313,11 @@ def _merge(a: Span, b: Span) -> Span:
 # ---- the build -----------------------------------------------------------------------------
 
 class DesignBuilder(Builder):
-    def __init__(self, sources: dict[str, str], root: str):
+    def __init__(self, sources: dict[str, str], root: str,
+                 syntax_errors: list[Diagnostic] | None = None):
         super().__init__(sources)
         self.root = root
+        self.syntax_errors = list(syntax_errors or ())   # stepped over by the parser
         self.system_name: str | None = None
         self.system_span: Span | None = None
         self.description: str | None = None
@@ -1191,6 +1193,8 @@ class DesignBuilder(Builder):
         comps = self.build_components(regions, kind_defaults)
         calls = self.build_calls(comps)
         flows, implicit = self.build_flows(comps, calls)
+        if self.syntax_errors:
+            raise SyntaxError_(self.syntax_errors + self.diags)
         if self.diags:
             raise DesignError(self.diags)
         name = self.system_name
@@ -1205,12 +1209,15 @@ class DesignBuilder(Builder):
             sources=dict(self.sources))
 
 
-def build_design(units: list[tuple[str, Any]], sources: dict[str, str], root: str) -> Design:
-    """Syntax trees of the root file and its imports (in reading order) -> Design."""
+def build_design(units: list[tuple[str, Any]], sources: dict[str, str], root: str,
+                 syntax_errors: list[Diagnostic] | None = None) -> Design:
+    """Syntax trees of the root file and its imports (in reading order) -> Design.
+
+    ``syntax_errors``: what the parser stepped over; reported with the builder's own."""
     gc_was_on = gc.isenabled()
     gc.disable()     # see syntax/parser.py: the builder only allocates
     try:
-        b = DesignBuilder(sources, root)
+        b = DesignBuilder(sources, root, syntax_errors)
         for file, tree in units:
             b.collect(file, tree)
         return b.build([f for f, _ in units])

@@ -71,7 +71,31 @@ def _token_text(token) -> str:
 
 def parse(text: str, file: str = "<string>"):
     """Parse ``text``; raise :class:`SyntaxError_` with a span on the first syntax error."""
+    tree, recovered = parse_recovering(text, file)
+    if recovered:
+        raise SyntaxError_(recovered)
+    return tree
+
+
+# Tokens that can only be the arguments of a property: skipped after an unknown property.
+_VALUE_TOKENS = {"NAME", "QUANTITY", "PERCENTILE", "STRING", "COMMA", "DOT"}
+
+
+def parse_recovering(text: str, file: str = "<string>"):
+    """Parse ``text`` -> ``(tree, diagnostics)``.
+
+    An unknown property inside a block (`server api { availabilty 99% }`) does not stop the
+    parse: it is reported, it and its arguments are skipped, and the rest of the file is
+    parsed so that its other errors are reported in the same run. Any other syntax error
+    raises :class:`SyntaxError_` at once (carrying the unknown properties seen before it).
+    """
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    from archlang.model.build import PROPERTY_NAMES
+
+    prop_keys = {k.upper() for k in PROPERTY_NAMES}
+    recovered: list[Diagnostic] = []
+    last_end: list[int] = [-1]          # end of the last skipped token
 
     lines = text.splitlines()
 
@@ -82,10 +106,26 @@ def parse(text: str, file: str = "<string>"):
 
     # The garbage collector finds nothing to free in a growing parse tree but walks it again
     # and again: pausing it makes large files parse about 1.7x faster.
+    def on_error(e) -> bool:
+        if not isinstance(e, UnexpectedToken):
+            return False
+        tok = e.token
+        expected = set(e.expected)
+        if (tok.type not in _VALUE_TOKENS or "RBRACE" not in expected
+                or not expected & prop_keys):
+            return False
+        # One report per run of skipped tokens: the unknown property, not its arguments.
+        gap = text[last_end[0]:tok.start_pos] if last_end[0] >= 0 else "x"
+        if tok.type == "NAME" and _strip_comment(gap).strip():
+            message, hint = _explain(tok, expected)
+            recovered.append(diag(tok.line, tok.column, len(str(tok)), message, hint))
+        last_end[0] = tok.end_pos
+        return True
+
     gc_was_on = gc.isenabled()
     gc.disable()
     try:
-        return _parser().parse(text)
+        return _parser().parse(text, on_error=on_error), recovered
     except UnexpectedToken as e:
         tok = e.token
         expected = set(e.expected) - {"COMMENT"}
@@ -105,7 +145,7 @@ def parse(text: str, file: str = "<string>"):
                 # `sever api { ... }`: a misspelt kind reads as the start of a call.
                 line, col, width = word[0], word[1], len(word[2])
                 message, hint = _unknown_statement(word[2])
-        raise SyntaxError_([diag(line, col, width, message, hint)]) from None
+        raise SyntaxError_(recovered + [diag(line, col, width, message, hint)]) from None
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         allowed = set(e.allowed or ()) - {"COMMENT"}
@@ -115,7 +155,7 @@ def parse(text: str, file: str = "<string>"):
             hint = 'close the string with " on the same line'
         else:
             message = f"unexpected character {ch!r}"
-        raise SyntaxError_([diag(e.line, e.column, 1, message, hint)]) from None
+        raise SyntaxError_(recovered + [diag(e.line, e.column, 1, message, hint)]) from None
     except UnexpectedEOF as e:  # pragma: no cover - LALR reports EOF as UnexpectedToken
         line = len(lines) or 1
         raise SyntaxError_([diag(line, 1, 1, "unexpected end of file",
