@@ -21,7 +21,7 @@ def capacity(body: str, down=()):
 
 BASIC = """
   client u { latency 0ms }
-  lb lb { capacity 1000 rps }
+  lb front { capacity 1000 rps }
   server api { replicas 3 capacity 120 rps }
   cache c { hit_ratio 80% }
   database db { capacity 500 qps }
@@ -31,18 +31,18 @@ BASIC = """
   c -> db
   api -> q
   q -> worker
-  flow f rate 100 rps { path u -> lb -> api -> c -> db
+  flow f rate 100 rps { path u -> front -> api -> c -> db
                         path api -> q ~> worker }
-  flow g rate 50 rps { path u -> lb -> api -> c }
+  flow g rate 50 rps { path u -> front -> api -> c }
 """
 
 
 def test_loads_by_hand():
     r = capacity(BASIC)
     c = r.components
-    # f: 100 into lb and api; x3 -> 300 into c; 20% of that misses -> 60 into db;
-    # 100 into q and on (asynchronously) to worker. g: 50 into lb, api; 150 into c.
-    assert c["lb"].load_rps == pytest.approx(150)
+    # f: 100 into front and api; x3 -> 300 into c; 20% of that misses -> 60 into db;
+    # 100 into q and on (asynchronously) to worker. g: 50 into front, api; 150 into c.
+    assert c["front"].load_rps == pytest.approx(150)
     assert c["api"].load_rps == pytest.approx(150)
     assert c["c"].load_rps == pytest.approx(450)
     assert c["db"].load_rps == pytest.approx(60)
@@ -104,10 +104,10 @@ def test_float_rounding_does_not_flip_a_verdict():
 def test_active_passive_serves_with_one_replica():
     r = capacity("""
       client u { latency 0ms }
-      lb lb { replicas 2 active_passive capacity 100 rps placement us.a, us.b }
-      flow f rate 60 rps { path u -> lb }
+      lb front { replicas 2 active_passive capacity 100 rps placement us.a, us.b }
+      flow f rate 60 rps { path u -> front }
     """)
-    lb = r.components["lb"]
+    lb = r.components["front"]
     assert lb.serving_replicas == 1 and lb.utilisation == pytest.approx(0.6)
     # losing either zone leaves the passive one: still 60%; no "one replica" entry
     assert [(z.lost, z.remaining_replicas, z.utilisation) for z in lb.n_plus_1] == [
@@ -166,13 +166,13 @@ def test_flow_max_rate_bottleneck_and_throughput_slo():
 
 def test_max_rate_with_other_flows_unchanged():
     r = capacity(BASIC)
-    # f: per unit rate lb 1, api 1, c 3, db 0.6, q 1, worker 1.
-    # lb (1000 - 50) / 1 = 950; api (360 - 50) / 1 = 310; db 500 / 0.6 = 833.3;
+    # f: per unit rate front 1, api 1, c 3, db 0.6, q 1, worker 1.
+    # front (1000 - 50) / 1 = 950; api (360 - 50) / 1 = 310; db 500 / 0.6 = 833.3;
     # worker (40 - 0) / 1 = 40  -> bottleneck worker at 40 rps.
     assert r.flows["f"].max_rate_rps == pytest.approx(40)
     assert r.flows["f"].bottleneck == "worker"
     assert not r.flows["f"].fits
-    # g: lb (1000 - 100) = 900, api (360 - 100) = 260 -> api
+    # g: front (1000 - 100) = 900, api (360 - 100) = 260 -> api
     assert r.flows["g"].max_rate_rps == pytest.approx(260)
     assert r.flows["g"].bottleneck == "api" and r.flows["g"].fits
 

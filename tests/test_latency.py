@@ -43,22 +43,22 @@ def latency(body: str, flow: str = "f"):
 def test_fixed_latencies_sum_exactly_with_client_and_network():
     fl = latency("""
       client u { latency 10ms }
-      lb lb { latency 1ms placement us.a }
+      lb front { latency 1ms placement us.a }
       server api { latency 5ms placement us.b }
       database db { latency 2ms placement us.b }
-      flow f { path u -> lb -> api -> db }
+      flow f { path u -> front -> api -> db }
     """)
-    # client 10 (last mile, instead of the network) + lb 1 + cross zone 1 + api 5
+    # client 10 (last mile, instead of the network) + front 1 + cross zone 1 + api 5
     # + same zone 0.5 + db 2
     total = 10 + 1 + 1 + 5 + 0.5 + 2
     assert fl.method == "exact" and fl.error_ms == 0.0
     for p in (fl.p50, fl.p90, fl.p99, fl.p999, fl.mean):
         assert p == pytest.approx(total, abs=1e-12)
     hops = {(h.name, h.via): h for h in fl.hops}
-    assert hops[("lb", "u")].mean_ms == pytest.approx(11.0)
-    assert hops[("lb", "u")].network_ms == pytest.approx(10.0)
-    assert hops[("api", "lb")].mean_ms == pytest.approx(6.0)
-    assert hops[("api", "lb")].network_ms == pytest.approx(1.0)
+    assert hops[("front", "u")].mean_ms == pytest.approx(11.0)
+    assert hops[("front", "u")].network_ms == pytest.approx(10.0)
+    assert hops[("api", "front")].mean_ms == pytest.approx(6.0)
+    assert hops[("api", "front")].network_ms == pytest.approx(1.0)
     assert hops[("db", "api")].mean_ms == pytest.approx(2.5)
     assert hops[("db", "api")].share_of_mean == pytest.approx(2.5 / total)
     assert hops[("db", "api")].share_of_p99 == pytest.approx(2.5 / total)
@@ -246,9 +246,9 @@ def test_fanout_of_100_with_one_slow_call_in_100_makes_63_percent_slow():
 # ---- network: a random replica -----------------------------------------------------------------
 def test_network_to_a_replica_picked_at_random():
     fl = latency("""
-      lb lb { latency 1ms placement us.a }
+      lb front { latency 1ms placement us.a }
       server api { latency 5ms replicas 2 placement us.a, us.b }
-      flow f { path lb -> api }
+      flow f { path front -> api }
     """)
     # half the calls stay in us.a (0.5), half cross to us.b (1)
     assert fl.method.startswith("monte carlo")

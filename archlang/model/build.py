@@ -62,6 +62,11 @@ KIND_PROPERTIES: dict[str, set[str]] = {
     "external": _SERVING,
     "dns": _SERVING,
 }
+#: Words that start a statement or modify a call: a component named so could not be
+#: called at the start of a line (`lb -> api`) or would read as a modifier (`optional`).
+RESERVED_NAMES = frozenset(KINDS) | {"system", "description", "region", "zone", "network",
+                                     "defaults", "import", "flow", "path", "rate", "slo",
+                                     "optional", "write", "parallel"}
 PROPERTY_NAMES = sorted(set().union(*KIND_PROPERTIES.values()))
 ENUMS: dict[str, tuple[str, ...]] = {
     "write_policy": ("write_around", "write_through", "write_back"),
@@ -590,6 +595,10 @@ class DesignBuilder(Builder):
             sp = span_of(file, name_tok)
             body = node.children[2].children if len(node.children) > 2 else []
             props = self.props(file, body, kind)
+            if name in RESERVED_NAMES:
+                self.error(sp, f"'{name}' is a keyword and cannot name a component",
+                           f"choose another name, e.g. '{name}-1' or 'main-{name}'")
+                continue
             if name in first:
                 self.error(sp, f"'{name}' is declared twice", f"first declared at {first[name]}")
                 continue
