@@ -79,14 +79,25 @@ def test_what_if_turns_cut_sets_into_spofs():
     assert f.cut_sets == ()
 
 
-def test_all_replicas_needed_makes_each_replica_a_spof():
+def test_all_replicas_needed_makes_the_component_a_spof():
+    # analyses.md: a SPOF is "a component with one replica, or min k equal to replicas n":
+    # each replica alone fails it, so the group is reported once, as the component, with
+    # the chance that any of its replicas is down.
     f = flow("""system t {
       client users
       server s { availability 99.9% replicas 3 min 3 }
       flow f rate 10 rps { path users -> s }
     }""")
-    assert names(f.spofs) == [(("s[1]", "replica"),), (("s[2]", "replica"),),
-                              (("s[3]", "replica"),)]
+    assert names(f.spofs) == [(("s", "component"),)]
+    assert f.spofs[0].probability == pytest.approx(1 - 0.999 ** 3, abs=1e-15)
+    assert f.cut_sets == ()
+    # with min 2 of 3 no replica alone is a SPOF: the pairs are order-2 cut sets
+    f = flow("""system t {
+      client users
+      server s { availability 99.9% replicas 3 min 2 }
+      flow f rate 10 rps { path users -> s }
+    }""")
+    assert f.spofs == () and len(f.cut_sets) == 3
 
 
 def test_units_that_cannot_fail_are_never_reported():

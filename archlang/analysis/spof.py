@@ -144,6 +144,7 @@ def cut_sets(fm, fu: FlowUnits, base: dict) -> tuple[tuple[CutSet, ...], tuple[C
             ones.append(CutSet(units=(unit,), probability=q))
         else:
             rest.append((key, unit, q))
+    ones = _whole_groups(ones, fu)
     twos: list[CutSet] = []
     for i, (k1, u1, q1) in enumerate(rest):
         for k2, u2, q2 in rest[i + 1:]:
@@ -151,6 +152,32 @@ def cut_sets(fm, fu: FlowUnits, base: dict) -> tuple[tuple[CutSet, ...], tuple[C
                 pair = tuple(sorted((u1, u2), key=lambda u: u.name))
                 twos.append(CutSet(units=pair, probability=q1 * q2))
     return tuple(sorted(ones, key=_sort_key)), tuple(sorted(twos, key=_sort_key))
+
+
+def _whole_groups(ones: list[CutSet], fu: FlowUnits) -> list[CutSet]:
+    """A group every replica of which is a SPOF on its own (`min k` equal to `replicas n`)
+    is one SPOF, the component (analyses.md), with the chance that any replica is down."""
+    replicas: dict[str, int] = {}
+    for _, unit, _ in fu.units:
+        if unit.kind == "replica":
+            replicas[unit.component] = replicas.get(unit.component, 0) + 1
+    spof_replicas: dict[str, list[CutSet]] = {}
+    for cs in ones:
+        u = cs.units[0]
+        if u.kind == "replica":
+            spof_replicas.setdefault(u.component, []).append(cs)
+    out = list(ones)
+    for comp, sets in spof_replicas.items():
+        if len(sets) < 2 or len(sets) != replicas[comp]:
+            continue
+        up = 1.0
+        for cs in sets:
+            out.remove(cs)
+            up *= 1.0 - cs.probability
+        first = sets[0].units[0]
+        out.append(CutSet(units=(Unit(name=comp, kind="component", component=comp,
+                                      span=first.span),), probability=1.0 - up))
+    return out
 
 
 def degrading(fm, fu: FlowUnits, base: dict) -> tuple[Degrading, ...]:
