@@ -20,7 +20,9 @@ and edges are added in source order, so iteration is deterministic.
   synchronous calls;
 * calls into a cache or CDN: the calls out of it are its miss path;
 * asynchronous steps (``~>``, out of a queue) are kept apart in ``async_calls``: they carry
-  load but are not part of the request the producer waits for.
+  load but are not part of the request the producer waits for. A flow that starts at a
+  queue (``path events ~> worker -> db``) is the consumer's side: there the deliveries out
+  of the queue are the flow's own work, so the root's steps are its calls.
 
 A component reached along two branches appears twice in the tree (two calls); analyzers
 that need exact probabilities treat it as one shared unit (``FlowNode.name``).
@@ -63,6 +65,12 @@ class FlowNode:
     calls: tuple[FlowCall, ...] = ()          # synchronous, in order
     async_calls: tuple[FlowCall, ...] = ()    # fire-and-forget / queue delivery
     path: tuple[str, ...] = field(default=(), compare=False)   # names from the root to here
+    consumer: bool = False        # a queue at the root of a consumer's flow (see above)
+
+    @property
+    def ends_request(self) -> bool:
+        """The producer's request ends here: a queue, unless this flow is its consumer's."""
+        return self.kind == "queue" and not self.consumer
 
     @property
     def name(self) -> str:
@@ -119,7 +127,12 @@ def flow_tree(design: Design, flow: Flow | str) -> FlowNode:
             (asyn if (is_async or call.asynchronous) else sync).append(fc)
         return FlowNode(component=comp, calls=tuple(sync), async_calls=tuple(asyn), path=trail)
 
-    return node(flow.entry, ())
+    root = node(flow.entry, ())
+    if root.kind == "queue" and root.async_calls:
+        # the consumer's flow: what the queue delivers is the work this flow measures
+        root = FlowNode(component=root.component, calls=root.calls + root.async_calls,
+                        async_calls=(), path=root.path, consumer=True)
+    return root
 
 
 def build_graph(design: Design):

@@ -65,3 +65,20 @@ def test_graph_nodes_edges_and_flow_subgraphs():
     assert sorted(g.edges["users", "geo"]["flows"]) == ["via-east", "via-west"]
     sub = flow_subgraph(g, "via-east")
     assert set(sub.edges) == {("users", "geo"), ("geo", "east"), ("east", "api")}
+
+
+def test_a_flow_starting_at_a_queue_is_the_consumers_side():
+    d = archlang.loads("""system q {
+      queue events { availability 99.9% latency 2ms }
+      server worker { availability 99% latency 10ms }
+      database db { availability 99.5% latency 3ms }
+      flow consume rate 10 rps { path events ~> worker -> db }
+    }""")
+    root = flow_tree(d, "consume")
+    assert root.consumer and not root.ends_request
+    assert [c.targets[0].name for c in root.calls] == ["worker"] and root.async_calls == ()
+    r = archlang.analyze(d)
+    f = r.flows["consume"]
+    assert f.availability == 0.999 * 0.99 * 0.995          # every stage of the consumer
+    assert f.latency.p50 == f.latency.p99 == 2 + 10 + 3
+    assert r.components["db"].load_rps == 10.0

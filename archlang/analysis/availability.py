@@ -229,7 +229,7 @@ def compile_flow(design: Design, flow_name: str, models: dict[str, ComponentMode
             hit = 0.0
         nodes.append(Node(comp=fn.name, hit=hit, parent=parent, depth=depth))
         comps.setdefault(fn.name)
-        if fn.kind == "queue":
+        if fn.ends_request:
             return i          # the request ends at the queue
         for fc in fn.calls:
             if fc.optional:

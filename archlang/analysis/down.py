@@ -180,7 +180,7 @@ def serves(node: "FlowNode", down: Down = NO_DOWN, _memo: dict | None = None) ->
     if got is not None:
         return got
     ok = alive(node.component, down)
-    if ok and node.kind != "queue" and not (node.kind in ("cache", "cdn")
+    if ok and not node.ends_request and not (node.kind in ("cache", "cdn")
                                             and (node.component.hit_ratio or 0.0) > 0.0):
         ok = all(fc.optional or any(serves(t, down, memo) for t in fc.targets)
                  for fc in node.calls)

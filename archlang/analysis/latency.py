@@ -222,7 +222,7 @@ def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool):
         own = s.service(c, at, write) + que + net
         total = own
         hops = {(c.name, via): [own, net, que]}
-    if c.kind == "queue" or not node.calls:
+    if node.ends_request or not node.calls:
         return total, hops
     if c.kind in ("cache", "cdn"):
         if (c.hit_ratio or 0.0) >= 1.0:       # the miss path is never taken
@@ -315,7 +315,7 @@ def _queues(design: Design, capacity: CapacityReport) -> tuple[dict[str, tuple[f
 def _reachable(tree: FlowNode, down: Down = NO_DOWN) -> list[FlowNode]:
     """Nodes of the synchronous request that a request visits with positive probability."""
     out = [tree]
-    if tree.kind == "queue":
+    if tree.ends_request:
         return out
     if tree.kind in ("cache", "cdn") and (tree.component.hit_ratio or 0.0) >= 1.0:
         return out
@@ -328,7 +328,7 @@ def _reachable(tree: FlowNode, down: Down = NO_DOWN) -> list[FlowNode]:
 def _visits(node: FlowNode, down: Down = NO_DOWN) -> int:
     """Components one request visits if every cache missed (counts included, client not)."""
     own = 0 if node.kind == "client" else 1
-    if node.kind == "queue":
+    if node.ends_request:
         return own
     return own + sum(fc.count * _visits(route(fc, down), down)
                      for fc in node.calls if fc.targets)
