@@ -227,3 +227,22 @@ def test_no_capacity_means_unknown_and_no_throughput_limit():
     fc = r.flows["f"]
     assert fc.max_rate_rps is None and fc.bottleneck is None and fc.fits
     assert fc.slos[0].status == "pass" and fc.slos[0].actual is None
+
+
+def test_min_replicas_that_cannot_carry_the_load():
+    # replicas 6 min 4 at 100 rps each: 450 rps is 75% of the six, but 112.5% of the four the
+    # availability figure counts on -> AL304; at 380 rps (95%) no finding.
+    def run(rate):
+        return analyze_capacity(archlang.loads(f"""system m {{
+          client u
+          server api {{ replicas 6 min 4 capacity 100 rps }}
+          flow f rate {rate} rps {{ path u -> api }}
+        }}"""))
+    r = run(450)
+    api = r.components["api"]
+    assert api.utilisation == pytest.approx(0.75)
+    assert api.utilisation_at_min == pytest.approx(1.125)
+    assert [f.code for f in r.findings] == ["AL304"]
+    r = run(380)
+    assert r.components["api"].utilisation_at_min == pytest.approx(0.95)
+    assert r.findings == ()

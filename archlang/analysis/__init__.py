@@ -59,6 +59,7 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
             load_rps=cc.load_rps if cc else 0.0, capacity_rps=c.capacity_rps,
             utilisation=cc.utilisation if cc else None,
             capacity_status=cc.status if cc else "unknown",
+            utilisation_at_min=cc.utilisation_at_min if cc else None,
             n_plus_1=cc.n_plus_1 if cc else (), span=c.span)
 
     spofs: dict[tuple, CutSet] = {}

@@ -160,10 +160,13 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> Capac
         u = _utilisation(load, c.capacity_rps, serving)
         status = _status(u)
         n1 = _n_plus_1(c, up, load)
+        at_min = None
+        if c.mode == "active_active" and c.min_replicas > 1 and c.capacity_rps:
+            at_min = load / (c.capacity_rps * c.min_replicas)
         components[c.name] = ComponentCapacity(
             name=c.name, kind=c.kind, load_rps=load, capacity_rps=c.capacity_rps,
             serving_replicas=serving, utilisation=u, status=status, n_plus_1=n1,
-            load_by_flow=lbf)
+            load_by_flow=lbf, utilisation_at_min=at_min)
         findings += _component_findings(c, components[c.name])
 
     flows: dict[str, FlowCapacity] = {}
@@ -190,6 +193,15 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
                            message=f"{c.kind} {c.name} runs hot: {_pct(u)} of capacity ({how})",
                            hint="keep utilisation under 80% for headroom: queueing delay "
                                 "grows fast near 100%"))
+    if cc.utilisation_at_min is not None and _at_or_over(cc.utilisation_at_min,
+                                                         ERROR_UTILISATION):
+        out.append(Finding(
+            code="AL304", severity="warning", component=c.name, span=c.span,
+            message=(f"{c.kind} {c.name} counts on {c.min_replicas} replicas (min "
+                     f"{c.min_replicas}) but they cannot carry its load: "
+                     f"{_pct(cc.utilisation_at_min)} of {c.min_replicas} x "
+                     f"{_rps(c.capacity_rps or 0.0)}"),
+            hint="raise min to the replicas the load needs, or capacity per replica"))
     if cc.load_rps > 0 and cc.n_plus_1:
         bad = [z for z in cc.n_plus_1
                if z.utilisation is None or _at_or_over(z.utilisation, ERROR_UTILISATION)]

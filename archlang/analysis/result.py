@@ -142,6 +142,9 @@ class ComponentCapacity(Frozen):
     status: Literal["ok", "warning", "error", "unknown"]
     n_plus_1: tuple[ZoneLoss, ...] = ()
     load_by_flow: dict[str, float] = {}
+    # active_active with `min k` > 1: load / (capacity x k), the utilisation when only the
+    # k replicas the availability figure counts on are up (None otherwise)
+    utilisation_at_min: float | None = None
 
 
 class FlowCapacity(Frozen):
@@ -190,6 +193,7 @@ class ComponentResult(Frozen):
     capacity_rps: float | None = None
     utilisation: float | None = None
     capacity_status: Literal["ok", "warning", "error", "unknown"] = "unknown"
+    utilisation_at_min: float | None = None
     n_plus_1: tuple[ZoneLoss, ...] = ()
     span: Span
 

@@ -96,6 +96,7 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "replica_availability": cr.replica_availability,
             "load_rps": cr.load_rps, "capacity_rps": cr.capacity_rps,
             "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
+            "utilisation_at_min": _num(cr.utilisation_at_min),
             "n_plus_1": [z.model_dump(mode="json") for z in cr.n_plus_1],
             "line": cr.span.line,
         })
