@@ -34,7 +34,6 @@ the flow's name), with the half-width of the 95% interval on p99 in ``error_ms``
 
 from __future__ import annotations
 
-import os
 import zlib
 from typing import TYPE_CHECKING
 
@@ -370,6 +369,9 @@ def flow_samples(design: Design, flow: str, capacity: CapacityReport,
     return total, hops, False
 
 
+THREADS = 4       # flows timed at once (numpy releases the GIL while it draws)
+
+
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
                     down: "Down | tuple[str, ...]" = NO_DOWN) -> LatencyReport:
     """Percentiles, hop breakdown and latency SLOs of every flow.
@@ -383,7 +385,7 @@ def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAM
     queues, saturated = _queues(design, capacity)
     # Flows are independent (each has its own random stream), so they run on a few threads;
     # numpy releases the GIL while it draws and adds. The figures do not depend on it.
-    workers = max(1, min(4, os.cpu_count() or 1, len(design.flows)))
+    workers = max(1, min(THREADS, len(design.flows)))   # fixed: no reading of the machine
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples,
                                                    down),

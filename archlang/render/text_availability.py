@@ -7,6 +7,7 @@ import math
 
 from archlang.analysis.result import AvailabilityReport, CutSet
 from archlang.model.design import Design
+from archlang.render.dot import fmt_minutes
 
 TOP = 3           # importance entries shown per flow
 NAME = 24         # widest name column before truncation
@@ -22,14 +23,6 @@ def _avail(a: float) -> str:
 
 def _nines(n: float) -> str:
     return "inf" if math.isinf(n) else f"{n + 0.0:.2f}"    # + 0.0: no "-0.00"
-
-
-def _minutes(m: float) -> str:
-    if m < 1.0:
-        return f"{m * 60:.1f} s"
-    if m < 120.0:
-        return f"{m:.1f} min"
-    return f"{m / 60:.1f} h"
 
 
 def _slo(report_flow) -> str:
@@ -58,7 +51,7 @@ def format_availability(design: Design, report: AvailabilityReport) -> str:
         if fl is None:
             continue
         rows.append((_cut(name), _avail(fl.availability), _nines(fl.nines),
-                     _minutes(fl.downtime_minutes_per_30d), _slo(fl)))
+                     fmt_minutes(fl.downtime_minutes_per_30d), _slo(fl)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         out.append("  " + "  ".join([r[0].ljust(widths[0])] + [r[i].rjust(widths[i])
