@@ -13,11 +13,14 @@ from archlang.model.design import Design
 from archlang.sources import load_units
 
 
-def load(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Design:
-    """Read, parse and validate a design file and its imports. Raises ArchlangError."""
+def load(path: str | os.PathLike, root: str | os.PathLike | None = None,
+         name: str | None = None) -> Design:
+    """Read, parse and validate a design file and its imports. Raises ArchlangError.
+
+    ``name`` is how messages name the file (default: ``path``)."""
     recovered: list = []
-    units, sources = load_units(path, root=root, recovered=recovered)
-    return build_design(units, sources, os.fspath(path), recovered)
+    units, sources = load_units(path, root=root, recovered=recovered, name=name)
+    return build_design(units, sources, name or os.fspath(path), recovered)
 
 
 def loads(text: str, path: str = "<string>", root: str | os.PathLike | None = None) -> Design:

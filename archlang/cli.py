@@ -43,22 +43,75 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
         raise
 
 
+EXIT_CODES = """\
+exit codes:
+  0  every SLO is met and no finding is at or above --fail-on (or --exit-zero)
+  1  an SLO fails or a finding is at or above --fail-on; fmt --check/--diff: a file would
+     change; diff: HEAD is worse
+  2  the input is invalid (each error with file:line:col), or the command is misused
+"""
+
+CHECK_HELP = """\
+Check designs: parse, validate and analyse each one and print one report for all.
+
+PATH is a design file, a directory (every *.arch file under it, .gitignore respected) or
+- for standard input. Defaults come from [tool.archlang] in pyproject.toml or from
+archlang.toml (found in the current directory or a parent; docs/cli.md has the keys);
+options given here override them."""
+
+
+def _check_parser(sub) -> None:
+    from archlang.config import FORMATS
+
+    c = sub.add_parser("check", help="parse, validate and analyse designs",
+                       description=CHECK_HELP, epilog=EXIT_CODES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("files", nargs="*", metavar="PATH",
+                   help="design files, directories or - (default: the current directory)")
+    c.add_argument("--format", choices=FORMATS, default=None,
+                   help="text (default), concise (one line per finding), json, sarif "
+                        "(GitHub code scanning), junit, github (workflow annotations), "
+                        "gitlab (Code Quality), markdown (a pull-request comment)")
+    c.add_argument("--fail-on", choices=["error", "warning"], default=None,
+                   help="the severity of finding that fails the run (default: error)")
+    c.add_argument("--output", "-o", metavar="PATH",
+                   help="write the report here instead of stdout (atomically; written "
+                        "even when a file is invalid)")
+    c.add_argument("--select", action="append", metavar="CODES",
+                   help="report only these codes or prefixes, comma-separated (AL4, AL101); "
+                        "replaces the configuration's select")
+    c.add_argument("--ignore", action="append", metavar="CODES",
+                   help="do not report these codes or prefixes, comma-separated; added to "
+                        "the configuration's ignore")
+    c.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when an SLO fails or a finding fails the run "
+                        "(invalid input still exits 2)")
+    c.add_argument("-q", "--quiet", action="store_true",
+                   help="print only the findings, one line each, and nothing else "
+                        "(text and concise formats)")
+    c.add_argument("--show-info", action="store_true",
+                   help="markdown: include info notes (left out by default)")
+    c.add_argument("--stdin-filename", metavar="NAME",
+                   help="the name of the design read from - (messages, per-file-ignores, "
+                        "imports relative to it)")
+    c.add_argument("--config", metavar="FILE",
+                   help="read this archlang.toml or pyproject.toml instead of searching")
+    c.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    c.add_argument("--down", action="append", default=[], metavar="NAME",
+                   help="treat a component, zone (region.zone) or region as failed; repeatable")
+
+
 def _parser() -> argparse.ArgumentParser:
     from archlang import __version__
 
     p = _Parser(prog="archlang", description="Architecture as code: availability, SPOFs, "
-                "latency budgets and capacity of a system design.")
-    p.add_argument("--version", action="version", version=f"archlang {__version__}")
+                "latency budgets and capacity of a system design.", epilog=EXIT_CODES,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-V", "--version", action="version", version=f"archlang {__version__}",
+                   help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    c = sub.add_parser("check", help="parse, validate and analyse designs")
-    c.add_argument("files", nargs="+", metavar="FILE")
-    c.add_argument("--format", default="text",
-                   choices=["text", "json", "sarif", "junit", "github", "markdown"])
-    c.add_argument("--fail-on", default="error", choices=["error", "warning"])
-    c.add_argument("--output", "-o", metavar="PATH", help="write the report here instead of stdout")
-    c.add_argument("--down", action="append", default=[], metavar="NAME",
-                   help="treat a component, zone (region.zone) or region as failed; repeatable")
+    _check_parser(sub)
     r = sub.add_parser("render", help="draw the design as a diagram (SVG, PNG, PDF or DOT)")
     r.add_argument("file", metavar="FILE")
     r.add_argument("-o", "--output", metavar="PATH",
@@ -76,15 +129,35 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--engine", metavar="PATH", help="Graphviz executable for the diagram")
     h.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone or region as failed; repeatable")
-    fm = sub.add_parser("fmt", help="rewrite designs in the canonical layout")
-    fm.add_argument("files", nargs="+", metavar="FILE")
+    fm = sub.add_parser("fmt", help="rewrite designs in the canonical layout",
+                        epilog="exit codes: 0 done (or nothing to change); 1 with --check or "
+                               "--diff: a file would change; 2 invalid input")
+    fm.add_argument("files", nargs="+", metavar="PATH",
+                    help="design files, directories (their *.arch files) or - for stdin")
     fm.add_argument("--check", action="store_true",
                     help="change nothing; exit 1 when a file is not formatted")
-    df = sub.add_parser("diff", help="what changed between two versions of a design")
-    df.add_argument("base", metavar="BASE")
-    df.add_argument("head", metavar="HEAD")
-    df.add_argument("--format", default="text", choices=["text", "markdown", "json"])
-    df.add_argument("--output", "-o", metavar="PATH")
+    fm.add_argument("--diff", action="store_true",
+                    help="change nothing; print a unified diff of what would change, "
+                         "exit 1 when a file would change")
+    fm.add_argument("--stdin-filename", metavar="NAME",
+                    help="the name of the design read from - (in messages)")
+    df = sub.add_parser(
+        "diff", help="what changed between two versions of a design",
+        description="Compare two versions of a design: two files, REV:path and a file "
+                    "(`diff main:examples/shop.arch examples/shop.arch`), or two git "
+                    "revisions (`diff main HEAD [PATHS]`: every *.arch file under PATHS "
+                    "in either revision, read with its imports from git, the work tree "
+                    "untouched).",
+        epilog="exit codes: 0 HEAD is not worse; 1 HEAD is worse (an SLO newly fails, a SPOF "
+               "appears or an error finding appears); 2 invalid input or misuse")
+    df.add_argument("base", metavar="BASE", help="a file, REV:path, or a git revision")
+    df.add_argument("head", metavar="HEAD", help="a file, REV:path, or a git revision")
+    df.add_argument("paths", nargs="*", metavar="PATHS",
+                    help="with two revisions: the files or directories to compare "
+                         "(default: every *.arch file)")
+    df.add_argument("--format", default="text", choices=["text", "markdown", "json"],
+                    help="text (default), markdown (a pull-request comment), json")
+    df.add_argument("--output", "-o", metavar="PATH", help="write the report here")
     e = sub.add_parser("explain", help="what a finding's code means and how to fix it")
     e.add_argument("code", metavar="CODE")
     sub.add_parser("schema", help="the JSON schema of the design and result models")
@@ -151,54 +224,139 @@ def _load_all(files: list[str]):
     return designs
 
 
-def _check(args) -> int:
-    from archlang.analysis import analyze, verdict
-    from archlang.errors import ArchlangError
+def _color_enabled(stream) -> bool:
+    """NO_COLOR (any value) turns colour off, FORCE_COLOR on; otherwise only a terminal."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return stream.isatty() and os.environ.get("TERM") != "dumb"
 
-    designs = _load_all(args.files)
-    if designs is None:
+
+def _paint(text: str) -> str:
+    """Severities and verdicts in colour (ANSI SGR), for a terminal."""
+    import re
+
+    codes = {"error": "31", "fail": "31", "invalid": "31", "warning": "33", "info": "36",
+             "pass": "32"}
+
+    def sub(m):
+        word = m.group(2) or m.group(4) or m.group(6)
+        code = codes[word.lower()]
+        return m.group(0).replace(word, f"\x1b[1;{code}m{word}\x1b[0m", 1)
+
+    pattern = re.compile(r"(\[(error|warning|info)\])|(: (error|warning|info)\b)"
+                         r"|(verdict: (PASS|FAIL|INVALID)\b)")
+    return pattern.sub(sub, text)
+
+
+def _repo_root() -> Path:
+    """The directory holding .git at or above the current one (else the current one)."""
+    here = Path.cwd().resolve()
+    return next((p for p in (here, *here.parents) if (p / ".git").exists()), here)
+
+
+def _check(args) -> int:
+    from archlang import config as cfgmod
+    from archlang.checks import check_text, overall
+    from archlang.discover import expand
+
+    try:
+        cfg = cfgmod.resolve(args.config, args.isolated, args.select, args.ignore)
+    except cfgmod.ConfigError as e:
+        sys.stderr.write(e.render() + "\n")
         return EXIT_INVALID
-    items = []
-    progress = _Progress(args.format == "text" and not args.output)
-    for i, d in enumerate(designs, 1):
-        progress.show(f"analysing {d.path} ({i}/{len(designs)}): {len(d.components)} "
-                      f"components, {len(d.flows)} flows ...")
-        try:
-            result = analyze(d, down=args.down)
-        except ArchlangError as e:       # e.g. an unknown name in --down
-            progress.done()
-            sys.stderr.write(e.render() + "\n")
-            return EXIT_INVALID
-        items.append((d, result, verdict(result, args.fail_on)))
+    except ValueError as e:
+        sys.stderr.write(f"archlang: error: {e}\n")
+        return EXIT_INVALID
+    fmt = args.format or cfg.format
+    fail_on = args.fail_on or cfg.fail_on
+    given = args.files or ["."]
+    if given.count("-") > 1:
+        sys.stderr.write("archlang: error: - (standard input) can be given once\n")
+        return EXIT_INVALID
+    files = expand(given, cfg.exclude, cfg.root if cfg.path else None)
+    if not files:
+        sys.stderr.write(f"archlang: warning: no *.arch file under {', '.join(given)}\n")
+    progress = _Progress(fmt in ("text", "concise") and not args.output and not args.quiet)
+    checks = []
+    for i, f in enumerate(files, 1):
+        progress.show(f"analysing {f} ({i}/{len(files)}) ...")
+        if f == "-":
+            name = args.stdin_filename or "<stdin>"
+            text = sys.stdin.buffer.read()
+            from archlang.errors import ArchlangError
+            from archlang.sources import decode
+
+            try:
+                text = decode(text, name)
+            except ArchlangError as e:
+                from archlang.checks import FileCheck, invalid_findings
+
+                checks.append(FileCheck(path=name, error=e, problems=invalid_findings(e),
+                                        verdict="invalid"))
+                continue
+            checks.append(check_text(name, text, cfg, args.down, fail_on))
+        else:
+            checks.append(check_text(f, None, cfg, args.down, fail_on))
     progress.done()
-    status = "fail" if any(v == "fail" for _, _, v in items) else "pass"
-    fmt = args.format
+    bad = [c for c in checks if not c.valid]
+    for c in bad:                   # the report has them too, as findings
+        sys.stderr.write(c.error.render() + "\n")
+    if bad:
+        sys.stderr.write(f"archlang: {len(bad)} file{'s' if len(bad) != 1 else ''} "
+                         "with errors\n")
+    out = _render_check(checks, fmt, fail_on, args)
+    if args.output:
+        _emit(out, args.output)
+    else:
+        _emit(_paint(out) if fmt in ("text", "concise") and _color_enabled(sys.stdout)
+              else out, None)
+    status = overall(checks)
+    if status == "invalid":
+        return EXIT_INVALID
+    if status == "fail" and not args.exit_zero:
+        return EXIT_FAIL
+    return EXIT_OK
+
+
+def _render_check(checks, fmt: str, fail_on: str, args) -> str:
+    """The report of every file in ``fmt`` (invalid files included, as findings)."""
+    root = _repo_root()
     if fmt == "json":
         from archlang.render.json import render_json
 
-        out = render_json(items, status)
-    elif fmt == "sarif":
+        return render_json(checks)
+    if fmt == "sarif":
         from archlang.render.ci import render_sarif
 
-        out = render_sarif([(d, r) for d, r, _ in items])
-    elif fmt == "junit":
+        return render_sarif(checks, root)
+    if fmt == "gitlab":
+        from archlang.render.ci import render_gitlab
+
+        return render_gitlab(checks, root)
+    if fmt == "junit":
         from archlang.render.ci import render_junit
 
-        out = render_junit([(d, r) for d, r, _ in items], args.fail_on)
-    elif fmt == "github":
+        return render_junit(checks, fail_on)
+    if fmt == "github":
         from archlang.render.ci import render_github
 
-        out = render_github([(d, r) for d, r, _ in items])
-    elif fmt == "markdown":
-        from archlang.render.ci import render_markdown
+        return render_github(checks)
+    if fmt == "markdown":
+        from archlang.render.markdown import render_markdown
 
-        out = render_markdown(items)
-    else:
-        from archlang.render.text import render_text
+        return render_markdown(checks, show_info=args.show_info)
+    if fmt == "concise" or args.quiet:
+        from archlang.render.ci import concise_lines, counts
 
-        out = render_text(items)
-    _emit(out, args.output)
-    return EXIT_FAIL if status == "fail" else EXIT_OK
+        lines = concise_lines(checks)
+        if not args.quiet:
+            lines.append(counts(checks))
+        return "".join(line + "\n" for line in lines)
+    from archlang.render.text import render_text
+
+    return render_text(checks, with_errors=bool(args.output))
 
 
 def _analyze_one(path: str, down: list[str]):
@@ -254,60 +412,150 @@ def _report(args) -> int:
 
 
 def _fmt(args) -> int:
+    import difflib
+
+    from archlang.discover import expand
     from archlang.errors import ArchlangError
-    from archlang.sources import check_not_empty, read_file
+    from archlang.sources import check_not_empty, decode, read_file
     from archlang.syntax.fmt import format_text
 
     bad = changed = 0
-    for f in args.files:
+    for f in expand(args.files):
+        shown = (args.stdin_filename or "<stdin>") if f == "-" else f
         try:
-            text = read_file(f)
-            check_not_empty(text, f)
-            new = format_text(text, f)
+            text = decode(sys.stdin.buffer.read(), shown) if f == "-" else read_file(f)
+            check_not_empty(text, shown)
+            new = format_text(text, shown)
         except ArchlangError as e:
             sys.stderr.write(e.render() + "\n")
             bad += 1
             continue
+        if f == "-" and not (args.check or args.diff):
+            sys.stdout.write(new)            # a filter: the formatted design on stdout
+            continue
         if new == text:
             continue
         changed += 1
-        if args.check:
-            sys.stdout.write(f"would reformat {f}\n")
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                text.splitlines(keepends=True), new.splitlines(keepends=True),
+                fromfile=f"a/{shown}", tofile=f"b/{shown}"))
+        elif args.check:
+            sys.stdout.write(f"would reformat {shown}\n")
         else:
             write_atomic(f, new)
             sys.stdout.write(f"reformatted {f}\n")
     if bad:
         return EXIT_INVALID
-    return EXIT_FAIL if (args.check and changed) else EXIT_OK
+    return EXIT_FAIL if ((args.check or args.diff) and changed) else EXIT_OK
+
+
+def _diff_inputs(args):
+    """[(base, head)] pairs to compare: each a (file to read, name to show) or None (absent).
+
+    Raises GitError or ValueError (misuse) with a message for the user."""
+    from archlang import gitrev
+
+    def one(spec: str):
+        if os.path.exists(spec):
+            return None
+        got = gitrev.split_rev_path(spec)
+        return got
+
+    base_rp, head_rp = one(args.base), one(args.head)
+    files = os.path.exists(args.base) and os.path.exists(args.head)
+    if not files and base_rp is None and head_rp is None \
+            and gitrev.is_revision(args.base) and gitrev.is_revision(args.head):
+        top = gitrev.toplevel()
+        pairs = []
+        snaps = (gitrev.Snapshot(args.base, top), gitrev.Snapshot(args.head, top))
+        in_base = gitrev.arch_files(args.base, args.paths, top)
+        in_head = gitrev.arch_files(args.head, args.paths, top)
+        for path in sorted(set(in_base) | set(in_head)):
+            pairs.append(tuple((str(s.file(path)), f"{s.rev}:{path}") if path in found
+                               else None for s, found in zip(snaps, (in_base, in_head))))
+        if not pairs:
+            raise ValueError(f"no *.arch file in {args.base} or {args.head}"
+                             + (f" under {', '.join(args.paths)}" if args.paths else ""))
+        return pairs, snaps
+    if args.paths:
+        raise ValueError("PATHS are for two revisions (diff main HEAD examples/); "
+                         f"'{args.base}' and '{args.head}' are not both revisions")
+    snaps, sides = [], []
+    for spec, rp in ((args.base, base_rp), (args.head, head_rp)):
+        if rp is None:
+            sides.append((spec, spec))
+            continue
+        rev, path = rp
+        top = gitrev.toplevel()
+        if path.startswith("./") or path.startswith("../"):
+            path = gitrev._top_relative(path, top)
+        snap = gitrev.Snapshot(rev, top)
+        snaps.append(snap)
+        sides.append((str(snap.file(path)), f"{rev}:{path}"))
+    return [tuple(sides)], snaps
 
 
 def _diff(args) -> int:
     """Exit 1 when HEAD is worse: an SLO newly fails, a SPOF appears or an error finding."""
     from archlang.analysis import analyze
     from archlang.analysis.diff import diff_results
+    from archlang.analysis.result import Result
+    from archlang.api import load
+    from archlang.errors import ArchlangError
+    from archlang.gitrev import GitError
     from archlang.render.diff import render_diff_json, render_diff_text
 
-    designs = _load_all([args.base, args.head])
-    if designs is None:
-        return EXIT_INVALID
-    d = diff_results(analyze(designs[0]), analyze(designs[1]))
+    snaps = ()
+    try:
+        try:
+            pairs, snaps = _diff_inputs(args)
+        except (GitError, ValueError) as e:
+            sys.stderr.write(f"archlang: error: {e}\n")
+            return EXIT_INVALID
+        diffs, bad = [], 0
+        for pair in pairs:
+            results = []
+            for side in pair:
+                if side is None:
+                    results.append(None)
+                    continue
+                try:
+                    d = load(side[0], name=side[1])
+                    results.append(analyze(d))
+                except ArchlangError as e:
+                    sys.stderr.write(e.render() + "\n")
+                    bad += 1
+                    results.append(None)
+            if bad:
+                continue
+            names = [s[1] if s else "(none)" for s in pair]
+            empty = [Result(system="", path=n, flows={}, components={}) for n in names]
+            diffs.append(diff_results(results[0] or empty[0], results[1] or empty[1]))
+        if bad:
+            sys.stderr.write(f"archlang: {bad} file{'s' if bad != 1 else ''} with errors\n")
+            return EXIT_INVALID
+    finally:
+        for s in snaps:
+            s.close()
     if args.format == "json":
-        out = render_diff_json(d)
+        out = render_diff_json(diffs)
     else:
-        out = render_diff_text(d, markdown=args.format == "markdown")
+        out = render_diff_text(diffs, markdown=args.format == "markdown")
     _emit(out, args.output)
-    return EXIT_FAIL if d.worse else EXIT_OK
+    return EXIT_FAIL if any(d.worse for d in diffs) else EXIT_OK
 
 
 def _explain(args) -> int:
-    from archlang.render.ci import SLO_NAMES
     from archlang.rules import REGISTRY
+    from archlang.rules.catalogue import all_rules
 
     rule = REGISTRY.get(args.code)
     if rule is None:
-        if args.code.upper() in SLO_NAMES:
-            sys.stdout.write(f"{args.code.upper()} ({SLO_NAMES[args.code.upper()]}): a flow "
-                             f"misses the SLO its `slo` line sets.\n")
+        info = all_rules().get(args.code.upper())
+        if info is not None:
+            sys.stdout.write(f"{info.code} ({info.name}), {info.severity}\n\n{info.summary}\n\n"
+                             f"{info.description}\n")
             return EXIT_OK
         from archlang.errors import did_you_mean
 

@@ -71,16 +71,20 @@ def read_file(path: str, at: Span | None = None, source_line: str | None = None,
 
 
 def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
-               text: str | None = None, recovered: list | None = None):
+               text: str | None = None, recovered: list | None = None,
+               name: str | None = None):
     """Parse ``path`` and everything it imports.
 
     Returns ``(units, sources)``: ``units`` is ``[(file, tree), ...]`` root first, then imports
     in the order they are met; ``sources`` maps each file to its text. With a ``recovered``
     list, syntax errors the parser can step over (unknown properties) are appended to it
-    instead of raised, so that the builder can report the file's other errors too.
+    instead of raised, so that the builder can report the file's other errors too. ``name``
+    is how messages and spans name the file (default: ``path``), e.g. ``main:shop.arch`` for
+    a file read from a git revision; its imports are named relative to it.
     """
-    display = os.fspath(path)
-    root_dir = Path(root if root is not None else (Path(display).parent if display != "<string>"
+    actual = os.fspath(path)
+    display = name or actual
+    root_dir = Path(root if root is not None else (Path(actual).parent if actual != "<string>"
                                                    else Path.cwd())).resolve()
     sources: dict[str, str] = {}
     units: list[tuple[str, object]] = []
@@ -136,11 +140,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
             visit(shown, target, child_text, stack + [(real, file)])
 
     if text is None:
-        txt = read_file(display)
-        real = Path(display).resolve()
+        txt = read_file(actual, shown=display)
+        real = Path(actual).resolve()
     else:
         txt = text
-        real = None if display == "<string>" else Path(display).resolve()
+        real = None if actual == "<string>" else Path(actual).resolve()
     visit(display, real, txt, [])
     return units, sources
 

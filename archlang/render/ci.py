@@ -1,186 +1,263 @@
-"""Machine formats for CI: SARIF 2.1.0, JUnit XML, GitHub annotations, Markdown.
+"""Machine formats for CI: SARIF 2.1.0, JUnit XML, GitHub annotations, GitLab Code Quality,
+and the one-line-per-finding concise text.
 
-Failing SLOs appear in these formats as results of three pseudo-rules, located at the
-`slo` line: AL001 (availability), AL002 (latency), AL003 (throughput).
+Every renderer takes the :class:`~archlang.checks.FileCheck` of each file, valid or not: an
+invalid file's diagnostics are findings of AL000 (invalid-input), so one bad file never
+hides the reports of the others. Failing SLOs are results of three pseudo-rules, located at
+the `slo` line: AL001 (availability), AL002 (latency), AL003 (throughput).
+
+Paths: SARIF and GitLab name files relative to the repository root (``root``, the
+directory holding ``.git`` above the current directory, else the current directory);
+SARIF percent-encodes them as URI references under ``uriBaseId`` ``%SRCROOT%``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-import math
+import os
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
-from archlang.analysis.common import Finding
-from archlang.analysis.result import Result
-from archlang.model.design import Design
+from archlang.checks import SLO_CODES, FileCheck, problems, slo_text  # noqa: F401
+from archlang.escape import gh_data, gh_prop, xml_text
 
-SLO_CODES = {"availability": "AL001", "latency": "AL002", "throughput": "AL003"}
 SLO_NAMES = {"AL001": "slo-availability", "AL002": "slo-latency", "AL003": "slo-throughput"}
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
 
-def slo_text(s) -> str:
-    if s.kind == "availability":
-        actual = "n/a" if s.actual is None else f"{s.actual * 100:.4f}%"
-        return f"availability {actual} against a target of {s.target * 100:g}%"
-    if s.kind == "latency":
-        actual = "unbounded" if s.actual is None else f"{s.actual:.1f}ms"
-        return f"p{s.percentile:g} latency {actual} against a target of {s.target:g}ms"
-    actual = "n/a" if s.actual is None else f"{s.actual:.1f} rps"
-    return f"throughput up to {actual} against a target of {s.target:g} rps"
+def repo_path(file: str, root: str | os.PathLike | None) -> tuple[str, bool]:
+    """``file`` as a POSIX path relative to ``root``; (path, True) when it lies inside."""
+    if root is None or file.startswith("<"):
+        return PurePosixPath(Path(file)).as_posix(), not os.path.isabs(file)
+    absolute = Path(os.path.abspath(file))
+    try:
+        return absolute.relative_to(Path(root).resolve()).as_posix(), True
+    except ValueError:
+        pass
+    try:   # a symlinked root
+        return Path(os.path.realpath(file)).relative_to(Path(root).resolve()).as_posix(), True
+    except ValueError:
+        return absolute.as_posix(), False
 
 
-def problems(design: Design, result: Result) -> list[Finding]:
-    """Findings plus one error per failing SLO, in source order."""
-    out = list(result.findings)
-    for fr in result.flows.values():
-        for s in fr.slos:
-            if s.status == "fail":
-                out.append(Finding(code=SLO_CODES[s.kind], severity="error",
-                                   message=f"flow '{fr.name}' misses its SLO: {slo_text(s)}",
-                                   span=s.span, flow=fr.name))
-    out.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.code))
+def _subject(f) -> str:
+    parts = [p for p in (f.component, f.flow) if p]
+    return "/".join(parts) if parts else f.message
+
+
+def fingerprints(checks: list[FileCheck], root) -> dict[int, str]:
+    """A stable id per problem: sha256 of rule, file and subject (not the line), numbered
+    when the same triple occurs more than once in a file."""
+    out: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for c in checks:
+        for f in c.problems:
+            key = "\0".join((f.code, repo_path(f.span.file, root)[0], _subject(f)))
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            digest = hashlib.sha256((key + (f"\0{n}" if n else "")).encode()).hexdigest()
+            out[id(f)] = digest[:32]
     return out
 
 
 # ---- SARIF ---------------------------------------------------------------------------------
-def render_sarif(items: list[tuple[Design, Result]]) -> str:
-    from archlang import __version__
-    from archlang.rules import REGISTRY
-
-    rules = [{"id": code, "name": name,
-              "shortDescription": {"text": f"a flow misses its {name[4:]} SLO"},
-              "defaultConfiguration": {"level": "error"}}
-             for code, name in SLO_NAMES.items()]
-    for r in REGISTRY:
-        rules.append({"id": r.code, "name": r.name,
-                      "shortDescription": {"text": r.summary()},
-                      "help": {"text": "\n\n".join(f"{k}\n{v}" for k, v in r.docs().items())},
-                      "defaultConfiguration": {"level": _sarif_level(r.severity)}})
-    known = {r["id"] for r in rules}
-    results = []
-    for design, result in items:
-        for f in problems(design, result):
-            if f.code not in known:
-                known.add(f.code)
-                rules.append({"id": f.code, "shortDescription": {"text": f.code},
-                              "defaultConfiguration": {"level": _sarif_level(f.severity)}})
-            results.append({
-                "ruleId": f.code,
-                "level": _sarif_level(f.severity),
-                "message": {"text": f.message + (f" ({f.hint})" if f.hint else "")},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": f.span.file},
-                    "region": {"startLine": f.span.line, "startColumn": f.span.column,
-                               "endLine": f.span.end_line,
-                               "endColumn": f.span.end_column + 1}}}],
-            })
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "archlang", "version": __version__,
-                                      "rules": rules}},
-                  "results": results}],
-    }
-    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
-
-
 def _sarif_level(sev: str) -> str:
     return {"error": "error", "warning": "warning", "info": "note"}[sev]
 
 
+def _sarif_rule(info) -> dict:
+    return {"id": info.code, "name": info.name,
+            "shortDescription": {"text": info.summary},
+            "fullDescription": {"text": info.description},
+            "help": {"text": info.help_markdown, "markdown": info.help_markdown},
+            "helpUri": info.help_uri,
+            "defaultConfiguration": {"level": _sarif_level(info.severity)},
+            "properties": {"tags": ["architecture"]}}
+
+
+def render_sarif(checks: list[FileCheck], root=None) -> str:
+    """SARIF 2.1.0 as GitHub code scanning takes it (validated against the OASIS schema)."""
+    from archlang import __version__
+    from archlang.about import PROJECT_URL
+    from archlang.rules.catalogue import all_rules, rule_info
+
+    catalogue = all_rules()
+    used = {f.code: f.severity for c in checks for f in c.problems}
+    infos = dict(catalogue)
+    for code, sev in used.items():
+        if code not in infos:
+            infos[code] = rule_info(code, sev)
+    codes = sorted(infos)
+    index = {code: i for i, code in enumerate(codes)}
+    prints = fingerprints(checks, root)
+    results = []
+    for c in checks:
+        for f in c.problems:
+            path, inside = repo_path(f.span.file, root)
+            loc = {"uri": quote(path, safe="/")} if inside else \
+                {"uri": "file://" + quote(path, safe="/")}
+            if inside:
+                loc["uriBaseId"] = "%SRCROOT%"
+            region = {"startLine": f.span.line, "startColumn": f.span.column}
+            if f.span.end_line >= f.span.line:
+                region["endLine"] = f.span.end_line
+                if f.span.end_line > f.span.line or f.span.end_column >= f.span.column:
+                    region["endColumn"] = f.span.end_column + 1
+            results.append({
+                "ruleId": f.code,
+                "ruleIndex": index[f.code],
+                "level": _sarif_level(f.severity),
+                "message": {"text": f.message + (f" ({f.hint})" if f.hint else "")},
+                "locations": [{"physicalLocation": {"artifactLocation": loc,
+                                                    "region": region}}],
+                "partialFingerprints": {"archlang/v1": prints[id(f)]},
+            })
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "archlang", "version": __version__,
+                                "semanticVersion": __version__,
+                                "informationUri": PROJECT_URL,
+                                "rules": [_sarif_rule(infos[c]) for c in codes]}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# ---- GitLab Code Quality -------------------------------------------------------------------
+def render_gitlab(checks: list[FileCheck], root=None) -> str:
+    """GitLab's Code Quality report: a JSON array of issues (`artifacts:reports:codequality`)."""
+    from archlang.rules.catalogue import rule_info
+
+    sev = {"error": "major", "warning": "minor", "info": "info"}
+    prints = fingerprints(checks, root)
+    out = []
+    for c in checks:
+        for f in c.problems:
+            info = rule_info(f.code, f.severity)
+            out.append({
+                "type": "issue",
+                "check_name": f"{f.code} {info.name}",
+                "description": f"{f.code} {f.message}" + (f" ({f.hint})" if f.hint else ""),
+                "categories": ["Bug Risk"],
+                "severity": "critical" if f.code == "AL000" else sev[f.severity],
+                "fingerprint": prints[id(f)],
+                "location": {"path": repo_path(f.span.file, root)[0],
+                             "lines": {"begin": f.span.line, "end": max(f.span.end_line,
+                                                                        f.span.line)}},
+            })
+    return json.dumps(out, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
 # ---- JUnit ---------------------------------------------------------------------------------
-def render_junit(items: list[tuple[Design, Result]], fail_on: str) -> str:
-    """A testsuite per file; a testcase per SLO and per finding at or above ``fail_on``."""
+def render_junit(checks: list[FileCheck], fail_on: str) -> str:
+    """A testsuite per file; a testcase per SLO and per finding at or above ``fail_on``.
+
+    Names are stable across commits and unique within their class (no line numbers): an SLO
+    is ``slo availability`` of class ``archlang.SYSTEM.FLOW``; a finding is ``CODE SUBJECT``
+    of class ``archlang.SYSTEM.rules``. Only the attributes Jenkins xUnit's JUnit schema
+    knows are written. An invalid file is one testcase with an ``<error>`` per diagnostic.
+    """
     suites = ET.Element("testsuites", name="archlang")
-    total = failures = 0
-    for design, result in items:
-        suite = ET.SubElement(suites, "testsuite", name=design.path)
-        n = nf = 0
-        for fr in result.flows.values():
-            for s in fr.slos:
+    total = failures = errors = 0
+    for c in checks:
+        suite = ET.SubElement(suites, "testsuite", name=xml_text(c.path))
+        n = nf = ne = 0
+        names: dict[tuple[str, str], int] = {}
+
+        def case(classname: str, name: str):
+            k = names.get((classname, name), 0) + 1
+            names[(classname, name)] = k
+            return ET.SubElement(suite, "testcase", classname=xml_text(classname),
+                                 name=xml_text(name if k == 1 else f"{name} ({k})"), time="0")
+
+        if not c.valid:
+            n, ne = 1, len(c.problems)
+            tc = case("archlang", "design is valid")
+            for f in c.problems:
+                err = ET.SubElement(tc, "error", message=xml_text(f.message), type=f.code)
+                err.text = xml_text(f"{f.span}: error {f.code} {f.message}"
+                                    + (f"\nhint: {f.hint}" if f.hint else ""))
+        else:
+            design, result = c.design, c.result
+            at_slo = {(s.span, SLO_CODES[s.kind]) for fr in result.flows.values()
+                      for s in fr.slos}
+            kept_slo = {(f.span, f.code) for f in c.problems} & at_slo
+            for fr in result.flows.values():
+                for s in fr.slos:
+                    n += 1
+                    label = f"slo {s.kind}" + (f" p{s.percentile:g}" if s.percentile else "")
+                    tc = case(f"archlang.{design.name}.{fr.name}", label)
+                    if s.status == "fail" and (s.span, SLO_CODES[s.kind]) in kept_slo:
+                        nf += 1
+                        fail = ET.SubElement(tc, "failure", message=xml_text(slo_text(s)),
+                                             type=SLO_CODES[s.kind])
+                        fail.text = xml_text(f"{s.span}: flow '{fr.name}': {slo_text(s)}")
+            for f in c.problems:
+                if (f.span, f.code) in at_slo:
+                    continue                      # its SLO's testcase says it
+                if _RANK[f.severity] < _RANK[fail_on] and f.code not in SLO_NAMES:
+                    continue
                 n += 1
-                case = ET.SubElement(suite, "testcase", classname=f"{design.name}.{fr.name}",
-                                     name=f"slo {s.kind}" + (f" p{s.percentile:g}" if s.percentile else ""))
-                case.set("file", s.span.file)
-                case.set("line", str(s.span.line))
-                if s.status == "fail":
-                    nf += 1
-                    fail = ET.SubElement(case, "failure", message=slo_text(s),
-                                         type=SLO_CODES[s.kind])
-                    fail.text = f"{s.span}: flow '{fr.name}': {slo_text(s)}"
-        for f in result.findings:
-            if _RANK[f.severity] < _RANK[fail_on]:
-                continue
-            n += 1
-            nf += 1
-            case = ET.SubElement(suite, "testcase", classname=f"{design.name}.rules",
-                                 name=f"{f.code} {f.span.file}:{f.span.line}")
-            case.set("file", f.span.file)
-            case.set("line", str(f.span.line))
-            fail = ET.SubElement(case, "failure", message=f.message, type=f.code)
-            fail.text = f"{f.span}: {f.severity} {f.code} {f.message}"
-        if n == 0:
-            n = 1
-            ET.SubElement(suite, "testcase", classname=design.name, name="design is valid")
+                nf += 1
+                tc = case(f"archlang.{design.name}.rules", f"{f.code} {_subject(f)}")
+                fail = ET.SubElement(tc, "failure", message=xml_text(f.message), type=f.code)
+                fail.text = xml_text(f"{f.span}: {f.severity} {f.code} {f.message}"
+                                     + (f"\nhint: {f.hint}" if f.hint else ""))
+            if n == 0:
+                n = 1
+                case(f"archlang.{design.name}", "design is valid")
         suite.set("tests", str(n))
         suite.set("failures", str(nf))
-        suite.set("errors", "0")
+        suite.set("errors", str(ne))
+        suite.set("skipped", "0")
+        suite.set("time", "0")
         total += n
         failures += nf
+        errors += ne
     suites.set("tests", str(total))
     suites.set("failures", str(failures))
+    suites.set("errors", str(errors))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            + ET.tostring(suites, encoding="unicode") + "\n")
 
 
 # ---- GitHub annotations --------------------------------------------------------------------
-def _gh_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_prop(s: str) -> str:
-    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
-def render_github(items: list[tuple[Design, Result]]) -> str:
+def render_github(checks: list[FileCheck]) -> str:
     lines = []
-    for design, result in items:
-        for f in problems(design, result):
+    for c in checks:
+        for f in c.problems:
             level = {"error": "error", "warning": "warning", "info": "notice"}[f.severity]
-            props = (f"file={_gh_prop(f.span.file)},line={f.span.line},col={f.span.column},"
-                     f"endLine={f.span.end_line},title={_gh_prop(f.code)}")
+            props = (f"file={gh_prop(f.span.file)},line={f.span.line},col={f.span.column},"
+                     f"endLine={max(f.span.end_line, f.span.line)},title={gh_prop(f.code)}")
             msg = f.message + (f" ({f.hint})" if f.hint else "")
-            lines.append(f"::{level} {props}::{_gh_data(msg)}")
+            lines.append(f"::{level} {props}::{gh_data(msg)}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-# ---- Markdown --------------------------------------------------------------------------------
-def _pct(a: float) -> str:
-    return f"{a * 100:.4f}%"
+# ---- concise text --------------------------------------------------------------------------
+def concise_lines(checks: list[FileCheck]) -> list[str]:
+    """``path:line:col: CODE [severity] message``, one line per problem, as ruff prints."""
+    from archlang.escape import text
+
+    return [text(f"{f.span}: {f.code} [{f.severity}] {f.message}")
+            for c in checks for f in c.problems]
 
 
-def render_markdown(items: list[tuple[Design, Result, str]]) -> str:
-    out = []
-    for design, result, status in items:
-        icon = "✅" if status == "pass" else "❌"
-        out.append(f"### {icon} `{design.path}`: system {design.name}\n")
-        out.append("| flow | availability | nines | downtime / 30d | p99 | SLOs |")
-        out.append("|---|---:|---:|---:|---:|---|")
-        for fr in result.flows.values():
-            n = "∞" if not math.isfinite(fr.nines) else f"{fr.nines:.2f}"
-            lat = fr.latency
-            p99 = "unbounded" if lat and lat.unbounded else (
-                f"{lat.p99:.1f} ms" if lat and lat.p99 is not None else "–")
-            slos = ", ".join(f"{'✅' if s.status == 'pass' else '❌'} {s.kind}"
-                             for s in fr.slos) or "–"
-            out.append(f"| {fr.name} | {_pct(fr.availability)} | {n} | "
-                       f"{fr.downtime_minutes_per_30d:.1f} min | {p99} | {slos} |")
-        probs = problems(design, result)
-        if probs:
-            out.append("")
-            for f in probs:
-                out.append(f"- **{f.severity}** `{f.code}` {f.span.file}:{f.span.line}: "
-                           f"{f.message}")
-        out.append("")
-    return "\n".join(out)
+def counts(checks: list[FileCheck]) -> str:
+    """``3 files: 1 pass, 1 fail, 1 invalid; 4 errors, 2 warnings, 1 info``."""
+    from collections import Counter
+
+    v = Counter(c.verdict for c in checks)
+    s = Counter(f.severity for c in checks for f in c.problems)
+    files = f"{len(checks)} file{'s' if len(checks) != 1 else ''}: " + ", ".join(
+        f"{v[k]} {k}" for k in ("pass", "fail", "invalid") if v[k] or k != "invalid")
+    sev = ", ".join(f"{s[k]} {k}{'s' if s[k] != 1 and k != 'info' else ''}"
+                    for k in ("error", "warning", "info") if s[k])
+    return files + "; " + (sev or "no findings")

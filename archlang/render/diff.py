@@ -1,10 +1,17 @@
-"""Text, Markdown and JSON of a DesignDiff."""
+"""Text, Markdown and JSON of DesignDiffs (one per design file compared).
+
+The Markdown is a pull-request comment a bot posts as it is: a summary line first (worse or
+not, and what changed), then per file a table of the flows that changed, one of the
+components whose utilisation changed and one of the findings gained (➕) and lost (➖).
+Nothing is printed for what did not change; names and paths are escaped for Markdown.
+"""
 
 from __future__ import annotations
 
 import json
 
 from archlang.analysis.diff import DesignDiff
+from archlang.escape import md_code, md_text, text
 
 
 def _pct(a):
@@ -15,46 +22,116 @@ def _ms(x):
     return "–" if x is None else f"{x:.1f}ms"
 
 
-def render_diff_text(d: DesignDiff, markdown: bool = False) -> str:
-    lines = []
+def _util(u):
+    return "–" if u is None else f"{u * 100:.1f}%"
+
+
+def _changed_flows(d: DesignDiff):
+    return [f for f in d.flows if f.change != "same"]
+
+
+def _flow_cells(f) -> tuple[str, str, str, str, str]:
+    avail = f"{_pct(f.availability_base)} → {_pct(f.availability_head)}"
+    dn = "–" if f.nines_delta is None else f"{f.nines_delta:+.2f}"
+    p99 = f"{_ms(f.p99_base)} → {_ms(f.p99_head)}"
+    slos = "; ".join([f"now failing: {', '.join(f.slos_now_failing)}"] * bool(f.slos_now_failing)
+                     + [f"now passing: {', '.join(f.slos_now_passing)}"]
+                     * bool(f.slos_now_passing)) or "–"
+    spofs = "; ".join([f"+{', +'.join(f.spofs_added)}"] * bool(f.spofs_added)
+                      + [f"-{', -'.join(f.spofs_removed)}"] * bool(f.spofs_removed)) or "–"
+    return avail, dn, p99, slos, spofs
+
+
+def _unchanged(d: DesignDiff) -> bool:
+    return not (_changed_flows(d) or d.components or d.findings_added or d.findings_removed)
+
+
+def render_diff_text(d: DesignDiff | list[DesignDiff], markdown: bool = False) -> str:
+    diffs = d if isinstance(d, list) else [d]
     if markdown:
-        lines += [f"### archlang diff `{d.base}` → `{d.head}`", "",
-                  "| flow | change | availability | Δ nines | p99 | SLOs | SPOFs |",
-                  "|---|---|---|---:|---|---|---|"]
+        return render_diff_markdown(diffs)
+    blocks = []
+    for d in diffs:
+        lines = [text(f"archlang diff {d.base} -> {d.head}")]
+        for f in _changed_flows(d):
+            avail, dn, p99, slos, spofs = _flow_cells(f)
+            lines.append(text(f"  flow {f.name} ({f.change}): availability "
+                              f"{avail.replace('→', '->')} ({dn} nines), p99 "
+                              f"{p99.replace('→', '->')}; SLOs {slos}; SPOFs {spofs}"))
+        for c in d.components:
+            lines.append(text(f"  component {c.name} ({c.change}): utilisation "
+                              f"{_util(c.utilisation_base)} -> {_util(c.utilisation_head)}"))
+        for f in d.findings_added:
+            lines.append(text(f"  + {f.severity} {f.code} {f.message}"))
+        for f in d.findings_removed:
+            lines.append(text(f"  - {f.severity} {f.code} {f.message}"))
+        if _unchanged(d):
+            lines.append("  no change in the figures")
+        lines.append("verdict: WORSE" if d.worse else "verdict: not worse")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"
+
+
+def _summary(diffs: list[DesignDiff]) -> str:
+    worse = [d for d in diffs if d.worse]
+    flows = sum(len(_changed_flows(d)) for d in diffs)
+    failing = sum(len(f.slos_now_failing) for d in diffs for f in d.flows)
+    spofs = sum(len(f.spofs_added) for d in diffs for f in d.flows)
+    added = sum(len(d.findings_added) for d in diffs)
+    removed = sum(len(d.findings_removed) for d in diffs)
+    comps = sum(len(d.components) for d in diffs)
+    parts = [f"{n} {word}{'s' if n != 1 else ''}{tail}" for n, word, tail in (
+        (flows, "flow", " changed"), (failing, "SLO", " newly failing"),
+        (spofs, "SPOF", " added"), (comps, "component", " changed"),
+        (added, "finding", " added"), (removed, "finding", " removed")) if n]
+    if len(diffs) == 1:
+        where = f"{md_code(diffs[0].base)} → {md_code(diffs[0].head)}"
     else:
-        lines.append(f"archlang diff {d.base} -> {d.head}")
-    for f in d.flows:
-        if f.change == "same":
-            continue
-        avail = f"{_pct(f.availability_base)} -> {_pct(f.availability_head)}"
-        dn = "–" if f.nines_delta is None else f"{f.nines_delta:+.2f}"
-        p99 = f"{_ms(f.p99_base)} -> {_ms(f.p99_head)}"
-        slos = "; ".join([f"now failing: {', '.join(f.slos_now_failing)}"] * bool(f.slos_now_failing)
-                         + [f"now passing: {', '.join(f.slos_now_passing)}"] * bool(f.slos_now_passing)) or "–"
-        spofs = "; ".join([f"+{', +'.join(f.spofs_added)}"] * bool(f.spofs_added)
-                          + [f"-{', -'.join(f.spofs_removed)}"] * bool(f.spofs_removed)) or "–"
-        if markdown:
-            lines.append(f"| {f.name} | {f.change} | {avail} | {dn} | {p99} | {slos} | {spofs} |")
-        else:
-            lines.append(f"  flow {f.name} ({f.change}): availability {avail} ({dn} nines), "
-                         f"p99 {p99}; SLOs {slos}; SPOFs {spofs}")
-    if markdown:
-        lines.append("")
-    for c in d.components:
-        u0 = "–" if c.utilisation_base is None else f"{c.utilisation_base * 100:.1f}%"
-        u1 = "–" if c.utilisation_head is None else f"{c.utilisation_head * 100:.1f}%"
-        lines.append(f"{'- ' if markdown else '  '}component {c.name} ({c.change}): "
-                     f"utilisation {u0} -> {u1}")
-    for f in d.findings_added:
-        lines.append(f"{'- ' if markdown else '  '}+ {f.severity} {f.code} {f.message}")
-    for f in d.findings_removed:
-        lines.append(f"{'- ' if markdown else '  '}- {f.severity} {f.code} {f.message}")
-    if len(lines) == (5 if markdown else 1) + (1 if markdown else 0):
-        lines.append("no change in the figures")
-    lines.append(("**worse**" if markdown else "verdict: WORSE") if d.worse else
-                 ("not worse" if markdown else "verdict: not worse"))
-    return "\n".join(lines) + "\n"
+        where = f"{len(diffs)} files"
+    if worse:
+        head = f"❌ **archlang diff: worse** ({where})"
+    elif parts:
+        head = f"✅ **archlang diff: not worse** ({where})"
+    else:
+        return f"✅ **archlang diff: no change in the figures** ({where})"
+    return head + ": " + ", ".join(parts)
 
 
-def render_diff_json(d: DesignDiff) -> str:
-    return json.dumps(d.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+def render_diff_markdown(diffs: list[DesignDiff]) -> str:
+    out = [_summary(diffs), ""]
+    for d in diffs:
+        if len(diffs) > 1:
+            verdict = "❌ worse" if d.worse else ("no change" if _unchanged(d) else "not worse")
+            out += [f"### {md_code(d.base)} → {md_code(d.head)}: {verdict}", ""]
+        flows = _changed_flows(d)
+        if flows:
+            out += ["| flow | change | availability | Δ nines | p99 | SLOs | SPOFs |",
+                    "|---|---|---|---:|---|---|---|"]
+            for f in flows:
+                cells = [md_text(c) for c in _flow_cells(f)]
+                out.append(f"| {md_code(f.name)} | {f.change} | " + " | ".join(cells) + " |")
+            out.append("")
+        if d.components:
+            out += ["| component | change | utilisation |", "|---|---|---|"]
+            for c in d.components:
+                out.append(f"| {md_code(c.name)} | {c.change} | "
+                           f"{md_text(_util(c.utilisation_base))} → "
+                           f"{md_text(_util(c.utilisation_head))} |")
+            out.append("")
+        if d.findings_added or d.findings_removed:
+            out += ["| | severity | code | finding |", "|---|---|---|---|"]
+            for sign, fs in (("➕", d.findings_added), ("➖", d.findings_removed)):
+                for f in fs:
+                    out.append(f"| {sign} | {f.severity} | {f.code} | {md_text(f.message)} |")
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def render_diff_json(d: DesignDiff | list[DesignDiff]) -> str:
+    """One diff: its model (the existing contract); several: ``{"files": [...], "worse"}``."""
+    if isinstance(d, list) and len(d) != 1:
+        doc = {"files": [x.model_dump(mode="json") for x in d],
+               "worse": any(x.worse for x in d)}
+    else:
+        doc = (d[0] if isinstance(d, list) else d).model_dump(mode="json")
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"

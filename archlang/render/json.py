@@ -114,7 +114,33 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
     }
 
 
-def render_json(items: list[tuple[Design, Result, str]], status: str) -> str:
-    """``items``: (design, result, verdict) per file; ``status``: the overall verdict."""
-    doc = {"version": 1, "files": [file_json(d, r, v) for d, r, v in items], "status": status}
+def diagnostic_json(d) -> dict:
+    return {"severity": d.severity, "message": d.message, "hint": d.hint, "code": d.code,
+            "file": d.span.file, "line": d.span.line, "column": d.span.column,
+            "end_line": d.span.end_line, "end_column": d.span.end_column}
+
+
+def invalid_json(check) -> dict:
+    """An invalid file: its path, ``status: "invalid"`` and every error as a diagnostic."""
+    return {"path": check.path, "status": "invalid", "flows": [], "components": [],
+            "spofs": [], "findings": [finding_json(f) for f in check.problems],
+            "diagnostics": [diagnostic_json(d) for d in check.error.diagnostics]}
+
+
+def render_json(checks) -> str:
+    """A FileCheck per file. ``status`` is fail when a file fails, invalid when one is
+    invalid; a valid file's findings are the ones the selection kept."""
+    from archlang.checks import overall
+
+    files = []
+    for c in checks:
+        if not c.valid:
+            files.append(invalid_json(c))
+            continue
+        doc = file_json(c.design, c.result, c.verdict)
+        own = {id(f) for f in c.result.findings}        # not the SLO pseudo-findings
+        doc["findings"] = [finding_json(f) for f in c.problems if id(f) in own]
+        doc["diagnostics"] = []
+        files.append(doc)
+    doc = {"version": 1, "files": files, "status": overall(checks)}
     return json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n"

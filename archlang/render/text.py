@@ -35,10 +35,11 @@ def summary(design: Design) -> str:
     return "\n".join(lines)
 
 
-def findings_text(design: Design, result: Result) -> str:
+def findings_text(design: Design, result: Result, probs=None) -> str:
+    """The findings (``probs``: the ones the selection kept; default: all of them)."""
     from archlang.render.ci import problems
 
-    probs = problems(design, result)
+    probs = problems(design, result) if probs is None else probs
     if not probs:
         return "findings: none"
     lines = [f"findings: {len(probs)}"]
@@ -49,12 +50,33 @@ def findings_text(design: Design, result: Result) -> str:
     return "\n".join(lines)
 
 
-def render_text(items: list[tuple[Design, Result, str]]) -> str:
+def invalid_text(check, with_errors: bool) -> str:
+    """An invalid file's block: its errors (when the report goes to a file), the verdict."""
+    n = len(check.error.diagnostics)
+    head = f"{check.path}: invalid, {n} error{'s' if n != 1 else ''}"
+    if with_errors:
+        head += "\n" + check.error.render()
+    else:
+        head += " (printed on stderr)"
+    return head + "\n\nverdict: INVALID"
+
+
+def render_text(items, with_errors: bool = False) -> str:
+    """``items``: a FileCheck per file (or (design, result, verdict) triples)."""
     from archlang.render.text_availability import format_availability
     from archlang.render.text_latency import format_capacity, format_latency
 
     blocks = []
-    for design, result, status in items:
+    for item in items:
+        probs = None
+        if hasattr(item, "verdict"):
+            if not item.valid:
+                blocks.append(invalid_text(item, with_errors))
+                continue
+            design, result, status, probs = item.design, item.result, item.verdict, \
+                item.problems
+        else:
+            design, result, status = item
         parts = [summary(design)]
         if result.down:
             parts.append("what-if: failed " + ", ".join(result.down))
@@ -62,7 +84,7 @@ def render_text(items: list[tuple[Design, Result, str]]) -> str:
             parts.append(format_availability(design, result.availability_report))
             parts.append(format_latency(design, result.latency_report))
             parts.append(format_capacity(design, result.capacity_report))
-        parts.append(findings_text(design, result))
+        parts.append(findings_text(design, result, probs))
         parts.append(f"verdict: {status.upper()}")
         blocks.append("\n\n".join(p.rstrip("\n") for p in parts if p))
     return "\n\n".join(blocks) + "\n"

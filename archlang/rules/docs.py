@@ -19,6 +19,15 @@ def rules_markdown() -> str:
         out.append(f"| [{r.code}](#{r.code.lower()}-{r.name}) | {r.name} | {r.severity} | "
                    f"{r.summary()} |")
     out.append("")
+    from archlang.rules.catalogue import all_rules
+
+    registry = {r.code for r in REGISTRY}
+    out += ["## Codes of the analyzers", "",
+            "Reported by the CLI and the analyzers (SARIF, GitLab and Markdown link here).", ""]
+    for info in all_rules().values():
+        if info.code not in registry:
+            out += [f"### {info.code} {info.name}", "", f"Severity: {info.severity}. "
+                    f"{info.summary}", "", info.description, ""]
     for r in REGISTRY:
         out += [f"## {r.code} {r.name}", "", f"Severity: {r.severity}.", ""]
         for title, text in r.docs().items():

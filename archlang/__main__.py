@@ -1,0 +1,5 @@
+"""`python -m archlang`: the same command line as `archlang`."""
+
+from archlang.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,108 @@
+"""`archlang check` over many files: load, analyse, select findings, decide each verdict.
+
+Each file gives a :class:`FileCheck`: either its design and result, or the error that made
+it invalid (``verdict == "invalid"``). One invalid file never hides the others: every
+format reports the valid files in full and the invalid ones as findings of the code
+``AL000`` (invalid-input), one per diagnostic, at the place it names. The run's exit code
+is 2 when any file is invalid, else 1 when any verdict is "fail", else 0.
+
+The problems of a valid file (:func:`problems`) are its findings plus one pseudo-finding
+per failing SLO (AL001 availability, AL002 latency, AL003 throughput, at the ``slo`` line)
+and one AL003 for a flow whose own rate does not fit (at the ``flow`` line) when no
+throughput SLO already says so; the configuration's select/ignore/per-file-ignores drop
+codes; the verdict is "fail" when a kept problem is at or above ``fail_on`` (a failing SLO
+is an error).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from archlang.analysis.common import Finding
+from archlang.config import Config
+from archlang.errors import ArchlangError
+
+INVALID_CODE = "AL000"
+SLO_CODES = {"availability": "AL001", "latency": "AL002", "throughput": "AL003"}
+RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass
+class FileCheck:
+    path: str                         # as named on the command line (or --stdin-filename)
+    design: object = None             # Design, None when invalid
+    result: object = None             # Result, None when invalid
+    error: ArchlangError | None = None
+    problems: list[Finding] = field(default_factory=list)   # kept by the selection
+    verdict: str = "pass"             # pass | fail | invalid
+
+    @property
+    def valid(self) -> bool:
+        return self.error is None
+
+
+def slo_text(s) -> str:
+    if s.kind == "availability":
+        actual = "n/a" if s.actual is None else f"{s.actual * 100:.4f}%"
+        return f"availability {actual} against a target of {s.target * 100:g}%"
+    if s.kind == "latency":
+        actual = "unbounded" if s.actual is None else f"{s.actual:.1f}ms"
+        return f"p{s.percentile:g} latency {actual} against a target of {s.target:g}ms"
+    actual = "n/a" if s.actual is None else f"{s.actual:.1f} rps"
+    return f"throughput up to {actual} against a target of {s.target:g} rps"
+
+
+def problems(design, result) -> list[Finding]:
+    """Findings plus one error per failing SLO (and per flow over its own rate), in order."""
+    out = list(result.findings)
+    for fr in result.flows.values():
+        for s in fr.slos:
+            if s.status == "fail":
+                out.append(Finding(code=SLO_CODES[s.kind], severity="error",
+                                   message=f"flow '{fr.name}' misses its SLO: {slo_text(s)}",
+                                   span=s.span, flow=fr.name))
+        cap = fr.capacity
+        if cap is not None and not cap.fits and not any(
+                s.kind == "throughput" and s.status == "fail" for s in fr.slos):
+            most = "n/a" if cap.max_rate_rps is None else f"{cap.max_rate_rps:g} rps"
+            out.append(Finding(
+                code=SLO_CODES["throughput"], severity="error", flow=fr.name,
+                message=f"flow '{fr.name}' does not fit its own rate: {fr.rate_rps:g} rps "
+                        f"against at most {most}" + (f" ({cap.bottleneck} saturates first)"
+                                                     if cap.bottleneck else ""),
+                span=design.flows[fr.name].span))
+    out.sort(key=lambda f: (f.span.file != design.path, f.span.file, f.span.line,
+                            f.span.column, f.code, f.message))
+    return out
+
+
+def invalid_findings(error: ArchlangError) -> list[Finding]:
+    """The diagnostics of an invalid file as AL000 findings (errors)."""
+    return [Finding(code=INVALID_CODE, severity="error", span=d.span,
+                    message=d.message + (f" [{d.code}]" if d.code else ""), hint=d.hint)
+            for d in error.diagnostics]
+
+
+def check_text(path: str, text: str | None, config: Config, down=(),
+               fail_on: str = "error") -> FileCheck:
+    """Check one file (``text`` given: stdin named ``path``)."""
+    from archlang.analysis import analyze
+    from archlang.api import load, loads
+
+    try:
+        design = load(path) if text is None else loads(text, path=path)
+        result = analyze(design, down=down)
+    except ArchlangError as e:
+        return FileCheck(path=path, error=e, problems=invalid_findings(e), verdict="invalid")
+    kept = [f for f in problems(design, result) if config.selected(f.code, f.span.file)]
+    limit = RANK[fail_on]
+    fail = any(RANK[f.severity] >= limit or f.code in SLO_CODES.values() for f in kept)
+    return FileCheck(path=path, design=design, result=result, problems=kept,
+                     verdict="fail" if fail else "pass")
+
+
+def overall(checks: list[FileCheck]) -> str:
+    """invalid, fail or pass: the worst of the files."""
+    if any(c.verdict == "invalid" for c in checks):
+        return "invalid"
+    return "fail" if any(c.verdict == "fail" for c in checks) else "pass"
