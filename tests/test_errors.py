@@ -83,11 +83,16 @@ def test_carets_cover_the_offending_word():
     assert words == ["min 3", "availabilty"]
 
 
-def test_a_directory():
-    r = run_check(".")
+def test_a_directory_is_walked_for_designs(tmp_path):
+    # `check DIR` reads the *.arch files under it (ruff's convention); none is a warning
+    r = run_check(".", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == ""
+    assert r.stderr == "archlang: warning: no *.arch file under .\n"
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.arch").write_text("system x {\n  api -> db\n}\n")
+    r = run_check(".", cwd=tmp_path)
     assert r.returncode == 2
-    assert r.stderr == (".:1:1: error: cannot read '.': it is a directory\n"
-                        "archlang: 1 file with errors\n")
+    assert r.stderr.startswith("sub/x.arch:2:3: error: unknown component 'api'\n")
 
 
 def test_a_missing_file():

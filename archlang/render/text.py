@@ -70,8 +70,9 @@ def render_text(items, with_errors: bool = False) -> str:
     for item in items:
         probs = None
         if hasattr(item, "verdict"):
-            if not item.valid:
-                blocks.append(invalid_text(item, with_errors))
+            if not item.valid:       # on a terminal its errors are on stderr already
+                if with_errors:
+                    blocks.append(invalid_text(item, with_errors))
                 continue
             design, result, status, probs = item.design, item.result, item.verdict, \
                 item.problems
@@ -87,4 +88,4 @@ def render_text(items, with_errors: bool = False) -> str:
         parts.append(findings_text(design, result, probs))
         parts.append(f"verdict: {status.upper()}")
         blocks.append("\n\n".join(p.rstrip("\n") for p in parts if p))
-    return "\n\n".join(blocks) + "\n"
+    return "\n\n".join(blocks) + "\n" if blocks else ""
