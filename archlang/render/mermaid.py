@@ -77,7 +77,7 @@ def render_mermaid(view: "View") -> str:
         rid = f"c{n_cluster}"
         state = " DOWN" if region.name in view.domains_down else (
             " SPOF" if region.name in view.spof_domains else "")
-        label = text(f"region {region.name} · {fmt_pct(region.availability)}{state}")
+        label = text(f"region {region.name}{state} · {fmt_pct(region.availability)}")
         out.append(f"  subgraph {rid}[{label}]")
         cluster_class.append((rid, _cluster_state(view, region.name)))
         for zone in zones:
@@ -85,7 +85,7 @@ def render_mermaid(view: "View") -> str:
             zid = f"c{n_cluster}"
             zstate = " DOWN" if zone.key in view.domains_down else (
                 " SPOF" if zone.key in view.spof_domains else "")
-            label = text(f"zone {zone.name} · {fmt_pct(zone.availability)}{zstate}")
+            label = text(f"zone {zone.name}{zstate} · {fmt_pct(zone.availability)}")
             out.append(f"    subgraph {zid}[{label}]")
             cluster_class.append((zid, _cluster_state(view, zone.key)))
             for name in homes[(region.name, zone.name)]:

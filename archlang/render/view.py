@@ -23,6 +23,7 @@ The direction of the drawing is chosen from the graph's shape (:func:`choose_ran
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -165,27 +166,48 @@ def build_view(design: "Design", result: "Result | None" = None,
                     domains_down.add(z.key)
 
     comps, domains = spof_names(result, flow)
-    return View(design=design, result=result, flow=flow, components=names, edges=edges,
+    view = View(design=design, result=result, flow=flow, components=names, edges=edges,
                 spof_components=frozenset(comps), spof_domains=frozenset(domains),
                 down=tuple(result.down) if result is not None else (),
                 failed=frozenset(failed), degraded=degraded,
-                domains_down=frozenset(domains_down),
-                rankdir=choose_rankdir(names, [(e.source, e.target) for e in edges]))
+                domains_down=frozenset(domains_down))
+    return dataclasses.replace(view, rankdir=choose_rankdir(view))
 
 
 # ---- direction --------------------------------------------------------------------------------
-#: Size of a typical node and the gaps between them (points), as dot.py lays them out.
-NODE_W, NODE_H = 150.0, 80.0
-RANK_GAP, NODE_GAP = 50.0, 25.0
+#: The gaps dot.py asks Graphviz for (points): between ranks, between nodes of one rank.
+RANK_GAP, NODE_GAP = 43.0, 25.0
 #: The aspect ratio (width / height) a drawing is aimed at: a square, since a drawing that
 #: does not fit is scrolled, down a page or across a frame.
 TARGET_ASPECT = 1.0
+#: Average width of a character, as a fraction of the font size (Arial).
+CHAR_EM = 0.55
+
+
+def text_size(lines: list[str], size: float = 9.5) -> tuple[float, float]:
+    """Estimated (width, height) in points of lines of text at ``size`` points."""
+    if not lines:
+        return 0.0, 0.0
+    return (max(len(x) for x in lines) * size * CHAR_EM, len(lines) * size * 1.3)
 
 
 def shape(names, pairs) -> tuple[int, int]:
     """(depth, breadth) of the call graph: the number of ranks of a longest-path layering
-    (cycles collapsed) and the most components on one rank. Unconnected components form
-    one extra rank of their own."""
+    (cycles collapsed) and the most components on one rank (see :func:`ranks`)."""
+    layers = ranks(names, pairs)
+    if not layers:
+        return (1, 1)
+    per = {}
+    for r in layers.values():
+        per[r] = per.get(r, 0) + 1
+    return max(per) + 1, max(per.values())
+
+
+def ranks(names, pairs) -> dict[str, int]:
+    """Rank of each component in a longest-path layering of the call graph, as dot ranks
+    it: a cycle is broken where a depth-first search from the components in order (edges
+    in order) meets it again (the back edge is left out). Components with no edge take one
+    extra rank of their own, after the rest."""
     import networkx as nx
 
     g = nx.DiGraph()
@@ -193,34 +215,79 @@ def shape(names, pairs) -> tuple[int, int]:
     g.add_edges_from((a, b) for a, b in pairs if a != b and a in g and b in g)
     lonely = [n for n in names if g.degree(n) == 0]
     g.remove_nodes_from(lonely)
-    if g.number_of_nodes() == 0:
-        return (1, max(1, len(lonely)))
-    dag = nx.condensation(g)
-    rank: dict[int, int] = {}
+    back: set[tuple[str, str]] = set()
+    on_stack: set[str] = set()
+    for u, v, kind in nx.dfs_labeled_edges(g):       # every component in order, one search
+        if kind == "forward":
+            on_stack.add(v)
+        elif kind == "reverse":
+            on_stack.discard(v)
+        elif kind == "nontree" and v in on_stack:
+            back.add((u, v))
+    dag = nx.DiGraph()
+    dag.add_nodes_from(g)
+    dag.add_edges_from(e for e in g.edges if e not in back)
+    out: dict[str, int] = {}
     for n in nx.topological_sort(dag):
-        rank[n] = max((rank[p] + 1 for p in dag.predecessors(n)), default=0)
-    width: dict[int, int] = {}
-    for n, r in rank.items():
-        width[r] = width.get(r, 0) + len(dag.nodes[n]["members"])
-    depth, breadth = max(rank.values()) + 1, max(width.values())
-    if lonely:
-        depth += 1
-        breadth = max(breadth, len(lonely))
-    return depth, breadth
+        out[n] = max((out[p] + 1 for p in dag.predecessors(n)), default=0)
+    last = max(out.values(), default=-1) + 1
+    for n in lonely:
+        out[n] = last
+    return out
 
 
-def choose_rankdir(names, pairs) -> str:
-    """"LR" or "TB": the direction whose estimated drawing is nearer ``TARGET_ASPECT``.
+def estimate(view: "View", rankdir: str) -> tuple[float, float]:
+    """Estimated (width, height) in points of ``view`` drawn in ``rankdir``: each node's
+    label measured by its characters (dot.py's ``node_lines``), edge labels as the extra
+    rank Graphviz gives them, and the title block on top."""
+    from archlang.render.dot import edge_label_words, node_lines, title_lines
 
-    Left to right, the drawing is about ``depth`` node widths wide and ``breadth`` node
-    heights tall; top to bottom the other way round. Of the two, the one whose aspect ratio
-    is nearer (in log scale) to ``TARGET_ASPECT`` wins; a tie keeps left to right. So a long
-    chain of calls (the usual request path: client, balancer, server, cache, database) is
-    drawn top to bottom, about as wide as a laptop page, instead of as a 3:1 strip; a wide
-    fan-out is drawn left to right.
+    rank = ranks(view.components, [(e.source, e.target) for e in view.edges])
+    size = {}
+    for n in view.components:
+        w, h = text_size(node_lines(view, n))
+        size[n] = (w + 30.0, h + 14.0)             # the shape's margins around its label
+    labels: dict[int, list[tuple[float, float]]] = {}
+    for e in view.edges:
+        words = edge_label_words(view, e)
+        if words and e.source in rank and e.target in rank:
+            gap = min(rank[e.source], rank[e.target])
+            labels.setdefault(gap, []).append(text_size([" · ".join(words)], 10.0))
+    depth = max(rank.values(), default=0) + 1
+    along, across = [], []                         # per rank: extent along / across ranks
+    for r in range(depth):
+        members = [size[n] for n in view.components if rank.get(n) == r]
+        if rankdir == "LR":
+            along.append(max((w for w, _ in members), default=0.0))
+            across.append(sum(h for _, h in members) + NODE_GAP * max(0, len(members) - 1))
+        else:
+            along.append(max((h for _, h in members), default=0.0))
+            across.append(sum(w for w, _ in members) + NODE_GAP * max(0, len(members) - 1))
+    for r in range(depth - 1):
+        ls = labels.get(r, [])
+        if rankdir == "LR":
+            along.append(max([RANK_GAP] + [w + 10.0 for w, _ in ls]))
+        else:
+            along.append(RANK_GAP + (max(h for _, h in ls) if ls else 0.0))
+            across[r] += sum(w for w, _ in ls) / 2
+    length, breadth = sum(along), max(across, default=0.0)
+    width, height = (length, breadth) if rankdir == "LR" else (breadth, length)
+    tw, th = text_size(title_lines(view), 11.0)
+    th += 150.0                                    # the legend under the title
+    return max(width, tw, 480.0) + 20.0, height + th + 20.0
+
+
+def choose_rankdir(view: "View") -> str:
+    """"LR" or "TB": the direction whose estimated drawing (:func:`estimate`) is nearer to
+    ``TARGET_ASPECT``, in log scale; a tie keeps left to right.
+
+    So a long chain of calls (the usual request path: client, balancer, server, cache,
+    database) is drawn top to bottom instead of as a 3:1 strip, a wide fan-out left to
+    right. The estimate reads only the view, so the DOT does not depend on which Graphviz
+    runs (the two measure text differently).
     """
-    depth, breadth = shape(names, pairs)
-    lr = (depth * (NODE_W + RANK_GAP)) / (breadth * (NODE_H + NODE_GAP))
-    tb = (breadth * (NODE_W + NODE_GAP)) / (depth * (NODE_H + RANK_GAP))
-    off = lambda a: abs(math.log(a / TARGET_ASPECT))   # noqa: E731
-    return "TB" if off(tb) < off(lr) else "LR"
+    def off(rankdir: str) -> float:
+        w, h = estimate(view, rankdir)
+        return abs(math.log(w / h / TARGET_ASPECT))
+
+    return "TB" if off("TB") < off("LR") else "LR"
