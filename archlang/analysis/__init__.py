@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from archlang.analysis.result import (
     Assumption,
@@ -14,12 +14,19 @@ from archlang.analysis.result import (
 from archlang.model.design import Design
 
 
-def analyze(design: Design, down: Sequence[str] = ()) -> Result:
-    """Every analysis of ``design``, with the units in ``down`` failed (what-if)."""
+def analyze(design: Design, down: Sequence[str] = (),
+            latency: Iterable[str] | None = None) -> Result:
+    """Every analysis of ``design``, with the units in ``down`` failed (what-if).
+
+    ``latency``: the flows whose latency is computed (None: every flow). A diagram passes
+    only the flows it shows the latency of: the whole-design view needs none, a flow view
+    its own flow. The flows left out have ``latency`` None, their latency SLOs are not
+    judged, and ``Result.latency_skipped`` names them."""
     from archlang.analysis.availability import analyze_availability
     from archlang.analysis.capacity import analyze_capacity
     from archlang.analysis.down import resolve_down
     from archlang.analysis.latency import analyze_latency
+    from archlang.analysis.resilience import build_plan, uses_resilience
     from archlang.rules import check_rules, suppressed
 
     import sys
@@ -33,9 +40,17 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
         sys.setrecursionlimit(need)
     down = tuple(down)
     forced = resolve_down(design, down)      # once; DesignError for a bad name
-    avail = analyze_availability(design, forced)
+    plan = None
     cap = analyze_capacity(design, forced)
-    lat = analyze_latency(design, cap, down=forced)
+    if uses_resilience(design):
+        # timeouts, retries, hedges, limits (analysis/resilience.py): P(L > T) and the
+        # hedging percentiles at the load without retries, then the load with them
+        plan = build_plan(design, cap, forced)
+        cap = analyze_capacity(design, forced, plan=plan)
+    avail = analyze_availability(design, forced, plan=plan)
+    timed = None if latency is None else [f for f in design.flows if f in set(latency)]
+    lat = analyze_latency(design, cap, down=forced, flows=timed, plan=plan)
+    skipped = tuple(f for f in design.flows if f not in lat.flows)
 
     flows: dict[str, FlowResult] = {}
     for name, fl in design.flows.items():
@@ -47,6 +62,8 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
         slos.sort(key=lambda s: (s.span.line, s.span.column))
         flows[name] = FlowResult(
             name=name, rate_rps=fl.rate_rps, availability=a.availability, nines=a.nines,
+            availability_state=a.availability_state,
+            availability_transient=a.availability_transient,
             downtime_minutes_per_30d=a.downtime_minutes_per_30d,
             downtime_minutes_per_year=a.downtime_minutes_per_year,
             spofs=a.spofs, cut_sets=a.cut_sets, cut_sets_total=a.cut_sets_total,
@@ -70,7 +87,8 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
             utilisation=cc.utilisation if cc else None,
             capacity_status=cc.status if cc else "unknown",
             utilisation_at_min=cc.utilisation_at_min if cc else None,
-            n_plus_1=cc.n_plus_1 if cc else (), span=c.span)
+            n_plus_1=cc.n_plus_1 if cc else (),
+            retry_amplification=cc.retry_amplification if cc else 1.0, span=c.span)
 
     spofs: dict[tuple, CutSet] = {}
     for f in flows.values():
@@ -91,6 +109,7 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
                   spofs=tuple(sorted(spofs.values(), key=lambda s: (-s.probability,
                                                                     [u.name for u in s.units]))),
                   findings=tuple(findings), assumptions=assumptions, down=down, status=status,
+                  latency_skipped=skipped,
                   availability_report=avail, latency_report=lat, capacity_report=cap)
     result._design = design
     return result

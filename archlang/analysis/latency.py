@@ -45,6 +45,8 @@ from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Component, Design, Latency
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Iterable
+
     import numpy as np
 
 SEED = 20240601               # base seed of every flow's random stream
@@ -85,6 +87,8 @@ class _Sampler:
         self.net = design.network
         self.queues = queues
         self.rng = rng
+        self.plan = None              # analysis/resilience.py Plan, when the design uses it
+        self.flow = ""
         self._places: dict[str, tuple[list, "np.ndarray"]] = {}
         self._matrix: dict[tuple[str, str], "np.ndarray"] = {}
         self._zeros: dict[int, "np.ndarray"] = {}
@@ -276,12 +280,20 @@ LOOP_DRAWS = 256
 
 
 def _call(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
-    np = s.np
+    if s.plan is not None and (fc.call.timeout_ms is not None or fc.call.retries
+                               or fc.call.hedge is not None or fc.call.breaker):
+        from archlang.analysis.resilience import timed_call
+
+        def one():
+            return timed_call(s, caller, at, fc)
+    else:
+        def one():
+            return _one_draw(s, caller, at, fc)
     if fc.count > 1 and s.fanout * fc.count > LOOP_DRAWS:
-        return _call_doubling(s, caller, at, fc)
+        return _call_doubling(s, fc, one)
     s.fanout *= fc.count
     try:
-        return _call_loop(s, caller, at, fc)
+        return _repeat(s, fc, one)
     finally:
         s.fanout //= fc.count
 
@@ -300,12 +312,12 @@ def _combine(s: _Sampler, a, b, parallel: bool):
     return np.where(later, tb, ta), hops
 
 
-def _call_doubling(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
+def _call_doubling(s: _Sampler, fc: FlowCall, one):
     """`xN` from one draw of the call: a block of 2^j calls is the block of 2^(j-1) plus
     the same block with its samples shuffled (an independent copy, to the sampling error),
     and N is the sum (or the maximum) of the blocks of its binary digits. log2(N) array
     operations, whatever N, and the subtree is drawn once (docs/analyses/latency.md)."""
-    block = _one_draw(s, caller, at, fc)
+    block = one()
     n = len(block[0])
 
     def shuffled(draw):
@@ -323,11 +335,12 @@ def _call_doubling(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
         block = _combine(s, block, shuffled(block), fc.parallel)
 
 
-def _call_loop(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
+def _repeat(s: _Sampler, fc: FlowCall, one):
+    """``xN``: N draws of the call, summed (sequential) or the slowest (parallel)."""
     np = s.np
-    total, hops = _one_draw(s, caller, at, fc)
+    total, hops = one()
     for _ in range(fc.count - 1):
-        t, h = _one_draw(s, caller, at, fc)
+        t, h = one()
         if fc.parallel:
             later = t > total
             total = np.where(later, t, total)
@@ -401,7 +414,7 @@ def _rng(flow: str):
 
 
 def flow_samples(design: Design, flow: str, capacity: CapacityReport,
-                 samples: int = SAMPLES, down: "Down | tuple[str, ...]" = NO_DOWN):
+                 samples: int = SAMPLES, down: "Down | tuple[str, ...]" = NO_DOWN, plan=None):
     """(total, hops, exact): per-sample request times (ms) of ``flow`` and each hop's parts.
 
     ``exact`` is True when nothing on the flow is random; then ``total`` has one sample.
@@ -414,11 +427,11 @@ def flow_samples(design: Design, flow: str, capacity: CapacityReport,
     if hit:
         raise ValueError(f"flow {flow} is unbounded at {', '.join(hit)}")
     try:
-        total, hops = _evaluate(_Sampler(design, queues, None, down), tree, 1)
+        total, hops = _evaluate(_sampler(design, queues, None, down, plan, flow), tree, 1)
         return total, hops, True
     except _Stochastic:
         pass
-    total, hops = _evaluate(_Sampler(design, queues, _rng(flow), down), tree,
+    total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree,
                             samples_for(tree, samples, down))
     return total, hops, False
 
@@ -427,29 +440,39 @@ THREADS = 4       # flows timed at once (numpy releases the GIL while it draws)
 
 
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
-                    down: "Down | tuple[str, ...]" = NO_DOWN) -> LatencyReport:
+                    down: "Down | tuple[str, ...]" = NO_DOWN,
+                    flows: "Iterable[str] | None" = None, plan=None) -> LatencyReport:
     """Percentiles, hop breakdown and latency SLOs of every flow.
 
     ``down`` (names or a resolved ``Down``, as given to ``analyze_capacity`` for the report
     ``capacity``): a call with alternatives is timed on the first alternative that can still
-    serve, and a request is sent only to replicas that are not forced down."""
+    serve, and a request is sent only to replicas that are not forced down.
+    ``flows``: the flows to time (None: every flow); each flow is timed on its own, so
+    leaving some out does not change the others' figures."""
     from concurrent.futures import ThreadPoolExecutor
 
     down = as_down(design, down)
     queues, saturated = _queues(design, capacity)
     # Flows are independent (each has its own random stream), so they run on a few threads;
     # numpy releases the GIL while it draws and adds. The figures do not depend on it.
-    workers = max(1, min(THREADS, len(design.flows)))   # fixed: no reading of the machine
+    names = list(design.flows) if flows is None else [f for f in design.flows if f in flows]
+    workers = max(1, min(THREADS, len(names)))   # fixed: no reading of the machine
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples,
-                                                   down),
-                        list(design.flows))
+                                                   down, plan),
+                        names)
         flows = {fl.name: fl for fl in done}
     return LatencyReport(flows=flows)
 
 
+def _sampler(design: Design, queues, rng, down: Down, plan, flow: str) -> _Sampler:
+    s = _Sampler(design, queues, rng, down)
+    s.plan, s.flow = plan, flow
+    return s
+
+
 def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, float]],
-                  saturated: set[str], samples: int, down: Down) -> FlowLatency:
+                  saturated: set[str], samples: int, down: Down, plan=None) -> FlowLatency:
     import numpy as np
 
     flow = design.flows[name]
@@ -464,11 +487,11 @@ def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, floa
                            unbounded=True, unbounded_at=unbounded_at, slos=slos,
                            method="unbounded: utilisation at or over 100%")
     try:
-        total, hops = _evaluate(_Sampler(design, queues, None, down), tree, 1)
+        total, hops = _evaluate(_sampler(design, queues, None, down, plan, name), tree, 1)
         method, error = "exact", 0.0
     except _Stochastic:
         n = samples_for(tree, samples, down)
-        total, hops = _evaluate(_Sampler(design, queues, _rng(name), down), tree, n)
+        total, hops = _evaluate(_sampler(design, queues, _rng(name), down, plan, name), tree, n)
         method = f"monte carlo, {n} samples, seed {SEED}+crc32(flow)"
         error = None
 
