@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="what a finding's code means and how to fix it")
     e.add_argument("code", metavar="CODE")
     sub.add_parser("schema", help="the JSON schema of the design and result models")
+    sub.add_parser("lsp", help="run the language server on stdin/stdout (for editors)")
     return p
 
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INVALID
     try:
-        return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
+        return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema, "lsp": _lsp}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -332,6 +333,12 @@ def _schema(args) -> int:
     doc = {"design": Design.model_json_schema(), "result": Result.model_json_schema()}
     sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return EXIT_OK
+
+
+def _lsp(args) -> int:
+    from archlang.lsp import main as lsp_main
+
+    return lsp_main()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -41,6 +41,8 @@ class Vocabulary:
     kind_properties: dict[str, tuple[str, ...]] = field(default_factory=dict)
     property_values: dict[str, tuple[str, ...]] = field(default_factory=dict)
     units: tuple[str, ...] = ()
+    #: Terminals that are an alternation of words (NETKEY, SLOKIND) -> their words.
+    settings: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self) -> dict[str, str]:
         """Every keyword -> its class (statement, kind, property, modifier, value).
@@ -79,6 +81,7 @@ def vocabulary() -> Vocabulary:
                                     "modifiers": set()}
     patterns: dict[str, str] = {}
     punctuation: set[str] = set()
+    settings: dict[str, tuple[str, ...]] = {}
     for t in lark.terminals:
         value = t.pattern.value
         if isinstance(t.pattern, PatternStr):
@@ -93,6 +96,7 @@ def vocabulary() -> Vocabulary:
             alt = _ALTERNATION.fullmatch(value)
             if alt:
                 classes["properties"].update(alt.group(1).split("|"))
+                settings[t.name] = tuple(sorted(alt.group(1).split("|")))
             elif not t.name.startswith("__"):
                 patterns[t.name] = value
     values: set[str] = set(build._BOOL)
@@ -115,4 +119,4 @@ def vocabulary() -> Vocabulary:
         patterns=patterns, punctuation=tuple(sorted(punctuation)),
         kind_properties={k: tuple(sorted(v)) for k, v in build.KIND_PROPERTIES.items()},
         property_values={k: tuple(sorted(v)) for k, v in sorted(property_values.items()) if v},
-        units=tuple(units))
+        units=tuple(units), settings=settings)
