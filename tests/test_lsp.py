@@ -155,6 +155,11 @@ async def test_a_whole_editing_exchange(client: LanguageClient, tmp_path: Path):
         T.TextDocumentIdentifier(uri), pos(text, "placement us-east.a, us-east.b, us-east.c",
                                            29)))
     assert loc.range.start == pos(text, "b availability")
+    h = await client.text_document_hover_async(T.HoverParams(
+        T.TextDocumentIdentifier(uri), pos(text, "placement us-east.a", 19)))
+    assert "**zone us-east.a**" in h.contents.value
+    assert "availability: 99.95%" in h.contents.value
+    assert "placed here: api, front, orders, sessions" in h.contents.value
 
     # references: every use of `sessions` outside comments, declaration included
     refs = await client.text_document_references_async(T.ReferenceParams(

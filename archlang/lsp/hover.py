@@ -33,8 +33,8 @@ def component(name: str, fig: dict | None, calls: list[dict] | None, pending: bo
                  f"(one replica {fmt_pct(fig['replica_availability'])})")
     if fig["utilisation"] is not None:
         lines.append(f"- utilisation: {fmt_pct(fig['utilisation'], 1)} "
-                     f"({fmt_rate(fig['load_rps'])} of {fmt_rate(fig['capacity_rps'])} × "
-                     f"{fig['replicas']}; {fig['capacity_status']})")
+                     f"({fmt_rate(fig['load_rps'])} against {fmt_rate(fig['capacity_rps'])} "
+                     f"per replica; {fig['capacity_status']})")
     else:
         lines.append(f"- load: {fmt_rate(fig['load_rps'])} (no capacity declared)")
     if fig["spof_in"]:
@@ -73,3 +73,14 @@ def flow(name: str, fig: dict | None, pending: bool) -> str:
         lines.append("- SLOs:")
         lines += ["  " + _slo(s) for s in fig["slos"]]
     return "\n".join(lines)
+
+
+def domain(kind: str, name: str, fig: dict | None) -> str:
+    if fig is None:
+        return f"**{kind} {name}**"
+    placed = ", ".join(fig["placed"]) or "nothing"
+    return "\n".join([f"**{kind} {name}**", "",
+                      f"- availability: {fmt_pct(fig['availability'])}",
+                      f"- placed here: {placed}",
+                      "- **SPOF** of a flow" if fig["spof"] else
+                      "- not a single point of failure"])

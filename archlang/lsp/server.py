@@ -237,7 +237,7 @@ def on_hover(ls: ArchlangServer, params: T.HoverParams):
     elif kind == "import":
         text = f"imports `{name}`"
     else:
-        text = f"**{kind} {name}**"
+        text = hover.domain(kind, name, figs.get("domains", {}).get((kind, name)))
     return T.Hover(T.MarkupContent(T.MarkupKind.Markdown, text),
                    range=ls.to_range(o.file, o.line, o.col, o.line, o.end_col))
 

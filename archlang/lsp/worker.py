@@ -69,7 +69,21 @@ def figures(design, result) -> dict:
                       "status": s.status, "percentile": s.percentile} for s in f.slos],
             "max_rate_rps": f.capacity.max_rate_rps if f.capacity else None,
             "bottleneck": f.capacity.bottleneck if f.capacity else None}
-    return {"components": comps, "flows": flows, "system": result.system}
+    domains = {}
+    for r in design.regions:
+        placed = sorted(c.name for c in design.components.values()
+                        if any(p.region == r.name for p in c.placement))
+        domains[("region", r.name)] = {"availability": r.availability, "placed": placed}
+        for z in r.zones:
+            placed = sorted(c.name for c in design.components.values()
+                            if any(p.key == z.key for p in c.placement))
+            domains[("zone", z.key)] = {"availability": z.availability, "placed": placed}
+    spof_domains = {u.name for cut in result.spofs for u in cut.units
+                    if u.kind in ("zone", "region")}
+    for (kind, name), d in domains.items():
+        d["spof"] = name in spof_domains
+    return {"components": comps, "flows": flows, "system": result.system,
+            "domains": domains}
 
 
 def call_latencies(design, result) -> dict:
