@@ -58,7 +58,7 @@ def test_vocabulary_holds_every_keyword_of_the_grammar_file():
     # the rules the words belong to, read from the text
     kinds = re.search(r"\?kind:(.*?)\n\n", code, re.S).group(1)
     assert set(re.findall(r'"([a-z_]+)"', kinds)) == set(v.kinds)
-    mods = re.search(r"call_mod:(.*?)\n", code).group(1)
+    mods = re.search(r"call_mod:(.*?)\n\n", code, re.S).group(1)
     assert set(re.findall(r'"([a-z_]+)"', mods)) <= set(v.modifiers)
 
 
@@ -118,6 +118,9 @@ def test_pygments_classes():
     assert got["flow"] is Token.Keyword and got["buy"] is Token.Name.Function
     assert got["users"] is Token.Name and got["->"] is Token.Operator
     assert got["x3"] is Token.Keyword.Pseudo and got["parallel"] is Token.Keyword.Pseudo
+    for word in build.CALL_MODIFIERS:                    # the model's one list
+        (tok,) = [t for t, v in pyg_tokens(f"a -> b {word}\n") if v == word]
+        assert tok is Token.Keyword.Pseudo, word
     assert got["# done"] in Token.Comment
 
 
