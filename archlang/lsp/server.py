@@ -123,7 +123,7 @@ class ArchlangServer(LanguageServer):
                 self._apply(uri, version, *msg)
         except asyncio.CancelledError:
             proc.kill()
-            self.log(f"cancelled {uri} version {version}")
+            self.log(f"superseded {uri} version {version}: its worker was stopped")
             raise
         finally:
             if st.version == version:
@@ -136,8 +136,9 @@ class ArchlangServer(LanguageServer):
 
     def _apply(self, uri: str, version: int, stage: str, data) -> None:
         st = self.docs.get(uri)
-        if st is None or st.version != version:
-            return                                     # a newer version is on its way
+        if st is None or st.version != version:        # a newer version is on its way
+            self.log(f"superseded {uri} version {version}: its {stage} was dropped")
+            return
         self.log(f"{stage} of {uri} version {version}")
         if stage == "model":
             st.model, st.findings = data["diagnostics"], []
