@@ -105,6 +105,27 @@ CASES = {
         """
   flow produce rate 40 rps { path users -> api -> jobs }
   flow consume rate 40 rps { path jobs ~> worker x2 -> db }"""),
+    "resilience modifiers": (
+        """
+  resolver -> us-lb | eu-lb failover 60s
+  eu-lb -> api
+  api -> db timeout 50ms retries 2 backoff 10ms retry_budget 20%
+  api -> audit optional breaker
+  flow read rate 100 rps {
+    path users -> resolver -> us-lb -> api -> db
+    path api -> audit
+    slo availability 99.9%
+    slo latency p99 200ms
+  }""",
+        """
+  eu-lb -> api
+  flow read rate 100 rps {
+    path users -> resolver -> us-lb | eu-lb failover 60s
+               -> api -> db timeout 50ms retries 2 backoff 10ms retry_budget 20%
+    path api -> audit optional breaker
+    slo availability 99.9%
+    slo latency p99 200ms
+  }"""),
     "two flows share the step's call": (
         """
   api -> shard x10 parallel

@@ -49,7 +49,7 @@ UNIT_CLASSES = {
 }
 
 # Which properties each kind takes. Everything takes description/availability/mtbf/mttr/latency.
-_COMMON = {"description", "availability", "mtbf", "mttr", "latency"}
+_COMMON = {"description", "availability", "mtbf", "mttr", "latency", "error_rate"}
 _SERVING = _COMMON | {"capacity", "replicas", "placement", "engine", "protocol"}
 KIND_PROPERTIES: dict[str, set[str]] = {
     "client": {"description", "latency"},
@@ -369,7 +369,8 @@ class DesignBuilder(CallsMixin, Builder):
         target.append((file, node))
 
     # ---- failure domains -------------------------------------------------------------------
-    def _domain_props(self, file: str, props_nodes, what: str) -> tuple[float, list[str]]:
+    def _domain_props(self, file: str, props_nodes, what: str
+                      ) -> tuple[float, list[str], float]:
         props = []
         for p in props_nodes:
             key_tok = p.children[0]
@@ -377,10 +378,10 @@ class DesignBuilder(CallsMixin, Builder):
             props.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
         got = self._reliability(props, what)
         if got is None:
-            return D.DOMAIN_AVAILABILITY, ["availability"]
+            return D.DOMAIN_AVAILABILITY, ["availability"], math.inf
         # the default MTTR is an assumption where it turns an MTBF into an availability
         uses_mtbf = any(p.key == "mtbf" for p in props)
-        return got[0], [f for f in got[3] if f == "mttr" and uses_mtbf]
+        return got[0], [f for f in got[3] if f == "mttr" and uses_mtbf], got[1]
 
     def build_regions(self) -> list[Region]:
         regions: list[Region] = []
@@ -396,7 +397,7 @@ class DesignBuilder(CallsMixin, Builder):
             seen[name] = sp
             self.region_names.add(name)
             dprops = [c for c in node.children[1:] if c.data == "domain_prop"]
-            avail, assumed = self._domain_props(file, dprops, f"region {name}")
+            avail, assumed, mtbf = self._domain_props(file, dprops, f"region {name}")
             zones: list[Zone] = []
             zseen: dict[str, Span] = {}
             for body in (c for c in node.children[1:] if c.data == "region_body"):
@@ -409,11 +410,12 @@ class DesignBuilder(CallsMixin, Builder):
                                    f"first declared at {zseen[zname]}")
                         continue
                     zseen[zname] = zsp
-                    za, zassumed = self._domain_props(file, z.children[1:], f"zone {name}.{zname}")
+                    za, zassumed, zmtbf = self._domain_props(file, z.children[1:],
+                                                             f"zone {name}.{zname}")
                     zones.append(Zone(name=zname, region=name, availability=za, span=zsp,
-                                      assumed=tuple(zassumed)))
+                                      assumed=tuple(zassumed), mtbf_s=zmtbf))
             regions.append(Region(name=name, availability=avail, zones=tuple(zones), span=sp,
-                                  assumed=tuple(assumed)))
+                                  assumed=tuple(assumed), mtbf_s=mtbf))
         return regions
 
     # ---- network ---------------------------------------------------------------------------
@@ -665,6 +667,12 @@ class DesignBuilder(CallsMixin, Builder):
             ms = D.LATENCY_MS[kind]
             f["latency"] = Latency(p50_ms=ms, p99_ms=ms)
             assumed.append("latency")
+
+        if "error_rate" in props:
+            p = props["error_rate"]
+            f["error_rate"] = self.fraction(p, p.values[0] if p.values else None,
+                                            allow_zero=True) or 0.0
+            self.no_more(p, p.values, 1)
 
         if "capacity" in props:
             p = props["capacity"]

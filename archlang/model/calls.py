@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from archlang.syntax.callmods import (
+    BY_FIELD,
     BY_WORD,
     CALL_MODIFIERS,
     COUNT_MODIFIER,
@@ -33,8 +34,8 @@ from archlang.syntax.callmods import (
 from archlang.span import Span, span_of
 
 #: How the unit classes of the builder read each modifier value kind.
-_VALUE_UNITS = {"time": "time", "rate": "rate", "fraction": "percent", "integer": None,
-                "percentile": None}
+_VALUE_UNITS = {"ms": "time", "ms0": "time", "s0": "time", "rate": "rate",
+                "fraction": "percent", "integer": None, "percentile": None}
 
 
 @dataclass
@@ -124,8 +125,9 @@ class CallsMixin:
             elif mod.value == "fraction":
                 value = self.fraction(prop, v, allow_zero=True)
             else:
-                value = self.quantity(prop, v, _VALUE_UNITS[mod.value])
-                if value is not None and mod.value == "time":
+                value = self.quantity(prop, v, _VALUE_UNITS[mod.value],
+                                      allow_zero=mod.value in ("ms0", "s0"))
+                if value is not None and mod.value == "s0":
                     value = value / 1000.0        # the builder reads times in ms
             if value is None:
                 return
@@ -187,6 +189,11 @@ class CallsMixin:
         if len(set(step.names)) != len(step.names):
             self.error(step.span, "an alternative is listed twice")
             bad = True
+        asyn = step.asynchronous or src.kind == "queue"
+        fields = {"targets": step.names, "asynchronous": asyn, **step.mods}
+        spans = {BY_FIELD[k].word: sp for k, sp in step.mod_spans.items()}
+        if not check_call(self, fields, spans, step.span):
+            bad = True
         if bad:
             return None
         first = span_of(file, src_tok)
@@ -235,3 +242,32 @@ class CallsMixin:
                            f"this step says {describe(mod, value)}, but the call {shown} "
                            f"declared at {call.span} says {describe(mod, have)}",
                            "a path step and the call it takes must agree: change one of them")
+
+
+def check_call(b, f: dict[str, Any], spans: dict[str, Span], span: Span) -> bool:
+    """The combinations of a call's modifiers (``f``: its fields, ``spans``: modifier word ->
+    where it is written); False when the call is in error."""
+    ok = True
+
+    def err(key: str, message: str, hint: str | None = None) -> None:
+        nonlocal ok
+        b.error(spans.get(key, span), message, hint)
+        ok = False
+
+    for key in ("backoff", "retry_budget"):
+        if key in spans and "retries" not in spans:
+            err(key, f"'{key}' needs 'retries N' on the same call",
+                f"for example: retries 2 {key} {'100ms' if key == 'backoff' else '10%'}")
+    if f.get("breaker") and not f.get("optional"):
+        err("breaker", "'breaker' applies to an optional call",
+            "a breaker fails fast a call the request can do without: add 'optional'")
+    if "failover" in spans and len(f["targets"]) < 2:
+        err("failover", "'failover T' on a call needs alternatives, like a -> b | c failover 60s",
+            "for replicas of one component write: replicas 2 active_passive failover 15s")
+    if f.get("asynchronous"):
+        for key in ("timeout", "retries", "hedge"):
+            if key in spans:
+                err(key, f"'{key}' does not apply to an asynchronous call: nobody waits for it")
+        if f.get("breaker"):
+            err("breaker", "'breaker' does not apply to an asynchronous call")
+    return ok

@@ -14,7 +14,9 @@ the grammar, the builder, the path steps, fmt and the error messages read this t
 ``value`` is the kind of argument the word takes:
   None           a flag (`optional`): sets the field to True
   "count"        the `xN` form, written as one token (`x8`): sets an int >= 1
-  "time"         a time with its unit (`2s`, `300ms`): seconds, as a float
+  "ms"           a time above zero with its unit (`2s`, `300ms`): milliseconds
+  "ms0"          the same, zero allowed
+  "s0"           a time, zero allowed: seconds (durations other than latencies)
   "integer"      a whole number (`retries 2`)
   "fraction"     a percentage (`10%`): a fraction in [0, 1]
   "percentile"   a percentile (`p95`): the number, 95.0
@@ -43,11 +45,26 @@ CALL_MODIFIERS: tuple[CallModifier, ...] = (
                  "(with `parallel`: at once, waiting for all)"),
     CallModifier("parallel", None, "parallel", "the N calls of `xN` go out at once; the "
                  "request waits for all of them"),
+    # Resilience (docs/analyses/resilience.md gives their figures).
+    CallModifier("timeout", "ms", "timeout_ms", "an attempt slower than T fails, and costs T"),
+    CallModifier("retries", "integer", "retries", "up to N more attempts after a failed one"),
+    CallModifier("backoff", "ms0", "backoff_ms", "wait before each retry (needs `retries`)"),
+    CallModifier("retry_budget", "fraction", "retry_budget",
+                 "retries at most this share of the call's requests (needs `retries`)"),
+    CallModifier("hedge", "percentile", "hedge", "a second attempt when the first has not "
+                 "answered by the callee's pNN"),
+    CallModifier("breaker", None, "breaker", "optional calls: fail at once while the callee "
+                 "is down"),
+    CallModifier("idempotent", None, "idempotent", "the call may be repeated safely"),
+    CallModifier("limit", "rate", "limit_rps", "load above R is rejected"),
+    CallModifier("failover", "s0", "failover_s", "alternatives only: requests fail for T "
+                 "before traffic moves"),
 )
 
 #: Words of the modifiers written as a keyword (all but the `xN` count form).
 MODIFIER_WORDS: tuple[str, ...] = tuple(m.word for m in CALL_MODIFIERS if m.value != "count")
 BY_WORD: dict[str, CallModifier] = {m.word: m for m in CALL_MODIFIERS}
+BY_FIELD: dict[str, CallModifier] = {m.field: m for m in CALL_MODIFIERS}
 COUNT_MODIFIER: CallModifier = next(m for m in CALL_MODIFIERS if m.value == "count")
 
 
@@ -65,8 +82,9 @@ def describe(mod: CallModifier, value) -> str:
         return f"x{value}"
     if value is None:
         return f"no '{mod.word}'"
-    if mod.value == "time":
-        text = f"{value * 1000:g}ms" if value < 1 else f"{value:g}s"
+    if mod.value in ("ms", "ms0", "s0"):
+        ms = value * 1000 if mod.value == "s0" else value
+        text = f"{ms:g}ms" if ms < 1000 else f"{ms / 1000:g}s"
     elif mod.value == "fraction":
         text = f"{value * 100:g}%"
     elif mod.value == "percentile":

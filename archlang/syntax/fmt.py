@@ -50,6 +50,8 @@ def _w(node) -> str:
         return _q(node)
     if node.data == "ref":
         return ".".join(str(t) for t in node.children)
+    if node.data == "call_opt":                 # timeout 2s, hedge p95: keyword and value
+        return " ".join(_q(t) for t in node.children)
     return _w(node.children[0])
 
 
