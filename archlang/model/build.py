@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from archlang.syntax.callmods import MODIFIER_WORDS
 from archlang.errors import DesignError, Diagnostic, SyntaxError_, did_you_mean
+from archlang import limits as L
 from archlang.model import defaults as D
 from archlang.model.calls import CallsMixin, Step
 from archlang.model.design import (
@@ -33,7 +34,7 @@ from archlang.model.design import (
     Slo,
     Zone,
 )
-from archlang.span import Span, span_of
+from archlang.span import Span, source_lines, span_of
 
 # ---- units -------------------------------------------------------------------------------
 TIME_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0,
@@ -178,8 +179,14 @@ def _split_quantity(text: str) -> tuple[float, str | None]:
 
 
 def _unquote(s: str) -> str:
-    body = s[1:-1]
-    return body.replace('\\"', '"').replace("\\\\", "\\").replace("\\n", "\n")
+    from archlang.syntax.parser import decode_string
+
+    return decode_string(s)
+
+
+def _short(text: str) -> str:
+    """A long literal, shortened for a message: 1000000000...0000000 (309 characters)."""
+    return text if len(text) <= 40 else f"{text[:12]}...{text[-8:]} ({len(text)} characters)"
 
 
 def _fmt(x: float) -> str:
@@ -193,7 +200,7 @@ class Builder:
 
     # ---- diagnostics -----------------------------------------------------------------------
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
-        lines = self.sources.get(span.file, "").splitlines()
+        lines = source_lines(self.sources.get(span.file, ""))
         src = lines[span.line - 1] if 0 < span.line <= len(lines) else None
         d = Diagnostic(message=message, span=span, hint=hint, source_line=src)
         if d not in self.diags:        # one name in two links of a chain: say it once
@@ -201,7 +208,8 @@ class Builder:
 
     # ---- values ----------------------------------------------------------------------------
     def quantity(self, prop: Prop, v: Val | None, unit_class: str | None,
-                 positive: bool = True, allow_zero: bool = False) -> float | None:
+                 positive: bool = True, allow_zero: bool = False,
+                 maximum: float | None = None) -> float | None:
         """A number with a unit of ``unit_class`` (None: a plain number), normalised."""
         what = UNIT_CLASSES[unit_class][1] if unit_class else "a number"
         if v is None:
@@ -232,6 +240,18 @@ class Builder:
                 value = float(Decimal(v.text[:-1].strip()) / 100)
             else:
                 value = v.number * table[v.unit]
+        number = v.text.rstrip("%usmhdrpqKMGTB \t")
+        limit = maximum if maximum is not None else L.max_quantity(prop.key, unit_class)
+        if not math.isfinite(value) or abs(value) > limit:
+            shown = (str(int(limit)) if maximum is not None
+                     else L.show_quantity(limit, unit_class))
+            self.error(v.span, f"'{prop.key}' is at most {shown}, found {_short(v.text)!r}",
+                       "the limits of a design are listed in docs/language.md")
+            return None
+        if L.significant_digits(number) > L.MAX_DIGITS:
+            self.error(v.span, f"{_short(v.text)!r} has more than {L.MAX_DIGITS} significant digits",
+                       "a number keeps 15 digits: more would be rounded silently")
+            return None
         if positive and value < 0 and allow_zero:
             self.error(v.span, f"'{prop.key}' must not be negative, found {v.text!r}")
             return None
@@ -241,7 +261,8 @@ class Builder:
         return value
 
     def integer(self, prop: Prop, v: Val | None, minimum: int = 1) -> int | None:
-        n = self.quantity(prop, v, None, allow_zero=minimum == 0)
+        n = self.quantity(prop, v, None, allow_zero=minimum == 0,
+                          maximum=L.max_count(prop.key))
         if n is None:
             return None
         if n != int(n) or n < minimum:
@@ -1052,7 +1073,9 @@ class DesignBuilder(CallsMixin, Builder):
                 return None
             pct = vals[0].number
             if not 0 < pct < 100:
-                self.error(vals[0].span, f"percentile must be between p0 and p100, found {vals[0].text}")
+                self.error(vals[0].span, f"a latency percentile must be above p0 and below "
+                                         f"p100, found {vals[0].text}",
+                           "for example p50, p99 or p99.9")
                 return None
             t = self.quantity(prop, vals[1] if len(vals) > 1 else None, "time")
             self.no_more(prop, vals, 2)
@@ -1124,10 +1147,22 @@ class DesignBuilder(CallsMixin, Builder):
                 preds.setdefault(b.name, []).append(a.name)
                 where.setdefault((a.name, b.name), b.span)
         try:
-            TopologicalSorter(preds).prepare()
-            return True
+            order = list(TopologicalSorter(preds).static_order())
         except CycleError as e:
             nodes = list(e.args[1])          # [x, ..., x]: each one calls the next
+            order = None
+        if order is not None:
+            # The longest chain of steps one request takes: every analysis walks it.
+            depth: dict[str, int] = {}
+            for n in order:
+                depth[n] = 1 + max((depth[p] for p in preds.get(n, ())), default=0)
+                if depth[n] > L.MAX_REQUEST_DEPTH:
+                    a = max(preds[n], key=depth.__getitem__)
+                    self.error(where[(a, n)], f"a request of flow '{name}' passes through "
+                                              f"more than {L.MAX_REQUEST_DEPTH} components",
+                               "the limits of a design are listed in docs/language.md")
+                    return False
+            return True
         cycle = list(zip(nodes, nodes[1:]))
         # Point at the step that closes the loop: the one written last.
         last = max(range(len(cycle)), key=lambda i: (where[cycle[i]].file, where[cycle[i]].line,
@@ -1140,7 +1175,30 @@ class DesignBuilder(CallsMixin, Builder):
         return False
 
     # ---- whole design ----------------------------------------------------------------------
+    def _within_limits(self) -> None:
+        """Too many components, calls or flows: reported at the first one too many, and the
+        build stops there (its cost would grow with what it was asked to refuse)."""
+        def arrows(node) -> int:
+            return sum(1 for t in node.children if getattr(t, "type", None) == "ARROW")
+
+        checks = (
+            (self.component_nodes, lambda n: 1, L.MAX_COMPONENTS, "components",
+             lambda f, n: span_of(f, n.children[1])),
+            (self.call_nodes, arrows, L.MAX_CALLS, "calls", span_of),
+            (self.flow_nodes, lambda n: 1, L.MAX_FLOWS, "flows",
+             lambda f, n: span_of(f, n.children[0])),
+        )
+        for nodes, weight, limit, what, where in checks:
+            total = 0
+            for file, node in nodes:
+                total += weight(node)
+                if total > limit:
+                    self.error(where(file, node), f"a design holds at most {limit:,} {what}",
+                               "the limits of a design are listed in docs/language.md")
+                    raise DesignError(self.syntax_errors + self.diags)
+
     def build(self, files: list[str]) -> Design:
+        self._within_limits()
         regions = self.build_regions()
         network = self.build_network(regions)
         kind_defaults = self.build_defaults()

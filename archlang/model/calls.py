@@ -106,8 +106,16 @@ class CallsMixin:
                 return
             value: Any = True
         elif mod.value == "count":
-            value = int(word[1:])
-            if value < 1:
+            from archlang import limits as L
+
+            top = L.max_count("call count")
+            digits = word[1:].lstrip("0")
+            value = int(digits) if len(digits) <= len(str(top)) else top + 1
+            if value > top:
+                self.error(sp, f"a call count is at most x{top}, found {word}",
+                           "the limits of a design are listed in docs/language.md")
+                value = 1
+            elif value < 1:
                 self.error(sp, "a call count must be at least x1")
                 value = 1
         else:
