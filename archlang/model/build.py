@@ -14,10 +14,11 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from archlang.syntax.callmods import MODIFIER_WORDS
 from archlang.errors import DesignError, Diagnostic, SyntaxError_, did_you_mean
 from archlang import limits as L
 from archlang.model import defaults as D
-from archlang.model.calls import CALL_MODIFIERS, apply_option, check_call
+from archlang.model.calls import CallsMixin, Step
 from archlang.model.design import (
     KINDS,
     Call,
@@ -68,7 +69,7 @@ KIND_PROPERTIES: dict[str, set[str]] = {
 #: called at the start of a line (`lb -> api`) or would read as a modifier (`optional`).
 RESERVED_NAMES = frozenset(KINDS) | {"system", "description", "region", "zone", "network",
                                      "defaults", "import", "flow", "path", "rate", "slo",
-                                     *CALL_MODIFIERS}
+                                     } | set(MODIFIER_WORDS)
 PROPERTY_NAMES = sorted(set().union(*KIND_PROPERTIES.values()))
 ENUMS: dict[str, tuple[str, ...]] = {
     "write_policy": ("write_around", "write_through", "write_back"),
@@ -339,7 +340,7 @@ def _merge(a: Span, b: Span) -> Span:
 
 # ---- the build -----------------------------------------------------------------------------
 
-class DesignBuilder(Builder):
+class DesignBuilder(CallsMixin, Builder):
     def __init__(self, sources: dict[str, str], root: str,
                  syntax_errors: list[Diagnostic] | None = None):
         super().__init__(sources)
@@ -955,101 +956,7 @@ class DesignBuilder(Builder):
                 f["replication_sync"] = D.REPLICATION_SYNC
         f.pop("_assumed_followers", None)
 
-    # ---- calls -----------------------------------------------------------------------------
-    def _unchain(self, call_nodes):
-        """`a -> b -> c` declares a -> b and b -> c: one node per call, in order."""
-        from lark import Tree
-
-        for file, node in call_nodes:
-            ch = node.children
-            arrows = [i for i, t in enumerate(ch) if getattr(t, "type", None) == "ARROW"]
-            if len(arrows) == 1:
-                yield file, node
-                continue
-            last = arrows[-1]
-            extra = [t for t in ch[last + 2:]]
-            if extra:
-                self.error(span_of(file, extra[0]),
-                           "a chain of calls takes no alternatives or modifiers",
-                           "write that call on a line of its own, e.g. `b -> c | d optional`")
-                continue
-            for j in arrows:
-                seg = Tree("call", [ch[j - 1], ch[j], ch[j + 1]], node.meta)
-                yield file, seg
-
-    def build_calls(self, comps: dict[str, Component]) -> list[Call]:
-        calls: list[Call] = []
-        seen: dict[tuple[str, str], Span] = {}
-        for file, node in self._unchain(self.call_nodes):
-            ch = node.children
-            src_tok, arrow = ch[0], ch[1]
-            targets = []
-            i = 2
-            while i < len(ch) and getattr(ch[i], "type", None) == "NAME":
-                targets.append(ch[i])
-                i += 1
-            mods = ch[i:]
-            sp = span_of(file, node)
-            ok = self._ref(file, src_tok, comps)
-            for t in targets:
-                ok = self._ref(file, t, comps) and ok
-            if not ok:
-                continue
-            src = comps[str(src_tok)]
-            f: dict[str, Any] = {"source": src.name, "targets": tuple(str(t) for t in targets),
-                                 "span": sp}
-            f["asynchronous"] = str(arrow) == "~>" or src.kind == "queue"
-            f["_spans"] = {}
-            for m in mods:
-                if getattr(m, "data", None) == "call_opt":
-                    apply_option(self, file, m, f)
-                    continue
-                word = str(m)
-                msp = span_of(file, m)
-                f["_spans"].setdefault(word, msp)
-                if m.type == "COUNT":
-                    top = L.max_count("call count")
-                    digits = word[1:].lstrip("0")
-                    n = int(digits) if len(digits) <= len(str(top)) else top + 1
-                    if n > top:
-                        self.error(msp, f"a call count is at most x{top}, found {word}",
-                                   "the limits of a design are listed in docs/language.md")
-                        n = 1
-                    elif n < 1:
-                        self.error(msp, "a call count must be at least x1")
-                    f["count"] = max(n, 1)
-                elif word in f and word != "count":
-                    self.error(msp, f"'{word}' is given twice")
-                else:
-                    f[word] = True
-            if f.get("parallel") and f.get("count", 1) < 2:
-                self.error(sp, "'parallel' needs a count of calls, like x8 parallel")
-            bad = False
-            for t in targets:
-                tc = comps[str(t)]
-                tsp = span_of(file, t)
-                if tc.kind == "client":
-                    self.error(tsp, f"'{tc.name}' is a client: nothing calls a client",
-                               "a client starts requests; put it first on a flow's path")
-                    bad = True
-                if tc.name == src.name:
-                    self.error(tsp, f"'{src.name}' calls itself")
-                    bad = True
-                key = (src.name, tc.name)
-                if key in seen:
-                    self.error(tsp, f"the call {src.name} -> {tc.name} is declared twice",
-                               f"first declared at {seen[key]}")
-                    bad = True
-                seen[key] = tsp
-            if len(set(f["targets"])) != len(f["targets"]):
-                self.error(sp, "an alternative is listed twice")
-                bad = True
-            if not check_call(self, f, sp):
-                bad = True
-            if not bad:
-                calls.append(Call(**f))
-        return calls
-
+    # ---- calls: model/calls.py ---------------------------------------------------------
     def _ref(self, file: str, tok, comps: dict[str, Component], starts: bool = False) -> bool:
         """Is ``tok`` a declared component? ``starts``: it begins a flow's first path."""
         name = str(tok)
@@ -1065,8 +972,8 @@ class DesignBuilder(Builder):
                     ) -> tuple[dict[str, Flow], list[Call]]:
         flows: dict[str, Flow] = {}
         implicit: dict[tuple[str, str], Call] = {}
-        declared = {(c.source, t): c for c in calls for t in c.targets}
         first: dict[str, Span] = {}
+        steps: list[tuple[Any, Step]] = []       # (source token, step) of every path
         for file, node in self.flow_nodes:
             name_tok = node.children[0]
             name = str(name_tok)
@@ -1099,7 +1006,7 @@ class DesignBuilder(Builder):
                     if s is not None:
                         slos.append(s)
                 elif d == "path":
-                    p = self._path(file, item, comps, paths)
+                    p = self._path(file, item, comps, paths, steps)
                     if p is None:
                         ok = False
                     else:
@@ -1113,7 +1020,15 @@ class DesignBuilder(Builder):
                 continue
             if not self._flow_acyclic(name, paths):
                 continue
-            for p in paths:
+            assumed = []
+            if not rate_set:
+                f["rate_rps"] = D.FLOW_RATE_RPS
+                assumed.append("rate_rps")
+            flows[name] = Flow(paths=tuple(paths), slos=tuple(slos), assumed=tuple(assumed), **f)
+        stepped = self.declare_from_steps(steps, comps, calls)
+        declared = {(c.source, t): c for c in calls + stepped for t in c.targets}
+        for fl in flows.values():
+            for p in fl.paths:
                 for a, b in zip(p.hops, p.hops[1:]):
                     call = declared.get((a.name, b.name))
                     src = comps[a.name]
@@ -1137,12 +1052,7 @@ class DesignBuilder(Builder):
                     implicit[(a.name, b.name)] = Call(source=a.name, targets=(b.name,),
                                                       asynchronous=b.asynchronous,
                                                       implicit=True, span=b.span)
-            assumed = []
-            if not rate_set:
-                f["rate_rps"] = D.FLOW_RATE_RPS
-                assumed.append("rate_rps")
-            flows[name] = Flow(paths=tuple(paths), slos=tuple(slos), assumed=tuple(assumed), **f)
-        return flows, list(implicit.values())
+        return flows, stepped + list(implicit.values())
 
     def _slo(self, file: str, item, existing: list[Slo]) -> Slo | None:
         kind_tok = item.children[0]
@@ -1183,27 +1093,32 @@ class DesignBuilder(Builder):
                     return None
         return slo
 
-    def _path(self, file: str, item, comps: dict[str, Component], earlier: list[FlowPath]
-              ) -> FlowPath | None:
-        ch = item.children
-        hops: list[FlowHop] = []
-        ok = True
-        asyn = False
-        for i, tok in enumerate(ch):
-            if tok.type == "ARROW":
-                asyn = str(tok) == "~>"
-                continue
-            if not self._ref(file, tok, comps, starts=not earlier and not hops):
-                ok = False
-            hops.append(FlowHop(name=str(tok), span=span_of(file, tok), asynchronous=asyn))
-            asyn = False
+    def _path(self, file: str, item, comps: dict[str, Component], earlier: list[FlowPath],
+              steps: list[tuple[Any, Step]]) -> FlowPath | None:
+        """One path -> its hops; its steps (with their modifiers) go to ``steps``. The path
+        goes on from the first alternative of a step (see model/calls.py)."""
+        head = item.children[0]
+        ok = self._ref(file, head, comps, starts=not earlier)
+        hops: list[FlowHop] = [FlowHop(name=str(head), span=span_of(file, head))]
+        mine: list[tuple[Any, Step]] = []
+        src = head
+        for node in item.children[1:]:
+            step = self.read_step(file, node)
+            for t in step.targets:
+                ok = self._ref(file, t, comps) and ok
+            tok = step.targets[0]
+            hops.append(FlowHop(name=str(tok), span=span_of(file, tok),
+                                asynchronous=step.asynchronous))
+            mine.append((src, step))
+            src = tok
         if not ok:
             return None
-        if len(hops) > L.MAX_PATH_HOPS:
-            self.error(hops[L.MAX_PATH_HOPS].span,
-                       f"a path has at most {L.MAX_PATH_HOPS} steps",
-                       "the limits of a design are listed in docs/language.md")
-            return None
+        for _, step in mine:
+            for t in step.targets[1:]:
+                if comps[str(t)].kind == "client":
+                    self.error(span_of(file, t), f"'{t}' is a client: nothing calls a client",
+                               "a client starts requests; put it first on the path")
+                    ok = False
         for h in hops[1:]:
             if comps[h.name].kind == "client":
                 self.error(h.span, f"'{h.name}' is a client: nothing calls a client",
@@ -1216,7 +1131,10 @@ class DesignBuilder(Builder):
                                          f"earlier path of the flow reaches",
                            "a later path branches off a component on an earlier one")
                 ok = False
-        return FlowPath(hops=tuple(hops), span=span_of(file, item)) if ok else None
+        if not ok:
+            return None
+        steps.extend(mine)
+        return FlowPath(hops=tuple(hops), span=span_of(file, item))
 
     def _flow_acyclic(self, name: str, paths: list[FlowPath]) -> bool:
         # graphlib (standard library) finds the cycle; networkx would cost 50 ms of start-up.

@@ -57,6 +57,17 @@ def _w(node) -> str:
     return _w(node.children[0])
 
 
+def _step(node) -> str:
+    """`-> b | c x3 parallel`: a step of a call or a path, in canonical spacing."""
+    arrow, targets, mods = str(node.children[0]), [], []
+    for c in node.children[1:]:
+        if hasattr(c, "data"):        # call_mod: a keyword and its value, or a count
+            mods.append(" ".join(_w(t) for t in c.children))
+        else:
+            targets.append(str(c))
+    return " ".join([arrow, " | ".join(targets)] + mods)
+
+
 class _Printer:
     def __init__(self, text: str, comments):
         self.text = text
@@ -230,19 +241,8 @@ class _Printer:
             self._block(head, node, [], depth, braces=False)
 
     def s_call(self, node, depth):
-        ch = node.children
-        last = max(i for i, t in enumerate(ch) if getattr(t, "type", None) == "ARROW")
-        words = [str(t) for t in ch[:last + 1]]        # a, ->, b, ->, ... (a chain)
-        targets = []
-        mods = []
-        for c in ch[last + 1:]:
-            if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL", "BREAKER",
-                                                      "IDEMPOTENT"):
-                mods.append(_w(c))
-            else:
-                targets.append(str(c))
-        words.append(" | ".join(targets))
-        self.emit(depth, " ".join(words + mods), node.meta.line, node.meta.end_line)
+        words = [str(node.children[0])] + [_step(st) for st in node.children[1:]]
+        self.emit(depth, " ".join(words), node.meta.line, node.meta.end_line)
 
     def s_flow(self, node, depth):
         name = node.children[0]
@@ -267,7 +267,4 @@ class _Printer:
             return f"consistency {it.children[0]}"
         if d == "slo":
             return " ".join(["slo", str(it.children[0])] + [_q(v) for v in it.children[1:]])
-        words = ["path"]
-        for t in it.children:
-            words.append(str(t))
-        return " ".join(words)
+        return " ".join(["path", str(it.children[0])] + [_step(st) for st in it.children[1:]])
