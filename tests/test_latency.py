@@ -349,7 +349,8 @@ def test_write_with_the_leader_down_enters_the_promoted_replica():
     assert flows["n"].p99 == 1 + 10 + 2 and flows["f"].p99 == 1 + 0 + 2
     # three replicas (r.a, r.b, r.a), db[1] down: db[2] (r.b) is promoted, not db[2] or
     # db[3] at random; the write from r.a crosses to it every time
-    three = LEADER_FOLLOWER.replace("SYNC", "async").replace("replicas 2", "replicas 3")
+    three = (LEADER_FOLLOWER.replace("SYNC", "async").replace("replicas 2", "replicas 3")
+             .replace("followers 1", "followers 2"))
     flows = zoned(three, ("db[1]",))
     assert flows["n"].method == "exact" and flows["n"].p99 == 1 + 10 + 2
     assert flows["f"].method == "exact" and flows["f"].p99 == 1 + 0 + 2
@@ -358,7 +359,7 @@ def test_write_with_the_leader_down_enters_the_promoted_replica():
 SPREAD = """
       server api { latency 1ms placement r.a }
       database db { latency 2ms replicas 3 placement r.a, r.b, r.c
-                    replication MODE followers 1 sync }
+                    replication MODE followers 2 sync }
       api -> db CALL
       flow f { path u -> api -> db }
 """
