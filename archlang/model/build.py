@@ -1019,6 +1019,10 @@ class DesignBuilder(Builder):
                     return
                 f["replicas"] = copies
             f["rf"] = copies
+            if f.get("min_replicas", 1) != 1:
+                self.error(sp_rep, f"'min' does not apply to {mode} replication",
+                           "reads need one copy up, writes what the sync mode says: "
+                           "drop min")
             if "failover_s" not in f:
                 f["failover_s"] = D.FAILOVER_S
                 assumed.append("failover_s")
