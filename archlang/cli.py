@@ -59,12 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--output", "-o", metavar="PATH", help="write the report here instead of stdout")
     c.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone (region.zone) or region as failed; repeatable")
-    r = sub.add_parser("render", help="draw the design as a diagram (SVG, PNG, PDF or DOT)")
+    r = sub.add_parser("render", help="draw the design as a diagram (SVG, PNG, PDF, DOT, "
+                       "Mermaid or D2)")
     r.add_argument("file", metavar="FILE")
     r.add_argument("-o", "--output", metavar="PATH",
                    help="write here (default: FILE with the format's extension; - for stdout)")
-    r.add_argument("--format", choices=["svg", "png", "pdf", "dot"],
-                   help="default: from the -o extension, else svg")
+    r.add_argument("--format", choices=["svg", "png", "pdf", "dot", "mermaid", "d2"],
+                   help="default: from the -o extension (.svg .png .pdf .dot .mmd .d2), else svg")
+    r.add_argument("--flow", metavar="NAME",
+                   help="draw this flow's request tree only, with its latency and SLOs")
     r.add_argument("--engine", metavar="PATH",
                    help="Graphviz executable to run (default: $ARCHLANG_DOT, system dot, "
                         "graphviz-pure)")
@@ -216,22 +219,44 @@ def _analyze_one(path: str, down: list[str]):
         return None
 
 
-def _render(args) -> int:
-    from archlang.render.engine import RenderError, render
+_SUFFIX = {"mermaid": "mmd"}
 
-    fmt = args.format
-    if fmt is None:
-        ext = Path(args.output).suffix.lstrip(".").lower() if args.output else ""
-        fmt = ext if ext in ("svg", "png", "pdf", "dot") else "svg"
-    got = _analyze_one(args.file, args.down)
-    if got is None:
+
+def _render(args) -> int:
+    from archlang.render.engine import RenderError, format_for, render
+
+    try:
+        fmt = format_for(args.output, args.format)
+    except ValueError as e:
+        sys.stderr.write(f"archlang: error: {e}\n")
+        return EXIT_INVALID
+    designs = _load_all([args.file])
+    if designs is None:
+        return EXIT_INVALID
+    if args.flow is not None and args.flow not in designs[0].flows:
+        from archlang.errors import did_you_mean
+
+        flows = list(designs[0].flows)
+        hint = did_you_mean(args.flow, flows) or (
+            f"flows: {', '.join(flows)}" if flows else "the design declares no flow")
+        sys.stderr.write(f"archlang: error: {args.file} has no flow '{args.flow}'; {hint}\n")
+        return EXIT_INVALID
+    # Only what the picture shows: a flow view needs its flow's latency, the whole design none.
+    from archlang.analysis import analyze
+    from archlang.errors import ArchlangError
+
+    try:
+        got = designs[0], analyze(designs[0], down=args.down,
+                                  latency=[args.flow] if args.flow else ())
+    except ArchlangError as e:       # an unknown name in --down
+        sys.stderr.write(e.render() + "\n")
         return EXIT_INVALID
     try:
-        data = render(*got, fmt, engine=args.engine)
+        data = render(*got, fmt, engine=args.engine, flow=args.flow)
     except RenderError as e:
         sys.stderr.write(f"archlang: error: {e}\n")
         return EXIT_INVALID
-    out = args.output or str(Path(args.file).with_suffix("." + fmt))
+    out = args.output or str(Path(args.file).with_suffix("." + _SUFFIX.get(fmt, fmt)))
     if out == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

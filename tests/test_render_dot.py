@@ -171,8 +171,11 @@ def test_alternatives_are_marked():
 
 
 def test_legend_lists_the_kinds_present_only():
+    # The legend is part of the title block (the graph's label), not a node of the layout.
     d = load("shop")
-    legend = objects(layout(render_dot(d)))["legend"]["label"]
+    doc = layout(render_dot(d))
+    assert "legend" not in objects(doc)
+    legend = doc["label"]
     for kind in {c.kind for c in d.components.values()}:
         assert f">{kind} (" in legend
     assert ">dns (" not in legend                     # shop has no dns

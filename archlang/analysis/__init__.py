@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from archlang.analysis.result import (
     Assumption,
@@ -14,8 +14,14 @@ from archlang.analysis.result import (
 from archlang.model.design import Design
 
 
-def analyze(design: Design, down: Sequence[str] = ()) -> Result:
-    """Every analysis of ``design``, with the units in ``down`` failed (what-if)."""
+def analyze(design: Design, down: Sequence[str] = (),
+            latency: Iterable[str] | None = None) -> Result:
+    """Every analysis of ``design``, with the units in ``down`` failed (what-if).
+
+    ``latency``: the flows whose latency is computed (None: every flow). A diagram passes
+    only the flows it shows the latency of: the whole-design view needs none, a flow view
+    its own flow. The flows left out have ``latency`` None, their latency SLOs are not
+    judged, and ``Result.latency_skipped`` names them."""
     from archlang.analysis.availability import analyze_availability
     from archlang.analysis.capacity import analyze_capacity
     from archlang.analysis.down import resolve_down
@@ -26,7 +32,9 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
     forced = resolve_down(design, down)      # once; DesignError for a bad name
     avail = analyze_availability(design, forced)
     cap = analyze_capacity(design, forced)
-    lat = analyze_latency(design, cap, down=forced)
+    timed = None if latency is None else [f for f in design.flows if f in set(latency)]
+    lat = analyze_latency(design, cap, down=forced, flows=timed)
+    skipped = tuple(f for f in design.flows if f not in lat.flows)
 
     flows: dict[str, FlowResult] = {}
     for name, fl in design.flows.items():
@@ -81,6 +89,7 @@ def analyze(design: Design, down: Sequence[str] = ()) -> Result:
                   spofs=tuple(sorted(spofs.values(), key=lambda s: (-s.probability,
                                                                     [u.name for u in s.units]))),
                   findings=tuple(findings), assumptions=assumptions, down=down, status=status,
+                  latency_skipped=skipped,
                   availability_report=avail, latency_report=lat, capacity_report=cap)
     result._design = design
     return result

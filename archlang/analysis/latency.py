@@ -47,6 +47,8 @@ from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Component, Design, Latency
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import Iterable
+
     import numpy as np
 
 SEED = 20240601               # base seed of every flow's random stream
@@ -488,23 +490,27 @@ THREADS = 4       # flows timed at once (numpy releases the GIL while it draws)
 
 
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
-                    down: "Down | tuple[str, ...]" = NO_DOWN) -> LatencyReport:
+                    down: "Down | tuple[str, ...]" = NO_DOWN,
+                    flows: "Iterable[str] | None" = None) -> LatencyReport:
     """Percentiles, hop breakdown and latency SLOs of every flow.
 
     ``down`` (names or a resolved ``Down``, as given to ``analyze_capacity`` for the report
     ``capacity``): a call with alternatives is timed on the first alternative that can still
-    serve, and a request is sent only to replicas that are not forced down."""
+    serve, and a request is sent only to replicas that are not forced down.
+    ``flows``: the flows to time (None: every flow); each flow is timed on its own, so
+    leaving some out does not change the others' figures."""
     from concurrent.futures import ThreadPoolExecutor
 
     down = as_down(design, down)
     queues, saturated = _queues(design, capacity)
     # Flows are independent (each has its own random stream), so they run on a few threads;
     # numpy releases the GIL while it draws and adds. The figures do not depend on it.
-    workers = max(1, min(THREADS, len(design.flows)))   # fixed: no reading of the machine
+    names = list(design.flows) if flows is None else [f for f in design.flows if f in flows]
+    workers = max(1, min(THREADS, len(names)))   # fixed: no reading of the machine
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples,
                                                    down),
-                        list(design.flows))
+                        names)
         flows = {fl.name: fl for fl in done}
     return LatencyReport(flows=flows)
 

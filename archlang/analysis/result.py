@@ -238,6 +238,9 @@ class Result(Frozen):
     assumptions: tuple[Assumption, ...] = ()
     down: tuple[str, ...] = ()
     status: Literal["pass", "fail"] = "pass"
+    # Flows whose latency was not computed (analyze(latency=...)): their latency SLOs are
+    # not judged. Empty for `check` and the report.
+    latency_skipped: tuple[str, ...] = Field(default=(), exclude=True)
     # The analyzers' own reports, as they returned them (for the text sections).
     availability_report: AvailabilityReport | None = Field(default=None, exclude=True, repr=False)
     latency_report: LatencyReport | None = Field(default=None, exclude=True, repr=False)

@@ -31,11 +31,16 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from archlang.analysis.result import Result
+    from archlang.analysis.result import FlowResult, Result
     from archlang.model.design import Component, Design
+    from archlang.render.view import View, ViewEdge
 
 FONT = "Arial"
 SPOF_COLOUR = "#c62828"
+#: Label margins (x, y inches) that keep a label inside its shape: a cylinder's top ellipse
+#: and a queue arrow's point take room the label must leave free.
+SHAPE_MARGIN = {"database": "0.14,0.16", "queue": "0.26,0.06", "lb": "0,0",
+                "storage": "0.12,0.1", "cache": "0.14,0.08"}
 
 
 @dataclass(frozen=True)
@@ -212,23 +217,13 @@ def _cluster_of(c: "Component") -> tuple[str, str | None] | None:
 # ---- SPOFs and edge rates from a result ------------------------------------------------------
 def spof_names(result: "Result | None") -> tuple[set[str], set[str]]:
     """(components, failure domains) that are a SPOF of some flow."""
-    comps: set[str] = set()
-    domains: set[str] = set()
-    if result is None:
-        return comps, domains
-    cuts = list(result.spofs)
-    for f in result.flows.values():
-        cuts += list(f.spofs)
-    for cut in cuts:
-        for u in cut.units:
-            if u.kind in ("component", "replica"):
-                comps.add(u.component or u.name.split("[")[0])
-            else:
-                domains.add(u.name)
-    return comps, domains
+    from archlang.render.view import spof_names as _spofs
+
+    return _spofs(result)
 
 
-def _edge_rate(design: "Design", result: "Result", source: str, target: str) -> float | None:
+def _edge_rate(design: "Design", result: "Result", source: str, target: str,
+               only: str | None = None) -> float | None:
     """The request rate on ``source -> target``, read from the result; None when unknown.
 
     The target's load from each flow (``capacity_report.components[target].load_by_flow``
@@ -242,12 +237,13 @@ def _edge_rate(design: "Design", result: "Result", source: str, target: str) -> 
         return None
     report = getattr(result, "capacity_report", None)
     cap = report.components.get(target) if report is not None else None
-    flows_in = [f for f in design.flows.values()
+    every_in = [f for f in design.flows.values()
                 if any(b == target for _, b, _ in f.edges())]
+    flows_in = [f for f in every_in if only in (None, f.name)]
     if cap is not None:
         by_flow = dict(cap.load_by_flow)
-    elif len(flows_in) == 1:
-        by_flow = {flows_in[0].name: comp.load_rps}
+    elif len(every_in) == 1:
+        by_flow = {every_in[0].name: comp.load_rps}
     else:
         return None
     total, used = 0.0, False
@@ -262,145 +258,326 @@ def _edge_rate(design: "Design", result: "Result", source: str, target: str) -> 
     return total if used else None
 
 
-def _legend_items(design: "Design", edges: set[str], with_result: bool) -> list[dict]:
+def _legend_items(design: "Design", view: "View", edges: set[str],
+                  with_result: bool) -> list[dict]:
     """What the legend explains: the kinds that occur, the edge styles, SPOF outlines."""
     items: list[dict] = []
+    drawn = {design.components[n].kind for n in view.components}
     for kind, st in KIND_STYLE.items():
-        if any(c.kind == kind for c in design.components.values()):
+        if kind in drawn:
             items.append(dict(swatch=True, fill=st.fill, border=st.border, border_width=1,
                               text=f"{kind} ({st.drawn_as})"))
     for key, sample, colour, text in (
             ("sync", "——>", "#455a64", "call (needed)"),
             ("optional", "·····>", "#455a64", "optional call"),
             ("async", "- - ->", "#455a64", "asynchronous delivery"),
-            ("alt", "alt 1/2", "#6a1b9a", "alternatives (failover)")):
+            ("alt", "alt 1/2", "#6a1b9a", "alternatives (failover)"),
+            ("rerouted", "——>", "#ef6c00", "rerouted (what-if)")):
         if key in edges:
             items.append(dict(swatch=False, sample=sample, border=colour, text=text))
     if with_result:
         items.append(dict(swatch=True, fill="#ffffff", border=SPOF_COLOUR, border_width=2,
                           text="single point of failure"))
+    if view.failed or view.domains_down:
+        items.append(dict(swatch=True, fill="#eceff1", border="#b0bec5", border_width=1,
+                          text="down (what-if)"))
     return items
 
 
 # ---- the graph -------------------------------------------------------------------------------
-def render_dot(design: "Design", result: "Result | None" = None) -> str:
-    """The DOT source of the design's diagram (see the module docstring)."""
+GREY_FILL, GREY_LINE, GREY_TEXT = "#eceff1", "#b0bec5", "#90a4ae"
+REROUTE_COLOUR = "#ef6c00"
+
+
+def _lhead(view: "View", edge: "ViewEdge", clusters: dict[str, str | None]) -> str | None:
+    """The cluster an edge means, when it means one: a call with alternatives that sit in
+    different clusters (failover between zones or regions) goes to the target's outermost
+    cluster that holds none of the other alternatives and not the caller, and that holds
+    no other component the view's edges enter from outside (the target is its front door).
+    """
+    call = edge.call
+    if len(call.targets) < 2:
+        return None
+    design = view.design
+
+    def chain(name: str) -> list[str]:
+        home = _cluster_of(design.components[name])
+        if home is None:
+            return []
+        region, zone = home
+        if region not in clusters:
+            return []
+        return [f"cluster_{region}"] + ([f"cluster_{region}.{zone}"] if zone else [])
+
+    others = [t for t in call.targets if t != edge.target]
+    mine = chain(edge.target)
+    theirs = {c for t in others + [edge.source] for c in chain(t)}
+    for cid in mine:
+        if cid in theirs:
+            continue
+        members = {n for n in view.components if cid in chain(n)}
+        entered = {e.target for e in view.edges
+                   if e.target in members and e.source not in members}
+        if entered <= {edge.target}:
+            return cid
+    return None
+
+
+def render_dot(design: "Design", result: "Result | None" = None,
+               flow: str | None = None) -> str:
+    """The DOT source of the design's diagram (see the module docstring); ``flow``: that
+    flow's view (render/view.py); a result analysed with units down draws the what-if."""
+    from archlang.render.view import build_view
+
+    return render_view_dot(build_view(design, result, flow))
+
+
+def render_view_dot(view: "View") -> str:
+    """The DOT source of one :class:`archlang.render.view.View`."""
     import graphviz
 
+    design, result = view.design, view.result
     labels = _labels()
-    spof_comps, spof_domains = spof_names(result)
-    big = len(design.components) > 60
+    spof_comps, spof_domains = view.spof_components, view.spof_domains
+    drawn_names = set(view.components)
+    big = len(view.components) > 60
+    flow_res = view.flow_result
 
-    g = graphviz.Digraph(name=design.name, strict=False)
-    g.attr(rankdir="LR", compound="true", newrank="true", fontname=FONT, fontsize="12",
-           nodesep="0.25" if big else "0.35", ranksep="0.5" if big else "0.7",
+    g = graphviz.Digraph(name=design.name if view.flow is None else f"{design.name}.{view.flow}",
+                         strict=False)
+    kinds_edges = _edge_kinds(view)
+    unused = [r for r in design.regions
+              if not any((_cluster_of(design.components[n]) or ("",))[0] == r.name
+                         for n in view.components)]
+    title = labels.title(
+        design=design, result=result, n_spofs=len(spof_comps) + len(spof_domains),
+        flow=flow_res, flow_name=view.flow, slos=_flow_slos(flow_res),
+        skipped=bool(result is not None and result.latency_skipped),
+        down=view.down, failed=sorted(view.failed), rerouted=view.rerouted,
+        unused=[dict(name=r.name, availability=fmt_pct(r.availability)) for r in unused]
+        if view.flow is None else [],
+        items=_legend_items(design, view, kinds_edges, with_result=result is not None),
+        columns=3 if big else 4, fmt_pct=fmt_pct, fmt_ms=fmt_ms, fmt_rate=fmt_rate)
+    g.attr(rankdir=view.rankdir, compound="true", newrank="true", fontname=FONT,
+           fontsize="12", nodesep="0.25" if big else "0.35", ranksep="0.5" if big else "0.6",
            pad="0.3", splines="spline", labelloc="t", labeljust="l",
-           label=_html_label(labels.title(design=design, result=result,
-                                          n_spofs=len(spof_comps) + len(spof_domains))))
+           label=_html_label(title))
     g.attr("node", fontname=FONT, fontsize="11", margin="0.12,0.06", penwidth="1.4")
-    g.attr("edge", fontname=FONT, fontsize="9", color="#455a64", fontcolor="#37474f",
+    g.attr("edge", fontname=FONT, fontsize="10", color="#455a64", fontcolor="#37474f",
            arrowsize="0.7", penwidth="1.2")
 
-    # Which cluster each component belongs to, in source order.
+    # Which cluster each drawn component belongs to, in source order.
     homes: dict[tuple[str, str | None] | None, list[Component]] = {}
-    for c in design.components.values():
+    for name in view.components:
+        c = design.components[name]
         homes.setdefault(_cluster_of(c), []).append(c)
 
     def add_node(graph, c: "Component") -> None:
         st = KIND_STYLE[c.kind]
         spof = c.name in spof_comps
+        failed = c.name in view.failed
         comp_res = result.components.get(c.name) if result is not None else None
         attrs = dict(shape=st.shape, style=st.style, fillcolor=st.fill,
                      color=SPOF_COLOUR if spof else st.border,
                      penwidth="3" if spof else "1.4",
                      peripheries=str(st.peripheries))
-        if c.kind == "queue":
-            attrs["margin"] = "0.2,0.06"
-        elif c.kind == "lb":
-            attrs["margin"] = "0,0"
+        if failed:
+            attrs.update(fillcolor=GREY_FILL, color=GREY_LINE, fontcolor=GREY_TEXT,
+                         style=st.style.replace("dashed", "") .strip(",") + ",dashed",
+                         penwidth="1.4")
+        if c.kind in SHAPE_MARGIN:
+            attrs["margin"] = SHAPE_MARGIN[c.kind]
         spread = _cluster_of(c) is None or (_cluster_of(c) or ("", ""))[1] is None
+        load = None
+        if view.flow is not None and result is not None and result.capacity_report is not None:
+            cap = result.capacity_report.components.get(c.name)
+            load = cap.load_by_flow.get(view.flow) if cap is not None else None
         graph.node(c.name, label=_html_label(labels.node(
-            c=c, r=comp_res, spof=spof, replicas=replicas_text(c),
+            c=c, r=comp_res, spof=spof and not failed, replicas=replicas_text(c),
             placement=_placement_text(c) if (spread and c.placement) else "",
-            fmt_pct=fmt_pct, fmt_ms=fmt_ms, fmt_rate=fmt_rate)), **attrs)
+            failed=failed, degraded=view.degraded.get(c.name), flow_load=load,
+            whatif=bool(view.down), fmt_pct=fmt_pct, fmt_ms=fmt_ms, fmt_rate=fmt_rate)),
+            **attrs)
 
+    clusters: dict[str, str | None] = {}
     for region in design.regions:
+        drawn = [z for z in region.zones if homes.get((region.name, z.name))]
+        if not drawn and not homes.get((region.name, None)):
+            continue            # nothing drawn runs there: the title lists it instead
+        clusters[region.name] = None
         with g.subgraph(name=f"cluster_{region.name}") as rg:
             spof = region.name in spof_domains
-            drawn = [z for z in region.zones if homes.get((region.name, z.name))]
+            rdown = region.name in view.domains_down
             listed = [dict(name=z.name, availability=fmt_pct(z.availability),
-                           spof=z.key in spof_domains)
-                      for z in region.zones if z not in drawn]
+                           spof=z.key in spof_domains, down=z.key in view.domains_down)
+                      for z in region.zones if z not in drawn] if view.flow is None else []
             rg.attr(label=_html_label(labels.domain(
                         kind="region", name=region.name, availability=fmt_pct(region.availability),
-                        spof=spof, zones=listed)),
-                    style="rounded,filled", fillcolor="#f7f9fa",
+                        spof=spof, down=rdown, zones=listed)),
+                    style="rounded,filled", fillcolor="#e9ecef" if rdown else "#f7f9fa",
                     color=SPOF_COLOUR if spof else "#90a4ae",
                     penwidth="2.5" if spof else "1.2", fontsize="12")
             for zone in drawn:
+                clusters[zone.key] = region.name
                 with rg.subgraph(name=f"cluster_{zone.key}") as zg:
                     zspof = zone.key in spof_domains
+                    zdown = zone.key in view.domains_down
                     zg.attr(label=_html_label(labels.domain(
                                 kind="zone", name=zone.name,
-                                availability=fmt_pct(zone.availability), spof=zspof, zones=[])),
+                                availability=fmt_pct(zone.availability), spof=zspof,
+                                down=zdown, zones=[])),
                             style="rounded,filled,dashed" if not zspof else "rounded,filled",
-                            fillcolor="#ffffff",
+                            fillcolor="#e9ecef" if zdown else "#ffffff",
                             color=SPOF_COLOUR if zspof else "#b0bec5",
                             penwidth="2.5" if zspof else "1", fontsize="11")
                     for c in homes[(region.name, zone.name)]:
                         add_node(zg, c)
             for c in homes.get((region.name, None), []):
                 add_node(rg, c)
-            if not drawn and not homes.get((region.name, None)):
-                # a region nothing runs in still shows: an invisible point keeps the cluster
-                rg.node(f"{region.name}.empty", label="", shape="point", style="invis")
     for c in homes.get(None, []):
         add_node(g, c)
 
-    kinds_edges: set[str] = set()
-    for call in design.calls:
-        src = design.components[call.source]
+    for edge in view.edges:
+        call = edge.call
         n = len(call.targets)
-        for i, target in enumerate(call.targets, start=1):
-            words: list[str] = []
-            attrs: dict[str, str] = {}
-            if call.asynchronous:
-                attrs["style"] = "dashed"
-                kinds_edges.add("async")
-            elif call.optional:
-                attrs["style"] = "dotted"
-                attrs["penwidth"] = "1.6"
-                kinds_edges.add("optional")
-            else:
-                kinds_edges.add("sync")
-            if n > 1:
-                words.append(f"alt {i}/{n}")
-                attrs["color"] = "#6a1b9a"
-                attrs["fontcolor"] = "#6a1b9a"
-                attrs["arrowhead"] = "empty"
-                kinds_edges.add("alt")
-            if call.optional and not call.asynchronous:
-                words.append("optional")
-            if src.kind in ("cache", "cdn") and src.hit_ratio is not None:
-                words.append(f"on miss {fmt_pct(1 - src.hit_ratio, 0)}")
-            if call.write:
-                words.append("write")
-            if call.count > 1:
-                words.append(f"×{call.count}" + (" parallel" if call.parallel else ""))
-            if result is not None:
-                rate = _edge_rate(design, result, call.source, target)
-                if rate is not None:
-                    words.append(fmt_rate(rate))
-            dst = design.components[target]
-            if src.home and dst.home and src.home.region != dst.home.region:
-                words.append(fmt_ms(design.network.between(src.home, dst.home)))
-            if words:
-                attrs["label"] = " · ".join(words)
-            g.edge(call.source, target, **attrs)
-
-    with g.subgraph(name="cluster_legend") as lg:
-        lg.attr(label="", style="rounded", color="#cfd8dc", penwidth="1")
-        items = _legend_items(design, kinds_edges, with_result=result is not None)
-        lg.node("legend", shape="plaintext", margin="0",
-                label=_html_label(labels.legend(items=items, columns=3 if big else 4)))
+        attrs: dict[str, str] = {}
+        if call.asynchronous:
+            attrs["style"] = "dashed"
+        elif call.optional:
+            attrs["style"] = "dotted"
+            attrs["penwidth"] = "1.6"
+        if n > 1:
+            attrs["color"] = "#6a1b9a"
+            attrs["fontcolor"] = "#6a1b9a"
+            attrs["arrowhead"] = "empty"
+        if edge.rerouted:
+            attrs.update(color=REROUTE_COLOUR, fontcolor=REROUTE_COLOUR, penwidth="2.6")
+        elif edge.abandoned or edge.target in view.failed or call.source in view.failed:
+            attrs.update(color=GREY_LINE, fontcolor=GREY_TEXT)
+        words = edge_label_words(view, edge)
+        lhead = _lhead(view, edge, clusters)
+        if lhead:
+            attrs["lhead"] = lhead
+        if words:
+            attrs["label"] = " · ".join(words)
+        g.edge(call.source, edge.target, **attrs)
     return g.source
+
+
+def edge_label_words(view: "View", edge: "ViewEdge") -> list[str]:
+    """Everything an edge's label says, in order (every format writes these words)."""
+    design, result, call = view.design, view.result, edge.call
+    src, dst = design.components[call.source], design.components[edge.target]
+    words: list[str] = []
+    if edge.rerouted:
+        words.append("rerouted")
+    elif edge.abandoned:
+        words.append("not used")
+    if len(call.targets) > 1:
+        words.append(f"alt {edge.index + 1}/{len(call.targets)}")
+    words += edge_words(design, call, edge.target)
+    if result is not None and not edge.abandoned:
+        rate = _edge_rate(design, result, call.source, edge.target, view.flow)
+        if rate is not None:
+            words.append(fmt_rate(rate))
+    if src.home and dst.home and src.home.region != dst.home.region:
+        words.append(fmt_ms(design.network.between(src.home, dst.home)))
+    if edge.hop is not None:
+        words.append(f"p99 {fmt_ms(edge.hop.p99_ms)} ({fmt_pct(edge.hop.share_of_p99, 0)})")
+    if view.flow is not None and result is not None and edge.target in result.components:
+        words.append(f"up {fmt_pct(result.components[edge.target].availability_with_domains)}")
+    return words
+
+
+def node_lines(view: "View", name: str) -> list[str]:
+    """A node's label as plain lines, for the text exports (Mermaid, D2)."""
+    design, result = view.design, view.result
+    c = design.components[name]
+    lines = [c.kind.upper() + (f" · {c.engine}" if c.engine else ""), c.name]
+    if c.kind != "client":
+        if replicas_text(c):
+            lines.append(replicas_text(c))
+        lines.append(fmt_pct(c.availability) + (" each" if c.replicas > 1 else "")
+                     + (f" · hit {fmt_pct(c.hit_ratio, 0)}" if c.hit_ratio is not None else ""))
+    if name in view.failed:
+        lines.append("DOWN")
+    elif name in view.degraded:
+        up, n = view.degraded[name]
+        lines.append(f"{up} of {n} replicas left")
+    r = result.components.get(name) if result is not None else None
+    if r is not None and c.kind != "client" and name not in view.failed:
+        util = f" · util {fmt_pct(r.utilisation, 0)}" if r.utilisation is not None else ""
+        lines.append(f"up {fmt_pct(r.availability)}{util}")
+    if name in view.spof_components and name not in view.failed:
+        lines.append("SPOF")
+    return lines
+
+
+def title_lines(view: "View") -> list[str]:
+    """The diagram's title as plain lines, for the text exports."""
+    design, result, flow = view.design, view.result, view.flow_result
+    lines = [design.name + (f" · flow {view.flow}" if view.flow else "")]
+    if view.down:
+        lines.append(f"what-if: {', '.join(view.down)} down · {view.rerouted} call"
+                     f"{'s' if view.rerouted != 1 else ''} rerouted · utilisation after the move")
+    if flow is not None:
+        lines += [f"{s['status'].upper()} {s['text']}" for s in _flow_slos(flow)]
+    elif result is not None:
+        failing = sum(1 for f in result.flows.values() if f.status == "fail")
+        what = "availability and throughput SLOs" if result.latency_skipped else "SLOs"
+        lines.append(f"{what} failing in {failing} of {len(result.flows)} flows" if failing
+                     else f"{what} met ({len(result.flows)} flows)")
+    n = len(view.spof_components) + len(view.spof_domains)
+    if n:
+        lines.append(f"{n} SPOF{'s' if n != 1 else ''} (red)")
+    return lines
+
+
+def edge_words(design: "Design", call, target: str) -> list[str]:
+    """What an edge says about its call, in every format: optional, on miss, write, xN."""
+    src = design.components[call.source]
+    words: list[str] = []
+    if call.optional and not call.asynchronous:
+        words.append("optional")
+    if src.kind in ("cache", "cdn") and src.hit_ratio is not None:
+        words.append(f"on miss {fmt_pct(1 - src.hit_ratio, 0)}")
+    if call.write:
+        words.append("write")
+    if call.count > 1:
+        words.append(f"×{call.count}" + (" parallel" if call.parallel else ""))
+    return words
+
+
+def _edge_kinds(view: "View") -> set[str]:
+    kinds: set[str] = set()
+    for e in view.edges:
+        if e.call.asynchronous:
+            kinds.add("async")
+        elif e.call.optional:
+            kinds.add("optional")
+        else:
+            kinds.add("sync")
+        if len(e.call.targets) > 1:
+            kinds.add("alt")
+        if e.rerouted:
+            kinds.add("rerouted")
+    return kinds
+
+
+def _flow_slos(flow: "FlowResult | None") -> list[dict]:
+    """The flow's SLO verdicts for a flow view's title."""
+    if flow is None:
+        return []
+    out = []
+    for s in flow.slos:
+        if s.kind == "availability":
+            text = f"availability {fmt_pct(s.actual)} (SLO ≥ {fmt_pct(s.target)})"
+        elif s.kind == "latency":
+            p = s.percentile if s.percentile is not None else 99
+            got = "unbounded" if s.actual is None else fmt_ms(s.actual)
+            text = f"p{p:g} {got} (SLO ≤ {fmt_ms(s.target)})"
+        else:
+            got = "n/a" if s.actual is None else fmt_rate(s.actual)
+            text = f"throughput {got} (SLO ≥ {fmt_rate(s.target)})"
+        out.append(dict(status=s.status, text=text))
+    return out

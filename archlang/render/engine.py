@@ -37,6 +37,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from archlang.model.design import Design
 
 FORMATS = ("svg", "png", "pdf", "dot")
+#: Every format ``archlang render`` writes: Graphviz's, and the text-diagram exports.
+ALL_FORMATS = FORMATS + ("mermaid", "d2")
+#: File extensions and the format each means (``render -o NAME.EXT``).
+EXTENSIONS = {"svg": "svg", "png": "png", "pdf": "pdf", "dot": "dot", "gv": "dot",
+              "mmd": "mermaid", "mermaid": "mermaid", "d2": "d2"}
+
+
+def format_for(output: str | None, fmt: str | None) -> str:
+    """The format to write ``output`` in: ``fmt`` when given (it must agree with the
+    extension, when the extension names a format), else the one the extension names, else
+    svg for stdout or no ``-o``. Raises ValueError with a message for the user."""
+    if not output or output == "-":
+        return fmt or "svg"
+    suffix = Path(output).suffix.lower().lstrip(".")
+    by_ext = EXTENSIONS.get(suffix)
+    known = ", ".join(f".{e}" for e in EXTENSIONS)
+    if fmt is None:
+        if by_ext is None:
+            what = f"'.{suffix}'" if suffix else "no extension"
+            raise ValueError(f"cannot tell the format of '{output}' ({what}): name it with "
+                             f"--format ({', '.join(ALL_FORMATS)}) or use one of {known}")
+        return by_ext
+    if suffix and by_ext != fmt:
+        means = f"means {by_ext}" if by_ext else "is not a format archlang writes"
+        raise ValueError(f"--format {fmt} does not match '{output}' (.{suffix} {means}); "
+                         f"write it to a .{next(e for e, f in EXTENSIONS.items() if f == fmt)} "
+                         f"file, or drop --format")
+    return fmt
 ENV_VAR = "ARCHLANG_DOT"
 PURE = "graphviz-pure"
 #: Output formats graphviz-pure does not write.
@@ -131,19 +159,30 @@ def run_engine(dot_source: str, fmt: str = "svg", engine: Engine | None = None) 
 
 
 def render(design: "Design", result: "Result | None" = None, fmt: str = "svg",
-           engine: str | None = None) -> bytes:
-    """The design's diagram in ``fmt``: ``dot`` (the DOT source), ``svg``, ``png`` or ``pdf``."""
-    from archlang.render.dot import render_dot
+           engine: str | None = None, flow: str | None = None) -> bytes:
+    """The design's diagram in ``fmt``: ``dot`` (the DOT source), ``svg``, ``png``, ``pdf``,
+    or the text exports ``mermaid`` and ``d2``. ``flow``: that flow's view."""
+    from archlang.render.dot import render_view_dot
+    from archlang.render.view import build_view
 
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
-    source = render_dot(design, result)
+    if fmt not in ALL_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(ALL_FORMATS)}")
+    view = build_view(design, result, flow)
+    if fmt == "mermaid":
+        from archlang.render.mermaid import render_mermaid
+
+        return render_mermaid(view).encode("utf-8")
+    if fmt == "d2":
+        from archlang.render.d2 import render_d2
+
+        return render_d2(view).encode("utf-8")
+    source = render_view_dot(view)
     if fmt == "dot":
         return source.encode("utf-8")
     return run_engine(source, fmt, find_engine(fmt, engine))
 
 
 def render_svg(design: "Design", result: "Result | None" = None,
-               engine: str | None = None) -> str:
-    """The design's diagram as an SVG document (a string)."""
-    return render(design, result, "svg", engine).decode("utf-8")
+               engine: str | None = None, flow: str | None = None) -> str:
+    """The design's diagram (or ``flow``'s view) as an SVG document (a string)."""
+    return render(design, result, "svg", engine, flow).decode("utf-8")
