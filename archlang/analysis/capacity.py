@@ -260,6 +260,12 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
         return out
     how = (f"{_rps(cc.load_rps)} on {cc.serving_replicas} serving replica"
            f"{'s' if cc.serving_replicas != 1 else ''} of {_rps(cc.capacity_rps or 0.0)}")
+    if cc.node_loads:
+        st = store_of(c)
+        top = max(cc.node_loads)
+        how = (f"hottest node {cc.hottest_node} takes {top:.6g} node ops/s"
+               + (f" x skew {st.skew:g}" if st.skew != 1 else "")
+               + f" of {_rps(cc.capacity_rps or 0.0)} per node")
     if cc.status == "error":
         out.append(Finding(code="AL301", severity="error", component=c.name, span=c.span,
                            message=f"{c.kind} {c.name} is over capacity: {_pct(u)} ({how})",

@@ -1155,6 +1155,16 @@ class DesignBuilder(Builder):
                                f"first declared at {seen[key]}")
                     bad = True
                 seen[key] = tsp
+            if f.get("scatter"):
+                for t in targets:
+                    tc = comps[str(t)]
+                    if tc.rf is None or tc.kind not in ("database", "cache"):
+                        self.error(span_of(file, t), f"'scatter' needs a sharded or "
+                                                     f"leaderless store, and '{tc.name}' is "
+                                                     f"not one",
+                                   "declare `sharding hash N` (or `replication leaderless`) "
+                                   "on it, or drop scatter")
+                        bad = True
             if len(set(f["targets"])) != len(f["targets"]):
                 self.error(sp, "an alternative is listed twice")
                 bad = True
