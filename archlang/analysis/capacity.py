@@ -148,7 +148,8 @@ def _n_plus_1(c: Component, up: list[int], load: float) -> tuple[ZoneLoss, ...]:
 
 
 # ---- the analysis ---------------------------------------------------------------------------
-def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> CapacityReport:
+def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
+                     plan=None) -> CapacityReport:
     """Load, utilisation and N+1 of every component, capacity of every flow.
 
     ``down`` names units forced failed (``archlang.analysis.down``): components, zones
@@ -160,11 +161,30 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> Capac
     forced = as_down(design, down)
 
     trees = {name: flow_tree(design, fl) for name, fl in design.flows.items()}
+    amp: dict[str, float] = {}
+    calls: tuple = ()
+    if plan is None:
+        by_flow = {name: flow_loads(trees[name], fl.rate_rps, forced)
+                   for name, fl in design.flows.items()}
+        per_unit = {name: flow_loads(trees[name], 1.0, forced) for name in design.flows}
+    else:  # retries, hedges and limits (analysis/resilience.py)
+        from archlang.analysis import resilience as R
+
+        by_flow, scales = R.limited_loads(design, plan, trees, forced)
+        per_unit = {name: R.flow_loads(plan, name, trees[name], 1.0, forced, scales)
+                    for name in design.flows}
+        amp = R.amplification(design)
+        calls = R.call_loads(plan)
+    # The operations each flow makes on each store (reads, writes, scatter), scaled to the
+    # load the store receives (retries and limits included).
     ops_by_flow: dict[str, dict] = {name: {} for name in design.flows}
-    by_flow = {name: flow_loads(trees[name], fl.rate_rps, forced, ops_by_flow[name],
-                                fl.consistency)
-               for name, fl in design.flows.items()}
-    per_unit = {name: flow_loads(trees[name], 1.0, forced) for name in design.flows}
+    for name, fl in design.flows.items():
+        plain = flow_loads(trees[name], fl.rate_rps, forced, ops_by_flow[name], fl.consistency)
+        for comp, per in ops_by_flow[name].items():
+            base = plain.get(comp, 0.0)
+            k = by_flow[name].get(comp, 0.0) / base if base > 0 else 0.0
+            if k != 1.0:
+                ops_by_flow[name][comp] = {op: r * k for op, r in per.items()}
     store_loads: dict[str, dict] = {}       # store -> flow -> RingLoad at the flow's rate
 
     components: dict[str, ComponentCapacity] = {}
@@ -194,7 +214,8 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> Capac
         components[c.name] = ComponentCapacity(
             name=c.name, kind=c.kind, load_rps=load, capacity_rps=c.capacity_rps,
             serving_replicas=serving, utilisation=u, status=status, n_plus_1=n1,
-            load_by_flow=lbf, utilisation_at_min=at_min)
+            load_by_flow=lbf, utilisation_at_min=at_min,
+            retry_amplification=amp.get(c.name, 1.0))
         findings += _component_findings(c, components[c.name])
 
     flows: dict[str, FlowCapacity] = {}
@@ -202,7 +223,8 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> Capac
         flows[name] = _flow_capacity(design, name, fl.rate_rps, per_unit[name], by_flow,
                                      components, store_loads)
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.code))
-    return CapacityReport(components=components, flows=flows, findings=tuple(findings))
+    return CapacityReport(components=components, flows=flows, findings=tuple(findings),
+                          calls=calls)
 
 
 def _up_mask(st: Store, up: list[int]) -> list[bool]:
