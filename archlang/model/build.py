@@ -57,9 +57,10 @@ KIND_PROPERTIES: dict[str, set[str]] = {
     "server": _SERVING | {"stateless", "stateful", "memory"},
     "lb": _SERVING | {"layer", "strategy", "stateless", "stateful"},
     "cache": _SERVING | {"hit_ratio", "write_policy", "eviction", "ttl", "memory", "replication",
-                         "sharding"},
+                         "sharding", "rf", "read_quorum", "write_quorum", "skew", "key"},
     "cdn": _SERVING | {"hit_ratio", "eviction", "ttl"},
-    "database": _SERVING | {"model", "replication", "sharding", "memory", "size", "consistency"},
+    "database": _SERVING | {"model", "replication", "sharding", "memory", "size", "consistency",
+                            "rf", "read_quorum", "write_quorum", "skew", "key"},
     "queue": _SERVING | {"durable", "delivery", "size"},
     "storage": _SERVING | {"size"},
     "external": _SERVING,
@@ -75,7 +76,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "write_policy": ("write_around", "write_through", "write_back"),
     "eviction": ("lru", "lfu", "fifo", "random"),
     "model": ("sql", "key_value", "document", "wide_column", "graph"),
-    "replication": ("none", "leader_follower", "multi_leader"),
+    "replication": ("none", "leader_follower", "multi_leader", "leaderless"),
+    "key": ("sequential", "random"),
     "sharding": ("none", "range", "hash"),
     "delivery": ("at_most_once", "at_least_once", "exactly_once"),
     "strategy": ("round_robin", "least_connections", "weighted_round_robin", "ip_hash",
@@ -319,10 +321,11 @@ def _props(file: str, nodes) -> list[Prop]:
 # extra values of the property before it; these tables tell the two apart.
 _SUB_WORDS: dict[str, frozenset[str]] = {
     "replicas": frozenset({"min", "active_active", "active_passive", "failover"}),
-    "replication": frozenset({"followers", "sync", "async", "semi_sync"}),
+    "replication": frozenset({"followers", "sync", "async", "semi_sync", "failover"}),
 }
 _FIRST_NAME = frozenset({"engine", "protocol", "consistency", "strategy", "write_policy",
-                         "eviction", "model", "delivery", "durable", "replication", "sharding"})
+                         "eviction", "model", "delivery", "durable", "replication", "sharding",
+                         "key"})
 # Where a stray sub-keyword belongs, for the hint.
 _BELONGS = {"min": "replicas N min K", "active_active": "replicas N active_active",
             "active_passive": "replicas N active_passive failover T",
@@ -773,6 +776,8 @@ class DesignBuilder(CallsMixin, Builder):
             if key not in f:
                 f[key] = value
                 assumed.append(key)
+        if kind in ("database", "cache"):
+            self._data_tier(kind, name, props, f, assumed)
         if kind == "lb" and "mode" not in f:
             pass
         for key in from_defaults:
@@ -937,24 +942,172 @@ class DesignBuilder(CallsMixin, Builder):
                                  vals[i + 1] if i + 1 < len(vals) else None, minimum=1)
                 if n is not None:
                     f["followers"] = n
+                    f["_followers_span"] = _merge(v.span, vals[i + 1].span)
                 i += 2
             elif v.kind == "name" and v.text in ("sync", "async", "semi_sync"):
                 f["replication_sync"] = v.text != "async"
+                f["sync_mode"] = v.text
                 i += 1
+            elif v.kind == "name" and v.text == "failover":
+                t = self.quantity(Prop("failover", v.span, vals, p.whole),
+                                  vals[i + 1] if i + 1 < len(vals) else None, "time",
+                                  allow_zero=True)
+                if t is not None:
+                    f["failover_s"] = t / 1000
+                    f["_replication_failover"] = True
+                i += 2
             else:
-                hint = did_you_mean(v.text, ["followers", "sync", "async"]) or \
-                    "replication MODE [followers N] [sync | async]"
+                hint = did_you_mean(v.text, ["followers", "sync", "async", "semi_sync",
+                                             "failover"]) or \
+                    "replication MODE [followers N] [sync | semi_sync | async] [failover T]"
                 self.error(v.span, f"unexpected {v.text!r} in 'replication'", hint)
                 return
-        if mode == "none" and len(vals) > 1:
+        if mode in ("none", "leaderless") and "followers" in f:
+            self.error(f["_followers_span"], f"'followers' does not apply to "
+                                             f"'replication {mode}'",
+                       "a leaderless store keeps rf copies: write `rf N`" if mode == "leaderless"
+                       else "use replication leader_follower followers N")
+            f.pop("followers")
+        if mode == "none" and len(vals) > 1 and "followers" not in f:
             self.error(vals[1].span, "'replication none' takes nothing more")
-        if mode != "none":
-            if "followers" not in f:
-                f["followers"] = 1
-                f.setdefault("_assumed_followers", True)
-            if "replication_sync" not in f:
-                f["replication_sync"] = D.REPLICATION_SYNC
-        f.pop("_assumed_followers", None)
+        if mode == "leaderless" and f.get("_replication_failover"):
+            self.error(p.whole, "'failover' does not apply to a leaderless store",
+                       "no leader is promoted: every copy takes reads and writes")
+        if mode in ("leader_follower", "multi_leader") and "replication_sync" not in f:
+            f["replication_sync"] = D.REPLICATION_SYNC
+            f["sync_mode"] = "sync" if D.REPLICATION_SYNC else "async"
+
+    def _data_tier(self, kind: str, name: str, props: dict, f: dict, assumed: list) -> None:
+        """Copies, quorums and shards (docs/analyses/data-tier.md): `followers F` is F + 1
+        copies; `rf`, `read_quorum`, `write_quorum` (majority defaults), `skew`, `key`."""
+        sp_rep = props["replicas"].whole if "replicas" in props else None
+        mode = f.get("replication")
+        sharded = f.get("sharding") in ("range", "hash")
+        nums: dict[str, tuple[int, Span]] = {}
+        for key in ("rf", "read_quorum", "write_quorum"):
+            if key in props:
+                p = props[key]
+                n = self.integer(p, p.values[0] if p.values else None)
+                self.no_more(p, p.values, 1)
+                if n is not None:
+                    nums[key] = (n, p.whole)
+        if "skew" in props:
+            p = props["skew"]
+            x = self.quantity(p, p.values[0] if p.values else None, None)
+            self.no_more(p, p.values, 1)
+            if x is not None and x < 1:
+                self.error(p.values[0].span, f"'skew' is the hottest shard's load over the "
+                                             f"mean, at least 1, found {p.values[0].text!r}")
+            elif x is not None:
+                f["skew"] = x
+        if "key" in props:
+            p = props["key"]
+            f["key_order"] = self.name(p, p.values[0] if p.values else None, ENUMS["key"])
+            self.no_more(p, p.values, 1)
+        fo_span = f.pop("_followers_span", None)
+        rep_failover = f.pop("_replication_failover", None)
+        if nums and mode in ("leader_follower", "multi_leader", "none"):
+            key, (_, sp) = next(iter(nums.items()))
+            if mode == "none" and "replication" not in assumed:
+                self.error(sp, f"'{key}' needs copies, but the store says 'replication none'",
+                           "write replication leaderless rf N, or leave replication out")
+                return
+            if mode in ("leader_follower", "multi_leader"):
+                self.error(sp, f"'{key}' applies to a leaderless store, not to {mode}",
+                           "a leader-follower store has followers F + 1 copies: "
+                           "write `followers F`, or replication leaderless rf N")
+                return
+        if mode in ("leader_follower", "multi_leader"):
+            copies = f.get("followers", 0) + 1 if "followers" in f else None
+            if sharded:
+                if copies is None:
+                    copies = min(3, f.get("replicas", 3)) if "replicas" in f else 2
+                    f["followers"] = copies - 1
+                    assumed.append("followers")
+                if "replicas" not in f:
+                    f["replicas"] = copies
+                if copies > f["replicas"]:
+                    self.error(fo_span or sp_rep, f"{copies} copies of each shard need at "
+                                                  f"least {copies} nodes, found replicas "
+                                                  f"{f['replicas']}")
+                    return
+            else:
+                if copies is None:
+                    if "replicas" in f and f["replicas"] >= 2:
+                        copies = f["replicas"]
+                    else:
+                        copies = 2
+                        assumed.append("followers")
+                    f["followers"] = copies - 1
+                if "replicas" in f and f["replicas"] != copies:
+                    self.error(sp_rep or fo_span,
+                               f"'replicas {f['replicas']}' disagrees with 'followers "
+                               f"{copies - 1}': a leader and {copies - 1} followers are "
+                               f"{copies} copies",
+                               f"write replicas {copies}, or leave replicas out")
+                    return
+                f["replicas"] = copies
+            f["rf"] = copies
+            if f.get("min_replicas", 1) != 1:
+                self.error(sp_rep, f"'min' does not apply to {mode} replication",
+                           "reads need one copy up, writes what the sync mode says: "
+                           "drop min")
+            if "failover_s" not in f:
+                f["failover_s"] = D.FAILOVER_S
+                assumed.append("failover_s")
+            if mode == "multi_leader" and rep_failover:
+                self.error(sp_rep or fo_span or props["replication"].whole,
+                           "'failover' does not apply to multi_leader: every copy is a leader")
+            return
+        # A sharded database that declares no replication keeps rf copies of each shard
+        # (data-tier.md: rf defaults to 3 when sharded); a sharded cache keeps one (a
+        # memcached ring) unless it declares copies.
+        leaderless = (mode == "leaderless" or bool(nums)
+                      or (kind == "database" and sharded and "replication" in assumed))
+        if not leaderless and not sharded:
+            return
+        if mode in (None, "none") and leaderless:
+            f["replication"] = "leaderless"
+            if "replication" in assumed:
+                assumed.remove("replication")
+        if "replicas" not in f and "rf" in nums:
+            f["replicas"] = nums["rf"][0]        # nodes left out: one per copy
+        nodes = f.get("replicas", 1)
+        if leaderless:
+            default_rf = min(3, nodes) if sharded else nodes
+        else:   # sharded without copies: each shard on one node (memcached, a plain split)
+            default_rf = 1
+        if "rf" in nums:
+            rf, sp = nums["rf"]
+            if rf > nodes:
+                self.error(sp, f"'rf {rf}' needs at least {rf} nodes, found replicas {nodes}",
+                           f"write replicas {rf} or more, or a smaller rf")
+                return
+        else:
+            rf = default_rf
+            if leaderless:
+                assumed.append("rf")
+        f["rf"] = rf
+        majority = rf // 2 + 1
+        for key in ("read_quorum", "write_quorum"):
+            if key in nums:
+                q, sp = nums[key]
+                if q > rf:
+                    self.error(sp, f"'{key} {q}' is more than the rf {rf} copies",
+                               f"a quorum is between 1 and {rf}")
+                    return
+                f[key] = q
+            else:
+                f[key] = majority if leaderless else 1
+                if leaderless:
+                    assumed.append(key)
+        if f.get("mode") == "active_passive":
+            self.error(sp_rep, "a sharded or leaderless store has no standby",
+                       "every node serves its shards: drop active_passive")
+        if f.get("min_replicas", 1) != 1:
+            self.error(sp_rep, "'min' does not apply to a sharded or leaderless store",
+                       "availability comes from the quorums of each shard: "
+                       "read_quorum / write_quorum")
 
     # ---- calls: model/calls.py ---------------------------------------------------------
     def _ref(self, file: str, tok, comps: dict[str, Component], starts: bool = False) -> bool:

@@ -194,6 +194,16 @@ class CallsMixin:
                            f"first declared at {self._call_seen[key]}")
                 bad = True
             self._call_seen[key] = tsp
+        if step.mods.get("scatter"):
+            for t in step.targets:
+                tc = comps[str(t)]
+                if tc.rf is None or tc.kind not in ("database", "cache"):
+                    self.error(span_of(file, t), f"'scatter' needs a sharded or "
+                                                 f"leaderless store, and '{tc.name}' is "
+                                                 f"not one",
+                               "declare `sharding hash N` (or `replication leaderless`) "
+                               "on it, or drop scatter")
+                    bad = True
         if len(set(step.names)) != len(step.names):
             self.error(step.span, "an alternative is listed twice")
             bad = True

@@ -153,21 +153,43 @@ def _html_label(markup) -> str:
 
 
 def replicas_text(c: "Component") -> str:
-    """How a component is replicated, in words: 'x6 min 4', 'x2 active-passive, failover 15s'."""
+    """How a component is replicated, in words: 'x6 min 4', 'x2 active-passive, failover 15s';
+    a store of the data tier: 'leader + 2 sync followers', 'rf 3 / 256 shards / 12 nodes'."""
+    from archlang.analysis.quorum import store_of
+
+    st = store_of(c)
+    if st is not None:
+        return _store_text(c, st)
     parts = []
     if c.replicas > 1:
         parts.append(f"×{c.replicas}" + (f" min {c.min_replicas}" if c.min_replicas > 1 else "")
                      + (f" active-passive (failover {fmt_duration_s(c.failover_s)})"
                         if c.mode == "active_passive" else ""))
-    if c.kind == "database" and c.replication and c.replication != "none":
-        how = "sync" if c.replication_sync else "async"
-        if c.replication == "leader_follower":
-            parts.append(f"leader + {c.followers} {how}" if c.followers else "leader only")
-        else:
-            parts.append(f"multi-leader {how}")
     if c.shards > 1 and c.sharding and c.sharding != "none":
         parts.append(f"{c.sharding} ×{c.shards} shards")
     return ", ".join(parts)
+
+
+def _store_text(c: "Component", st) -> str:
+    how = (c.sync_mode or "async").replace("_", "-")
+    nodes = f"{st.nodes} node{'s' if st.nodes != 1 else ''}"
+    if st.style == "leader_follower" and not st.sharded:
+        return (f"leader + {c.followers} {how} follower{'s' if c.followers != 1 else ''}, "
+                f"failover {fmt_duration_s(c.failover_s)}")
+    if st.style == "multi_leader" and not st.sharded:
+        return f"{st.nodes} leaders, {how}"
+    parts = [f"rf {st.rf}"]
+    if st.sharded:
+        parts.append(f"{st.shards} {c.sharding} shards")
+    parts.append(nodes)
+    text = " / ".join(parts)
+    if st.style == "leaderless":
+        text += f", R {c.read_quorum} W {c.write_quorum}"
+    elif st.style in ("leader_follower", "multi_leader"):
+        text += f", {st.style.replace('_', '-')} {how}"
+    if st.skew > 1:
+        text += f", skew {st.skew:g}"
+    return text
 
 
 def _placement_text(c: "Component") -> str:
@@ -179,8 +201,8 @@ def _cluster_of(c: "Component") -> tuple[str, str | None] | None:
     """(region, zone or None) of the cluster that holds every replica; None: no cluster."""
     if not c.placement:
         return None
-    # Replicas and database followers run round-robin over the placements.
-    n = c.replicas + c.followers
+    # Replicas (a store's copies and nodes) run round-robin over the placements.
+    n = c.replicas
     spots = {c.placement[i % len(c.placement)] for i in range(n)}
     regions = {p.region for p in spots}
     if len(regions) != 1:

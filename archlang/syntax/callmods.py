@@ -45,6 +45,8 @@ CALL_MODIFIERS: tuple[CallModifier, ...] = (
                  "(with `parallel`: at once, waiting for all)"),
     CallModifier("parallel", None, "parallel", "the N calls of `xN` go out at once; the "
                  "request waits for all of them"),
+    CallModifier("scatter", None, "scatter", "into a sharded or leaderless store: the call "
+                 "touches every shard and waits for all (docs/analyses/data-tier.md)"),
     # Resilience (docs/analyses/resilience.md gives their figures).
     CallModifier("timeout", "ms", "timeout_ms", "an attempt slower than T fails, and costs T"),
     CallModifier("retries", "integer", "retries", "up to N more attempts after a failed one"),
