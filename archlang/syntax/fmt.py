@@ -43,7 +43,11 @@ def format_text(text: str, file: str = "<string>") -> str:
 
 
 def _q(tok) -> str:
-    return re.sub(r"\s+", " ", str(tok))
+    """A token as fmt writes it: a quantity with one space before a detached unit
+    (`120   rps` -> `120 rps`); everything else, strings above all, byte for byte."""
+    if getattr(tok, "type", None) == "QUANTITY":
+        return re.sub(r"\s+", " ", str(tok))
+    return str(tok)
 
 
 def _w(node) -> str:
