@@ -162,14 +162,17 @@ def _strip(obj):
 
 
 def _tokens(text: str):
-    """The token sequence of a text (QUANTITY spaces normalised, as fmt writes them)."""
+    """The syntax tree of a text as nested tuples (positions dropped, QUANTITY spaces
+    normalised as fmt writes them): what the parser read, token by token."""
     from archlang.syntax.parser import _parser
 
-    toks = []
-    for t in _parser().lex(text):
-        v = re.sub(r"\s+", " ", str(t)) if t.type == "QUANTITY" else str(t)
-        toks.append((t.type, v))
-    return toks
+    def walk(node):
+        if hasattr(node, "data"):
+            return (str(node.data), tuple(walk(c) for c in node.children))
+        v = re.sub(r"\s+", " ", str(node)) if node.type == "QUANTITY" else str(node)
+        return (node.type, v)
+
+    return walk(_parser().parse(text))
 
 
 def _finite(obj, where="$"):
