@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from archlang.analysis.result import Result
-from archlang.escape import text_block
+from archlang.escape import has_unsafe, text_block
+from archlang.escape import text as escape_text
 from archlang.model.design import KINDS, Design
 
 
@@ -73,5 +74,10 @@ def render_text(items: list[tuple[Design, Result, str]]) -> str:
         parts.append(findings_text(design, result))
         parts.append(f"verdict: {status.upper()}")
         blocks.append("\n\n".join(p.rstrip("\n") for p in parts if p))
-    # Nothing of the design reaches the terminal raw (archlang/escape.py).
-    return text_block("\n\n".join(blocks) + "\n")
+    # Nothing of the design reaches the terminal raw (archlang/escape.py). File names are
+    # the one thing a report prints that may hold a newline: each is shown escaped.
+    out = "\n\n".join(blocks) + "\n"
+    names = {f for design, _, _ in items for f in (design.path, *design.files)}
+    for f in sorted((f for f in names if has_unsafe(f)), key=len, reverse=True):
+        out = out.replace(f, escape_text(f))
+    return text_block(out)

@@ -18,6 +18,8 @@ from archlang.span import normalize_newlines, source_lines
 from archlang.syntax.parser import grammar_text, parse
 
 WIDTH = 100
+_UNIT = re.compile(r"%|us|ms|s|m|h|d|rps|qps|rpm|KB|MB|GB|TB|B")
+_HAS_UNIT = re.compile(r"[A-Za-z%]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,7 +45,11 @@ def format_text(text: str, file: str = "<string>") -> str:
 
 
 def _q(tok) -> str:
-    return re.sub(r"\s+", " ", str(tok))
+    """A token as fmt writes it: a quantity with one space before a detached unit
+    (`120   rps` -> `120 rps`); everything else, strings above all, byte for byte."""
+    if getattr(tok, "type", None) == "QUANTITY":
+        return re.sub(r"\s+", " ", str(tok))
+    return str(tok)
 
 
 def _w(node) -> str:
@@ -194,11 +200,18 @@ class _Printer:
 
     def _prop(self, p) -> str:
         words = [_w(p.children[0])]
+        prev = None
         for v in p.children[1:]:
             if getattr(v, "type", None) == "COMMA":
                 words[-1] += ","
             else:
+                if (getattr(prev, "type", None) == "QUANTITY" and _UNIT.fullmatch(str(v))
+                        and _UNIT.fullmatch(str(prev)) is None and not _HAS_UNIT.search(str(prev))):
+                    # `1500` then a name `rps` (written across a form feed): a space would
+                    # make one quantity of them, so they stay apart with a `;`
+                    words[-1] += ";"
                 words.append(_w(v))
+            prev = v
         return " ".join(words)
 
     def _block(self, head: str, node, props, depth: int, braces: bool = True) -> None:
