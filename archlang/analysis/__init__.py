@@ -26,14 +26,21 @@ def analyze(design: Design, down: Sequence[str] = (),
     from archlang.analysis.capacity import analyze_capacity
     from archlang.analysis.down import resolve_down
     from archlang.analysis.latency import analyze_latency
+    from archlang.analysis.resilience import build_plan, uses_resilience
     from archlang.rules import check_rules, suppressed
 
     down = tuple(down)
     forced = resolve_down(design, down)      # once; DesignError for a bad name
-    avail = analyze_availability(design, forced)
+    plan = None
     cap = analyze_capacity(design, forced)
+    if uses_resilience(design):
+        # timeouts, retries, hedges, limits (analysis/resilience.py): P(L > T) and the
+        # hedging percentiles at the load without retries, then the load with them
+        plan = build_plan(design, cap, forced)
+        cap = analyze_capacity(design, forced, plan=plan)
+    avail = analyze_availability(design, forced, plan=plan)
     timed = None if latency is None else [f for f in design.flows if f in set(latency)]
-    lat = analyze_latency(design, cap, down=forced, flows=timed)
+    lat = analyze_latency(design, cap, down=forced, flows=timed, plan=plan)
     skipped = tuple(f for f in design.flows if f not in lat.flows)
 
     flows: dict[str, FlowResult] = {}
@@ -46,6 +53,8 @@ def analyze(design: Design, down: Sequence[str] = (),
         slos.sort(key=lambda s: (s.span.line, s.span.column))
         flows[name] = FlowResult(
             name=name, rate_rps=fl.rate_rps, availability=a.availability, nines=a.nines,
+            availability_state=a.availability_state,
+            availability_transient=a.availability_transient,
             downtime_minutes_per_30d=a.downtime_minutes_per_30d,
             downtime_minutes_per_year=a.downtime_minutes_per_year,
             spofs=a.spofs, cut_sets=a.cut_sets, degrading=a.degrading,
@@ -68,7 +77,8 @@ def analyze(design: Design, down: Sequence[str] = (),
             utilisation=cc.utilisation if cc else None,
             capacity_status=cc.status if cc else "unknown",
             utilisation_at_min=cc.utilisation_at_min if cc else None,
-            n_plus_1=cc.n_plus_1 if cc else (), span=c.span)
+            n_plus_1=cc.n_plus_1 if cc else (),
+            retry_amplification=cc.retry_amplification if cc else 1.0, span=c.span)
 
     spofs: dict[tuple, CutSet] = {}
     for f in flows.values():

@@ -197,6 +197,10 @@ class Node:
     calls: list[tuple[int, list[int]]] = field(default_factory=list)  # (count, target nodes)
     parent: int = -1
     depth: int = 0
+    # Per entry of ``calls``: the declared call, and its failover-window factor
+    # (``failover T`` on alternatives, analysis/resilience.py; 1.0 without).
+    mods: list = field(default_factory=list)
+    windows: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -215,6 +219,7 @@ class FlowModel:
 
 def compile_flow(design: Design, flow_name: str, models: dict[str, ComponentModel] | None = None,
                  domains: dict[str, float] | None = None) -> FlowModel:
+    from archlang.analysis.resilience import failover_window
     from archlang.graph import flow_tree
 
     models = models if models is not None else component_models(design)
@@ -237,6 +242,8 @@ def compile_flow(design: Design, flow_name: str, models: dict[str, ComponentMode
             targets = [add(t, i, depth + 1) for t in fc.targets]
             if targets:
                 nodes[i].calls.append((max(fc.count, 1), targets))
+                nodes[i].mods.append(fc.call)
+                nodes[i].windows.append(failover_window(design, fc))
         return i
 
     add(flow_tree(design, flow_name), -1, 0)
@@ -480,7 +487,7 @@ class ExactEngine:
         if u <= 0.0:
             return ZERO
         rest = ONE
-        for count, targets in nd.calls:
+        for j, (count, targets) in enumerate(nd.calls):
             if len(targets) == 1:
                 g = self.dist(targets[0], asg)
             else:
@@ -490,6 +497,8 @@ class ExactEngine:
                 g = _map(fail, lambda x: 1.0 - x)
             if count > 1:
                 g = _map(g, lambda x, n=count: x ** n)
+            if nd.windows and nd.windows[j] < 1.0:      # failover window: a pseudo-event
+                g = _scale(nd.windows[j], g)
             rest = _times(rest, g)
         if nd.hit is not None:
             rest = _map(rest, lambda x, h=nd.hit: _cache(h, x))
@@ -565,8 +574,8 @@ def _pct(x: float) -> str:
 
 
 # ---- the analysis ----------------------------------------------------------------------------
-def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
-                         ) -> AvailabilityReport:
+def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
+                         plan=None) -> AvailabilityReport:
     """Availability, SPOFs, cut sets, degrading units, importance and availability SLOs of
     every flow, and each component's own availability. ``down`` forces units down: names
     (see ``archlang.analysis.down``) or a resolved ``Down``."""
@@ -614,10 +623,18 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = ()
         cuts1, cuts2 = spof.cut_sets(fm, units, base)
         degrading = spof.degrading(fm, units, base)
         importance = spof.importance(design, fm, evaluate, a_ref, base, components)
+        a_state, a_transient = a, 1.0
+        if plan is not None:   # request based: error rates, timeouts, retries, limits
+            from archlang.analysis.resilience import request_availability
+
+            a, a_transient, how = request_availability(design, fm, base, plan, a_state)
+            if how:
+                method += how
         slos = tuple(availability_slo(s.target, a, s.span) for s in fl.slos
                      if s.kind == "availability")
         flows[fl.name] = FlowAvailability(
-            name=fl.name, availability=a, nines=nines(a),
+            name=fl.name, availability=a, nines=nines(a), availability_state=a_state,
+            availability_transient=a_transient,
             downtime_minutes_per_30d=downtime_minutes(a, MINUTES_PER_30D),
             downtime_minutes_per_year=downtime_minutes(a, MINUTES_PER_YEAR),
             spofs=cuts1, cut_sets=cuts2, degrading=degrading, importance=importance,

@@ -134,7 +134,8 @@ def _n_plus_1(c: Component, up: list[int], load: float) -> tuple[ZoneLoss, ...]:
 
 
 # ---- the analysis ---------------------------------------------------------------------------
-def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> CapacityReport:
+def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
+                     plan=None) -> CapacityReport:
     """Load, utilisation and N+1 of every component, capacity of every flow.
 
     ``down`` names units forced failed (``archlang.analysis.down``): components, zones
@@ -146,9 +147,20 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> Capac
     forced = as_down(design, down)
 
     trees = {name: flow_tree(design, fl) for name, fl in design.flows.items()}
-    by_flow = {name: flow_loads(trees[name], fl.rate_rps, forced)
-               for name, fl in design.flows.items()}
-    per_unit = {name: flow_loads(trees[name], 1.0, forced) for name in design.flows}
+    amp: dict[str, float] = {}
+    calls: tuple = ()
+    if plan is None:
+        by_flow = {name: flow_loads(trees[name], fl.rate_rps, forced)
+                   for name, fl in design.flows.items()}
+        per_unit = {name: flow_loads(trees[name], 1.0, forced) for name in design.flows}
+    else:  # retries, hedges and limits (analysis/resilience.py)
+        from archlang.analysis import resilience as R
+
+        by_flow, scales = R.limited_loads(design, plan, trees, forced)
+        per_unit = {name: R.flow_loads(plan, name, trees[name], 1.0, forced, scales)
+                    for name in design.flows}
+        amp = R.amplification(design)
+        calls = R.call_loads(plan)
 
     components: dict[str, ComponentCapacity] = {}
     findings: list[Finding] = []
@@ -166,7 +178,8 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> Capac
         components[c.name] = ComponentCapacity(
             name=c.name, kind=c.kind, load_rps=load, capacity_rps=c.capacity_rps,
             serving_replicas=serving, utilisation=u, status=status, n_plus_1=n1,
-            load_by_flow=lbf, utilisation_at_min=at_min)
+            load_by_flow=lbf, utilisation_at_min=at_min,
+            retry_amplification=amp.get(c.name, 1.0))
         findings += _component_findings(c, components[c.name])
 
     flows: dict[str, FlowCapacity] = {}
@@ -174,7 +187,8 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = ()) -> Capac
         flows[name] = _flow_capacity(design, name, fl.rate_rps, per_unit[name], by_flow,
                                      components)
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.code))
-    return CapacityReport(components=components, flows=flows, findings=tuple(findings))
+    return CapacityReport(components=components, flows=flows, findings=tuple(findings),
+                          calls=calls)
 
 
 def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:

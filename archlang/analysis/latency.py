@@ -87,6 +87,8 @@ class _Sampler:
         self.net = design.network
         self.queues = queues
         self.rng = rng
+        self.plan = None              # analysis/resilience.py Plan, when the design uses it
+        self.flow = ""
         self._places: dict[str, tuple[list, "np.ndarray"]] = {}
         self._matrix: dict[tuple[str, str], "np.ndarray"] = {}
         self._zeros: dict[int, "np.ndarray"] = {}
@@ -273,9 +275,20 @@ def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
 
 def _call(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
     np = s.np
-    total, hops = _one_draw(s, caller, at, fc)
+    if s.plan is not None and (fc.call.timeout_ms is not None or fc.call.retries
+                               or fc.call.hedge is not None or fc.call.breaker):
+        from archlang.analysis.resilience import timed_call
+
+        return _repeat(s, fc, lambda: timed_call(s, caller, at, fc))
+    return _repeat(s, fc, lambda: _one_draw(s, caller, at, fc))
+
+
+def _repeat(s: _Sampler, fc: FlowCall, one):
+    """``xN``: N draws of the call, summed (sequential) or the slowest (parallel)."""
+    np = s.np
+    total, hops = one()
     for _ in range(fc.count - 1):
-        t, h = _one_draw(s, caller, at, fc)
+        t, h = one()
         if fc.parallel:
             later = t > total
             total = np.where(later, t, total)
@@ -349,7 +362,7 @@ def _rng(flow: str):
 
 
 def flow_samples(design: Design, flow: str, capacity: CapacityReport,
-                 samples: int = SAMPLES, down: "Down | tuple[str, ...]" = NO_DOWN):
+                 samples: int = SAMPLES, down: "Down | tuple[str, ...]" = NO_DOWN, plan=None):
     """(total, hops, exact): per-sample request times (ms) of ``flow`` and each hop's parts.
 
     ``exact`` is True when nothing on the flow is random; then ``total`` has one sample.
@@ -362,11 +375,11 @@ def flow_samples(design: Design, flow: str, capacity: CapacityReport,
     if hit:
         raise ValueError(f"flow {flow} is unbounded at {', '.join(hit)}")
     try:
-        total, hops = _evaluate(_Sampler(design, queues, None, down), tree, 1)
+        total, hops = _evaluate(_sampler(design, queues, None, down, plan, flow), tree, 1)
         return total, hops, True
     except _Stochastic:
         pass
-    total, hops = _evaluate(_Sampler(design, queues, _rng(flow), down), tree,
+    total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree,
                             samples_for(tree, samples, down))
     return total, hops, False
 
@@ -376,7 +389,7 @@ THREADS = 4       # flows timed at once (numpy releases the GIL while it draws)
 
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
                     down: "Down | tuple[str, ...]" = NO_DOWN,
-                    flows: "Iterable[str] | None" = None) -> LatencyReport:
+                    flows: "Iterable[str] | None" = None, plan=None) -> LatencyReport:
     """Percentiles, hop breakdown and latency SLOs of every flow.
 
     ``down`` (names or a resolved ``Down``, as given to ``analyze_capacity`` for the report
@@ -394,14 +407,20 @@ def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAM
     workers = max(1, min(THREADS, len(names)))   # fixed: no reading of the machine
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples,
-                                                   down),
+                                                   down, plan),
                         names)
         flows = {fl.name: fl for fl in done}
     return LatencyReport(flows=flows)
 
 
+def _sampler(design: Design, queues, rng, down: Down, plan, flow: str) -> _Sampler:
+    s = _Sampler(design, queues, rng, down)
+    s.plan, s.flow = plan, flow
+    return s
+
+
 def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, float]],
-                  saturated: set[str], samples: int, down: Down) -> FlowLatency:
+                  saturated: set[str], samples: int, down: Down, plan=None) -> FlowLatency:
     import numpy as np
 
     flow = design.flows[name]
@@ -416,11 +435,11 @@ def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, floa
                            unbounded=True, unbounded_at=unbounded_at, slos=slos,
                            method="unbounded: utilisation at or over 100%")
     try:
-        total, hops = _evaluate(_Sampler(design, queues, None, down), tree, 1)
+        total, hops = _evaluate(_sampler(design, queues, None, down, plan, name), tree, 1)
         method, error = "exact", 0.0
     except _Stochastic:
         n = samples_for(tree, samples, down)
-        total, hops = _evaluate(_Sampler(design, queues, _rng(name), down), tree, n)
+        total, hops = _evaluate(_sampler(design, queues, _rng(name), down, plan, name), tree, n)
         method = f"monte carlo, {n} samples, seed {SEED}+crc32(flow)"
         error = None
 

@@ -123,7 +123,7 @@ class FlowSampler:
             nd = nodes[i]
             u = comp_up[nd.comp]
             rest = None
-            for count, targets in nd.calls:
+            for j, (count, targets) in enumerate(nd.calls):
                 fail = None
                 for t in targets:
                     st = s(t)
@@ -131,6 +131,8 @@ class FlowSampler:
                 g = 1.0 - fail
                 if count > 1:
                     g = g ** count
+                if nd.windows and nd.windows[j] < 1.0:   # failover window (its mean)
+                    g = g * nd.windows[j]
                 rest = g if rest is None else rest * g
             if rest is None:
                 return u.astype(np.float64)

@@ -60,7 +60,11 @@ class Importance(Frozen):
 
 class FlowAvailability(Frozen):
     name: str
-    availability: float
+    availability: float               # request based: P(a request succeeds)
+    # the state-based part (units up or down; no error rates, no timeouts) and the transient
+    # part alone (every unit up); equal to availability / 1.0 for a design without them
+    availability_state: float | None = None
+    availability_transient: float | None = None
     nines: float
     downtime_minutes_per_30d: float
     downtime_minutes_per_year: float
@@ -145,6 +149,9 @@ class ComponentCapacity(Frozen):
     # active_active with `min k` > 1: load / (capacity x k), the utilisation when only the
     # k replicas the availability figure counts on are up (None otherwise)
     utilisation_at_min: float | None = None
+    # attempts reaching it per request when it fails: the worst product of retries along
+    # the paths to it (docs/analyses/resilience.md); 1 without retries
+    retry_amplification: float = 1.0
 
 
 class FlowCapacity(Frozen):
@@ -156,10 +163,25 @@ class FlowCapacity(Frozen):
     slos: tuple[SloResult, ...] = ()  # throughput SLOs
 
 
+class CallLoad(Frozen):
+    """A call with resilience modifiers: what it sends to its target per request."""
+
+    flow: str
+    source: str
+    target: str
+    attempts: float                   # expected attempts per call in normal operation
+    hedged_share: float = 0.0         # extra hedge requests per attempt
+    failing_attempts: float = 1.0     # attempts per call when the target fails
+    admitted: float = 1.0             # limit: share of the offered load let through
+    offered_rps: float | None = None  # limit: load offered to the call (before the limit)
+    p_timeout: float = 0.0            # P(an attempt at the primary exceeds its timeout)
+
+
 class CapacityReport(Frozen):
     components: dict[str, ComponentCapacity]
     flows: dict[str, FlowCapacity]
     findings: tuple[Finding, ...] = ()
+    calls: tuple[CallLoad, ...] = ()  # calls with retries, hedges, timeouts or limits
 
 
 # ---- the whole ---------------------------------------------------------------------------------
@@ -167,6 +189,8 @@ class FlowResult(Frozen):
     name: str
     rate_rps: float
     availability: float
+    availability_state: float | None = None      # see FlowAvailability
+    availability_transient: float | None = None
     nines: float
     downtime_minutes_per_30d: float
     downtime_minutes_per_year: float
@@ -195,6 +219,7 @@ class ComponentResult(Frozen):
     capacity_status: Literal["ok", "warning", "error", "unknown"] = "unknown"
     utilisation_at_min: float | None = None
     n_plus_1: tuple[ZoneLoss, ...] = ()
+    retry_amplification: float = 1.0
     span: Span
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from archlang.errors import DesignError, Diagnostic, SyntaxError_, did_you_mean
 from archlang.model import defaults as D
+from archlang.model.calls import CALL_MODIFIERS, apply_option, check_call
 from archlang.model.design import (
     KINDS,
     Call,
@@ -47,7 +48,7 @@ UNIT_CLASSES = {
 }
 
 # Which properties each kind takes. Everything takes description/availability/mtbf/mttr/latency.
-_COMMON = {"description", "availability", "mtbf", "mttr", "latency"}
+_COMMON = {"description", "availability", "mtbf", "mttr", "latency", "error_rate"}
 _SERVING = _COMMON | {"capacity", "replicas", "placement", "engine", "protocol"}
 KIND_PROPERTIES: dict[str, set[str]] = {
     "client": {"description", "latency"},
@@ -66,7 +67,7 @@ KIND_PROPERTIES: dict[str, set[str]] = {
 #: called at the start of a line (`lb -> api`) or would read as a modifier (`optional`).
 RESERVED_NAMES = frozenset(KINDS) | {"system", "description", "region", "zone", "network",
                                      "defaults", "import", "flow", "path", "rate", "slo",
-                                     "optional", "write", "parallel"}
+                                     *CALL_MODIFIERS}
 PROPERTY_NAMES = sorted(set().union(*KIND_PROPERTIES.values()))
 ENUMS: dict[str, tuple[str, ...]] = {
     "write_policy": ("write_around", "write_through", "write_back"),
@@ -367,7 +368,8 @@ class DesignBuilder(Builder):
         target.append((file, node))
 
     # ---- failure domains -------------------------------------------------------------------
-    def _domain_props(self, file: str, props_nodes, what: str) -> tuple[float, list[str]]:
+    def _domain_props(self, file: str, props_nodes, what: str
+                      ) -> tuple[float, list[str], float]:
         props = []
         for p in props_nodes:
             key_tok = p.children[0]
@@ -375,10 +377,10 @@ class DesignBuilder(Builder):
             props.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
         got = self._reliability(props, what)
         if got is None:
-            return D.DOMAIN_AVAILABILITY, ["availability"]
+            return D.DOMAIN_AVAILABILITY, ["availability"], math.inf
         # the default MTTR is an assumption where it turns an MTBF into an availability
         uses_mtbf = any(p.key == "mtbf" for p in props)
-        return got[0], [f for f in got[3] if f == "mttr" and uses_mtbf]
+        return got[0], [f for f in got[3] if f == "mttr" and uses_mtbf], got[1]
 
     def build_regions(self) -> list[Region]:
         regions: list[Region] = []
@@ -394,7 +396,7 @@ class DesignBuilder(Builder):
             seen[name] = sp
             self.region_names.add(name)
             dprops = [c for c in node.children[1:] if c.data == "domain_prop"]
-            avail, assumed = self._domain_props(file, dprops, f"region {name}")
+            avail, assumed, mtbf = self._domain_props(file, dprops, f"region {name}")
             zones: list[Zone] = []
             zseen: dict[str, Span] = {}
             for body in (c for c in node.children[1:] if c.data == "region_body"):
@@ -407,11 +409,12 @@ class DesignBuilder(Builder):
                                    f"first declared at {zseen[zname]}")
                         continue
                     zseen[zname] = zsp
-                    za, zassumed = self._domain_props(file, z.children[1:], f"zone {name}.{zname}")
+                    za, zassumed, zmtbf = self._domain_props(file, z.children[1:],
+                                                             f"zone {name}.{zname}")
                     zones.append(Zone(name=zname, region=name, availability=za, span=zsp,
-                                      assumed=tuple(zassumed)))
+                                      assumed=tuple(zassumed), mtbf_s=zmtbf))
             regions.append(Region(name=name, availability=avail, zones=tuple(zones), span=sp,
-                                  assumed=tuple(assumed)))
+                                  assumed=tuple(assumed), mtbf_s=mtbf))
         return regions
 
     # ---- network ---------------------------------------------------------------------------
@@ -663,6 +666,12 @@ class DesignBuilder(Builder):
             ms = D.LATENCY_MS[kind]
             f["latency"] = Latency(p50_ms=ms, p99_ms=ms)
             assumed.append("latency")
+
+        if "error_rate" in props:
+            p = props["error_rate"]
+            f["error_rate"] = self.fraction(p, p.values[0] if p.values else None,
+                                            allow_zero=True) or 0.0
+            self.no_more(p, p.values, 1)
 
         if "capacity" in props:
             p = props["capacity"]
@@ -955,7 +964,7 @@ class DesignBuilder(Builder):
             src_tok, arrow = ch[0], ch[1]
             targets = []
             i = 2
-            while i < len(ch) and ch[i].type == "NAME":
+            while i < len(ch) and getattr(ch[i], "type", None) == "NAME":
                 targets.append(ch[i])
                 i += 1
             mods = ch[i:]
@@ -969,9 +978,14 @@ class DesignBuilder(Builder):
             f: dict[str, Any] = {"source": src.name, "targets": tuple(str(t) for t in targets),
                                  "span": sp}
             f["asynchronous"] = str(arrow) == "~>" or src.kind == "queue"
+            f["_spans"] = {}
             for m in mods:
+                if getattr(m, "data", None) == "call_opt":
+                    apply_option(self, file, m, f)
+                    continue
                 word = str(m)
                 msp = span_of(file, m)
+                f["_spans"].setdefault(word, msp)
                 if m.type == "COUNT":
                     n = int(word[1:])
                     if n < 1:
@@ -1002,6 +1016,8 @@ class DesignBuilder(Builder):
                 seen[key] = tsp
             if len(set(f["targets"])) != len(f["targets"]):
                 self.error(sp, "an alternative is listed twice")
+                bad = True
+            if not check_call(self, f, sp):
                 bad = True
             if not bad:
                 calls.append(Call(**f))

@@ -33,6 +33,7 @@ class Zone(_Model):
     availability: float             # fraction
     span: Span
     assumed: tuple[str, ...] = ()
+    mtbf_s: float = math.inf        # mean time between its outages (failover windows)
 
     @property
     def key(self) -> str:
@@ -45,6 +46,7 @@ class Region(_Model):
     zones: tuple[Zone, ...] = ()
     span: Span
     assumed: tuple[str, ...] = ()
+    mtbf_s: float = math.inf        # mean time between its outages (failover windows)
 
     def zone(self, name: str) -> Zone | None:
         return next((z for z in self.zones if z.name == name), None)
@@ -125,6 +127,9 @@ class Component(_Model):
     mttr_s: float                    # mean time to repair, seconds
 
     latency: Latency
+    # Share of requests that fail while the component is up, independently per attempt
+    # (docs/analyses/resilience.md); 0 unless declared.
+    error_rate: float = 0.0
     capacity_rps: float | None = None    # per replica; None: not declared, not checked
     placement: tuple[Placement, ...] = ()  # replicas spread round-robin over these
 
@@ -175,7 +180,22 @@ class Call(_Model):
     parallel: bool = False
     asynchronous: bool = False       # out of a queue, or written `~>`
     implicit: bool = False           # created by a flow path, not written as a call
+    # Resilience (docs/analyses/resilience.md): None / 0 / False when not written.
+    timeout_ms: float | None = None  # an attempt slower than this fails (and costs it)
+    retries: int = 0                 # more attempts after a failed one
+    backoff_ms: float = 0.0          # wait before each retry
+    retry_budget: float | None = None  # retries at most this share of the call's requests
+    hedge: float | None = None       # percentile (95.0) of the callee at which to hedge
+    breaker: bool = False            # optional calls: fail at once when the callee is down
+    limit_rps: float | None = None   # load through the call above this is rejected
+    failover_s: float | None = None  # alternatives: failures for this long per switch
     span: Span
+
+    @property
+    def resilient(self) -> bool:
+        """Does the call use any resilience modifier?"""
+        return (self.timeout_ms is not None or self.retries > 0 or self.hedge is not None
+                or self.breaker or self.limit_rps is not None or self.failover_s is not None)
 
     @property
     def target(self) -> str:

@@ -62,6 +62,8 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "name": fr.name,
             "rate_rps": fr.rate_rps,
             "availability": fr.availability,
+            "availability_state": fr.availability_state,
+            "availability_transient": fr.availability_transient,
             "availability_method": fr.availability_method,
             "availability_ci95": list(fr.availability_ci95) if fr.availability_ci95 else None,
             "nines": _num(fr.nines),
@@ -97,6 +99,7 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "load_rps": cr.load_rps, "capacity_rps": cr.capacity_rps,
             "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
             "utilisation_at_min": _num(cr.utilisation_at_min),
+            "retry_amplification": cr.retry_amplification,
             "n_plus_1": [z.model_dump(mode="json") for z in cr.n_plus_1],
             "line": cr.span.line,
         })
@@ -106,6 +109,8 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
         "flows": flows,
         "components": components,
         "spofs": [cut_json(c) for c in result.spofs],
+        "calls": [c.model_dump(mode="json") for c in
+                  (result.capacity_report.calls if result.capacity_report else ())],
         "findings": [finding_json(f) for f in result.findings],
         "assumed": [{"subject": a.subject, "field": a.field, "line": a.span.line,
                      "column": a.span.column} for a in result.assumptions],

@@ -21,6 +21,10 @@ def _avail(a: float) -> str:
     return f"{a * 100:.4f}%"
 
 
+def _pct(a: float) -> str:
+    return f"{a * 100:.6f}%"
+
+
 def _nines(n: float) -> str:
     return "inf" if math.isinf(n) else f"{n + 0.0:.2f}"    # + 0.0: no "-0.00"
 
@@ -58,6 +62,13 @@ def format_availability(design: Design, report: AvailabilityReport) -> str:
                                                                for i in (1, 2, 3)] + [r[4]]))
     notes = [f"  {n}: {fl.method}" for n, fl in report.flows.items() if fl.method != "exact"]
     out += notes
+    for n, fl in report.flows.items():   # error rates, timeouts, retries, limits, windows
+        if fl.availability_state is None or (fl.availability == fl.availability_state
+                                             and (fl.availability_transient or 1.0) >= 1.0):
+            continue
+        out.append(f"  {n}: request based {_pct(fl.availability)}; state based "
+                   f"{_pct(fl.availability_state)}; every unit up "
+                   f"{_pct(fl.availability_transient or 1.0)} (errors, timeouts, retries)")
 
     spofs = [(name, cs) for name, fl in report.flows.items() for cs in fl.spofs]
     out.append("single points of failure")

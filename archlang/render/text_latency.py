@@ -136,4 +136,27 @@ def format_capacity(design: Design, report: CapacityReport) -> str:
             got = ("nothing limits it" if s.actual is None else
                    f"max {_num(s.actual)} rps, margin {s.margin:+.6g} rps")
             out.append(f"    slo throughput {s.target:g} rps: {verdict} ({got})")
+    out += _retry_lines(design, report)
     return _fit(out)
+
+
+def _retry_lines(design: Design, report: CapacityReport) -> list[str]:
+    """Calls with timeouts, retries, hedges or limits, and the retry amplification."""
+    if not report.calls:
+        return []
+    out = ["  calls (attempts per call in normal operation; when the callee fails)"]
+    for c in report.calls:
+        parts = [f"attempts {c.attempts:.4f}", f"failing {_num(c.failing_attempts)}"]
+        if c.hedged_share:
+            parts.append(f"hedged +{c.hedged_share * 100:.2f}%")
+        if c.p_timeout:
+            parts.append(f"P(timeout) {c.p_timeout:.3g}")
+        if c.offered_rps is not None:
+            parts.append(f"limit admits {c.admitted * 100:.2f}% of {_num(c.offered_rps)} rps")
+        out.append(f"    {c.flow}: {c.source} -> {c.target}: " + ", ".join(parts))
+    amp = [(n, x.retry_amplification) for n, x in report.components.items()
+           if x.retry_amplification > 1.0]
+    if amp:
+        out.append("  retry amplification (attempts reaching it when it fails): " + ", ".join(
+            f"{n} x{_num(a)}" for n, a in amp))
+    return out

@@ -50,6 +50,8 @@ def _w(node) -> str:
         return _q(node)
     if node.data == "ref":
         return ".".join(str(t) for t in node.children)
+    if node.data == "call_opt":                 # timeout 2s, hedge p95: keyword and value
+        return " ".join(_q(t) for t in node.children)
     return _w(node.children[0])
 
 
@@ -232,7 +234,7 @@ class _Printer:
         targets = []
         mods = []
         for c in ch[last + 1:]:
-            if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL"):
+            if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL", "BREAKER"):
                 mods.append(_w(c))
             else:
                 targets.append(str(c))
