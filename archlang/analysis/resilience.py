@@ -694,3 +694,21 @@ def request_availability(design: Design, fm, base, plan: Plan, a_state: float
     except TooComplex:
         return (a_state * a_tr, a_tr,
                 "; request based as state x transient (too many states for the exact form)")
+
+
+def amplification_paths(design: Design) -> dict[str, tuple[float, list]]:
+    """Per component reached through retries: (worst factor, [(call, failing attempts), ...]
+    along the path that gives it), for the finding AL601."""
+    worst: dict[str, tuple[float, list]] = {}
+
+    def visit(node: FlowNode, f: float, chain: list) -> None:
+        if chain and f > worst.get(node.name, (1.0, []))[0]:
+            worst[node.name] = (f, chain)
+        for fc in node.calls + node.async_calls:
+            k = failing_attempts(fc.call)
+            for t in fc.targets:
+                visit(t, f * k, chain + [(fc.call, k)] if k > 1.0 else chain)
+
+    for name in design.flows:
+        visit(flow_tree(design, name), 1.0, [])
+    return {n: (f, [x for x in ch]) for n, (f, ch) in worst.items() if ch}

@@ -1,7 +1,7 @@
 """Call modifiers: the ONE list of what may follow a call's targets, and their checking.
 
 ``a -> b [| c ...] MODIFIER*``. Flags: ``optional``, ``write``, ``parallel``, ``breaker``,
-``xN``. Options with a value (docs/analyses/resilience.md gives their semantics):
+``idempotent`` (the call may be repeated safely: rule AL604), ``xN``. Options with a value (docs/analyses/resilience.md gives their semantics):
 
 =================  =========================  ==========================================
 ``timeout T``      a time above 0             an attempt slower than T fails, costs T
@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 #: Flags (a keyword alone) and options (a keyword and its value), in the order `fmt` keeps.
-CALL_FLAGS: tuple[str, ...] = ("optional", "write", "parallel", "breaker")
+CALL_FLAGS: tuple[str, ...] = ("optional", "write", "parallel", "breaker", "idempotent")
 CALL_OPTIONS: tuple[str, ...] = ("timeout", "retries", "backoff", "retry_budget", "hedge",
                                  "limit", "failover")
 CALL_MODIFIERS: tuple[str, ...] = CALL_FLAGS + CALL_OPTIONS

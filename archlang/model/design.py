@@ -187,6 +187,7 @@ class Call(_Model):
     retry_budget: float | None = None  # retries at most this share of the call's requests
     hedge: float | None = None       # percentile (95.0) of the callee at which to hedge
     breaker: bool = False            # optional calls: fail at once when the callee is down
+    idempotent: bool = False         # repeating the call is safe (retries of a write)
     limit_rps: float | None = None   # load through the call above this is rejected
     failover_s: float | None = None  # alternatives: failures for this long per switch
     span: Span

@@ -533,6 +533,32 @@ def edge_words(design: "Design", call, target: str) -> list[str]:
         words.append("write")
     if call.count > 1:
         words.append(f"×{call.count}" + (" parallel" if call.parallel else ""))
+    words += resilience_words(call)
+    return words
+
+
+def resilience_words(call) -> list[str]:
+    """Timeout, retries, hedge, breaker, limit, failover of a call (resilience.md)."""
+    words: list[str] = []
+    if call.timeout_ms is not None:
+        words.append(f"timeout {fmt_ms(call.timeout_ms)}")
+    if call.retries:
+        w = f"retries {call.retries}"
+        if call.backoff_ms:
+            w += f" backoff {fmt_ms(call.backoff_ms)}"
+        if call.retry_budget is not None:
+            w += f" budget {fmt_pct(call.retry_budget, 0)}"
+        words.append(w)
+    if call.idempotent:
+        words.append("idempotent")
+    if call.hedge is not None:
+        words.append(f"hedge p{call.hedge:g}")
+    if call.breaker:
+        words.append("breaker")
+    if call.limit_rps is not None:
+        words.append(f"limit {fmt_rate(call.limit_rps)}")
+    if call.failover_s is not None:
+        words.append(f"failover {fmt_ms(call.failover_s * 1000)}")
     return words
 
 

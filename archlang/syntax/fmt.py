@@ -234,7 +234,8 @@ class _Printer:
         targets = []
         mods = []
         for c in ch[last + 1:]:
-            if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL", "BREAKER"):
+            if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL", "BREAKER",
+                                                      "IDEMPOTENT"):
                 mods.append(_w(c))
             else:
                 targets.append(str(c))
