@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
@@ -18,29 +17,45 @@ EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # misuse: exit 2 with a short usage line
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"archlang: error: {message}\n")
+        _err(f"archlang: error: {message}\n")
         raise SystemExit(EXIT_INVALID)
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
-    """Write the whole file or nothing: a temporary file beside it, then a rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    umask = os.umask(0)
-    os.umask(umask)
+def write_atomic(path: str | os.PathLike, data: str | bytes, inputs=()) -> None:
+    """Write the whole file or nothing (see archlang/outfile.py: symlinks, devices, inputs)."""
+    from archlang.outfile import write_output
+
+    write_output(path, data, inputs)
+
+
+def _err(text: str) -> None:
+    """Write to stderr with every control character but the newline escaped: file names
+    and messages come from the input and must not drive the terminal or a CI log."""
+    from archlang.escape import text_block
+
+    if sys.stderr is not None:
+        sys.stderr.write(text_block(text))
+
+
+def _esc(name: str) -> str:
+    from archlang.escape import text
+
+    return text(name)
+
+
+def _out(text: str) -> None:
+    """Write to stdout. A closed stdout or a reader gone (`| head`, `| true`) loses the
+    output but not the exit code."""
+    if sys.stdout is None:
+        return
     try:
-        os.chmod(tmp, 0o666 & ~umask)     # as open() would create it, not mkstemp's 0600
-        with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that this is quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +110,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from archlang.outfile import Interrupted, OutputError
+
+    for stream in (sys.stdout, sys.stderr):   # a terminal that cannot show a character
+        if stream is not None and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = _parser().parse_args(argv)
     if args.command is None:
         _parser().print_help()
@@ -103,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
         return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except Interrupted as e:
+        return 128 + e.signum
+    except OutputError as e:
+        _err(f"archlang: error: {e}\n")
+        return EXIT_INVALID
 
 
 class _Progress:
@@ -117,6 +140,9 @@ class _Progress:
 
     def show(self, text: str) -> None:
         if self.enabled:
+            from archlang.escape import text as esc
+
+            text = esc(text)
             sys.stderr.write("\r" + text.ljust(self.width))
             sys.stderr.flush()
             self.width = len(text)
@@ -128,12 +154,11 @@ class _Progress:
             self.width = 0
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, inputs=()) -> None:
     if output:
-        write_atomic(output, text)
+        write_atomic(output, text, inputs)
     else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        _out(text)
 
 
 def _load_all(files: list[str]):
@@ -147,9 +172,9 @@ def _load_all(files: list[str]):
             designs.append(load(f))
         except ArchlangError as e:
             bad += 1
-            sys.stderr.write(e.render() + "\n")
+            _err(e.render() + "\n")
     if bad:
-        sys.stderr.write(f"archlang: {bad} file{'s' if bad != 1 else ''} with errors\n")
+        _err(f"archlang: {bad} file{'s' if bad != 1 else ''} with errors\n")
         return None
     return designs
 
@@ -170,7 +195,7 @@ def _check(args) -> int:
             result = analyze(d, down=args.down)
         except ArchlangError as e:       # e.g. an unknown name in --down
             progress.done()
-            sys.stderr.write(e.render() + "\n")
+            _err(e.render() + "\n")
             return EXIT_INVALID
         items.append((d, result, verdict(result, args.fail_on)))
     progress.done()
@@ -200,7 +225,7 @@ def _check(args) -> int:
         from archlang.render.text import render_text
 
         out = render_text(items)
-    _emit(out, args.output)
+    _emit(out, args.output, list(args.files) + [f for d in designs for f in d.files])
     return EXIT_FAIL if status == "fail" else EXIT_OK
 
 
@@ -215,7 +240,7 @@ def _analyze_one(path: str, down: list[str]):
     try:
         return designs[0], analyze(designs[0], down=down)
     except ArchlangError as e:
-        sys.stderr.write(e.render() + "\n")
+        _err(e.render() + "\n")
         return None
 
 
@@ -254,15 +279,15 @@ def _render(args) -> int:
     try:
         data = render(*got, fmt, engine=args.engine, flow=args.flow)
     except RenderError as e:
-        sys.stderr.write(f"archlang: error: {e}\n")
+        _err(f"archlang: error: {e}\n")
         return EXIT_INVALID
     out = args.output or str(Path(args.file).with_suffix("." + _SUFFIX.get(fmt, fmt)))
     if out == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        write_atomic(out, data if fmt in ("png", "pdf") else data.decode("utf-8"))
-        sys.stderr.write(f"wrote {out}\n")
+        write_atomic(out, data, got[0].files)
+        _err(f"wrote {out}\n")
     return EXIT_OK
 
 
@@ -272,9 +297,17 @@ def _report(args) -> int:
     got = _analyze_one(args.file, args.down)
     if got is None:
         return EXIT_INVALID
+    if args.engine:                    # an engine asked for must exist, as for render
+        from archlang.render.engine import RenderError, find_engine
+
+        try:
+            find_engine("svg", args.engine)
+        except RenderError as e:
+            _err(f"archlang: error: {e}\n")
+            return EXIT_INVALID
     out = args.output or str(Path(args.file).with_suffix(".html"))
-    write_atomic(out, render_html(*got, engine=args.engine))
-    sys.stderr.write(f"wrote {out}\n")
+    write_atomic(out, render_html(*got, engine=args.engine), got[0].files)
+    _err(f"wrote {out}\n")
     return EXIT_OK
 
 
@@ -290,17 +323,17 @@ def _fmt(args) -> int:
             check_not_empty(text, f)
             new = format_text(text, f)
         except ArchlangError as e:
-            sys.stderr.write(e.render() + "\n")
+            _err(e.render() + "\n")
             bad += 1
             continue
         if new == text:
             continue
         changed += 1
         if args.check:
-            sys.stdout.write(f"would reformat {f}\n")
+            _out(f"would reformat {_esc(f)}\n")
         else:
             write_atomic(f, new)
-            sys.stdout.write(f"reformatted {f}\n")
+            _out(f"reformatted {_esc(f)}\n")
     if bad:
         return EXIT_INVALID
     return EXIT_FAIL if (args.check and changed) else EXIT_OK
@@ -320,7 +353,7 @@ def _diff(args) -> int:
         out = render_diff_json(d)
     else:
         out = render_diff_text(d, markdown=args.format == "markdown")
-    _emit(out, args.output)
+    _emit(out, args.output, [args.base, args.head] + [f for x in designs for f in x.files])
     return EXIT_FAIL if d.worse else EXIT_OK
 
 
@@ -338,7 +371,7 @@ def _explain(args) -> int:
 
         codes = [r.code for r in REGISTRY] + [r.name for r in REGISTRY]
         hint = did_you_mean(args.code.upper(), codes) or did_you_mean(args.code, codes)
-        sys.stderr.write(f"archlang: unknown rule '{args.code}'" + (f"; {hint}" if hint else "")
+        _err(f"archlang: unknown rule '{args.code}'" + (f"; {hint}" if hint else "")
                          + "\n")
         return EXIT_INVALID
     lines = [f"{rule.code} ({rule.name}), {rule.severity}", ""]

@@ -39,19 +39,27 @@ class Diagnostic(BaseModel):
     source_line: str | None = None
 
     def render(self) -> str:
+        """The diagnostic as the CLI prints it. Nothing of the design reaches the terminal
+        raw: the file name, the message, the hint and the echoed line have their control
+        characters escaped (archlang.escape), and the caret is placed under the escaped text."""
+        from archlang.escape import text as esc
+
         code = f" {self.code}" if self.code else ""
-        out = [f"{self.span}: {self.severity}:{code} {self.message}"]
+        out = [f"{esc(str(self.span))}: {self.severity}:{code} {esc(self.message)}"]
         if self.source_line is not None:
-            text = self.source_line.rstrip("\n").replace("\t", " ")
+            raw = self.source_line.rstrip("\n").replace("\t", " ")
             gutter = f"{self.span.line:>5} | "
-            out.append(gutter + text)
+            out.append(gutter + esc(raw))
             width = 1
             if self.span.end_line == self.span.line:
                 width = max(1, self.span.end_column - self.span.column + 1)
-            width = min(width, max(1, len(text) - self.span.column + 1))
-            out.append(" " * (len(gutter) - 2) + "| " + " " * (self.span.column - 1) + "^" * width)
+            start = self.span.column - 1
+            width = min(width, max(1, len(raw) - start))
+            col = len(esc(raw[:start]))
+            width = max(1, len(esc(raw[start:start + width])))
+            out.append(" " * (len(gutter) - 2) + "| " + " " * col + "^" * width)
         if self.hint:
-            out.append(f"  hint: {self.hint}")
+            out.append(f"  hint: {esc(self.hint)}")
         return "\n".join(out)
 
 

@@ -8,15 +8,13 @@ it is imported; a cycle of imports is an error.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
-from archlang.errors import Diagnostic, ImportError_, SourceError
-from archlang.span import Span, span_of
-from archlang.syntax.parser import parse, parse_recovering
-
-
-#: Imports nest at most this deep (each level is a frame of ``visit``).
-MAX_IMPORT_DEPTH = 100
+from archlang.errors import Diagnostic, ImportError_, SourceError, SyntaxError_
+from archlang.limits import MAX_FILE_BYTES, MAX_FILES, MAX_IMPORT_DEPTH
+from archlang.span import Span, normalize_newlines, source_lines, span_of
+from archlang.syntax.parser import decode_string, parse, parse_recovering, string_problems
 
 
 def decode(data: bytes, file: str) -> str:
@@ -49,13 +47,41 @@ def check_not_empty(text: str, file: str) -> None:
                                       hint="a design starts with: system NAME { ... }")])
 
 
+class _NotRegular(OSError):
+    pass
+
+
+def _read_regular(path: str) -> bytes:
+    """The bytes of a regular file, at most MAX_FILE_BYTES + 1 of them. A FIFO, a device or
+    a socket is refused without blocking: it is opened non-blocking and checked first."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise _NotRegular("it is not a regular file (a FIFO, a device or a socket)")
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def read_file(path: str, at: Span | None = None, source_line: str | None = None,
               shown: str | None = None) -> str:
     """The text of ``path``; ``shown`` is how messages name it (default: ``path``)."""
     where = at or Span.point(path, 1, 1)
     name = shown or path
     try:
-        data = Path(path).read_bytes()
+        data = _read_regular(path)
+    except _NotRegular as e:
+        msg = f"cannot read '{name}': {e}"
     except IsADirectoryError:
         msg = f"cannot read '{name}': it is a directory"
     except FileNotFoundError:
@@ -65,6 +91,11 @@ def read_file(path: str, at: Span | None = None, source_line: str | None = None,
     except OSError as e:
         msg = f"cannot read '{name}': {e.strerror or e}"
     else:
+        if len(data) > MAX_FILE_BYTES:
+            raise SourceError([Diagnostic(
+                message=f"'{name}' is larger than {MAX_FILE_BYTES:,} bytes, the limit of a "
+                        f"design file", span=where, source_line=source_line,
+                hint="split the design into files that import each other")])
         return decode(data, name)
     hint = "an import is relative to the importing file" if at is not None else None
     raise SourceError([Diagnostic(message=msg, span=where, source_line=source_line, hint=hint)])
@@ -87,6 +118,7 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
     done: set[Path] = set()
 
     def visit(file: str, real: Path | None, txt: str, stack: list[tuple[Path | None, str]]):
+        txt = normalize_newlines(txt)
         check_not_empty(txt, file)
         sources[file] = txt
         if recovered is None:
@@ -94,6 +126,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
         else:
             tree, found = parse_recovering(txt, file)
             recovered.extend(found)
+        bad_strings = string_problems(tree, file, txt)
+        if bad_strings and recovered is None:
+            raise SyntaxError_(bad_strings)
+        if bad_strings:
+            recovered.extend(bad_strings)
         if not tree.children:
             raise SourceError([Diagnostic(message="the file declares nothing: it holds only "
                                                   "comments and blank lines",
@@ -104,9 +141,9 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
             done.add(real)
         for imp in _imports(tree):
             tok = imp.children[-1]
-            rel = str(tok)[1:-1]
+            rel = decode_string(str(tok))
             sp = span_of(file, imp)
-            lines = txt.splitlines()
+            lines = source_lines(txt)
             src_line = lines[sp.line - 1] if sp.line <= len(lines) else None
             base = real.parent if real is not None else root_dir
             target = (base / rel).resolve()
@@ -127,6 +164,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
                     span=sp, source_line=src_line, hint="remove one of these imports")])
             if target in done:
                 continue
+            if len(sources) >= MAX_FILES:
+                raise ImportError_([Diagnostic(
+                    message=f"a design reads at most {MAX_FILES} files (its imports included)",
+                    span=sp, source_line=src_line,
+                    hint="the limits of a design are listed in docs/language.md")])
             if len(stack) >= MAX_IMPORT_DEPTH:
                 raise ImportError_([Diagnostic(
                     message=f"imports are nested more than {MAX_IMPORT_DEPTH} deep",
@@ -141,6 +183,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
     else:
         txt = text
         real = None if display == "<string>" else Path(display).resolve()
+        if len(txt) > MAX_FILE_BYTES or len(txt.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+            raise SourceError([Diagnostic(
+                message=f"'{display}' is larger than {MAX_FILE_BYTES:,} bytes, the limit of a "
+                        f"design file", span=Span.point(display, 1, 1),
+                hint="split the design into files that import each other")])
     visit(display, real, txt, [])
     return units, sources
 

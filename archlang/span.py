@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+
 from pydantic import BaseModel, ConfigDict
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and a lone CR (old Mac files) read as LF, as every editor shows them."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+@functools.lru_cache(maxsize=16)
+def _lines(text: str) -> tuple[str, ...]:
+    return tuple(text.split("\n"))
+
+
+def source_lines(text: str) -> tuple[str, ...]:
+    """The lines of a source as the parser counts them: split at LF only.
+
+    ``str.splitlines`` also splits at a form feed, U+2028, U+0085 and others, which Lark
+    does not count as line breaks: the line a diagnostic names, the line it shows and the
+    line a ``# noqa`` is looked for on must be one and the same."""
+    return _lines(text)
 
 
 class Span(BaseModel):

@@ -110,6 +110,7 @@ def test_fail_on_warning(tmp_path):
 def test_output_is_written_whole_or_not_at_all(tmp_path):
     good = write(tmp_path, chain("99.8%", "100ms"))
     out = tmp_path / "out" / "report.json"
+    out.parent.mkdir()                       # archlang creates no directories
     assert run("check", good, "--format", "json", "--output", out).returncode == 0
     first = out.read_text()
     assert json.loads(first)["status"] == "pass"

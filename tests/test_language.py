@@ -267,13 +267,15 @@ def test_syntax_error_has_a_span():
 
 
 # ---- large inputs ----------------------------------------------------------------------
-def test_ten_thousand_components_and_a_long_path():
-    n = 10_000
+def test_the_most_components_and_the_longest_path():
+    from archlang.limits import MAX_COMPONENTS, MAX_PATH_HOPS
+
+    n = MAX_COMPONENTS - 1
     body = "\n".join(f"server s{i}" for i in range(n))
-    path = " -> ".join(f"s{i}" for i in range(2000))
+    path = " -> ".join(f"s{i}" for i in range(MAX_PATH_HOPS - 1))
     d = archlang.loads("system big {\nclient u\n" + body + f"\nflow f {{ path u -> {path} }}\n}}")
-    assert len(d.components) == n + 1
-    assert len(d.flows["f"].paths[0].hops) == 2001
+    assert len(d.components) == MAX_COMPONENTS
+    assert len(d.flows["f"].paths[0].hops) == MAX_PATH_HOPS
 
 
 def test_deep_nesting_of_braces_is_a_clean_error():

@@ -202,3 +202,58 @@ def test_a_design_without_the_constructs_is_unchanged():
     r = archlang.analyze(d)
     for f in r.flows.values():
         assert f.availability == f.availability_state and f.availability_transient == 1.0
+
+
+def test_outputs_show_the_resilience_figures(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    ex = "examples/payments.arch"
+    out = subprocess.run([sys.executable, "-m", "archlang.cli", "check", ex, "--format", "json"],
+                         capture_output=True, text=True)
+    assert out.returncode in (0, 1), out.stderr
+    doc = json.loads(out.stdout)["files"][0]
+    flow = doc["flows"][0]
+    assert flow["availability"] < flow["availability_state"]
+    assert 0 < flow["availability_transient"] < 1
+    call = next(c for c in doc["calls"] if c["target"] == "processor")
+    assert call["failing_attempts"] == pytest.approx(1.1)           # retry_budget 10%
+    amp = {c["name"]: c["retry_amplification"] for c in doc["components"]}
+    assert amp["processor"] == pytest.approx(1.1)
+    text = subprocess.run([sys.executable, "-m", "archlang.cli", "check", ex],
+                          capture_output=True, text=True).stdout
+    assert "request based" in text and "pay-api -> processor: attempts" in text
+    dot = tmp_path / "d.dot"
+    subprocess.run([sys.executable, "-m", "archlang.cli", "render", ex, "-o", str(dot),
+                    "--format", "dot"], check=True, capture_output=True)
+    assert "timeout 1.20 s · retries 2 backoff 200 ms budget 10%" in dot.read_text()
+    html = tmp_path / "r.html"
+    subprocess.run([sys.executable, "-m", "archlang.cli", "report", ex, "-o", str(html)],
+                   check=True, capture_output=True)
+    page = html.read_text()
+    assert 'data-field="availability_state"' in page and 'data-call="pay-api->processor"' in page
+
+
+def test_modifier_errors_are_clear():
+    from archlang.errors import ArchlangError
+
+    cases = {
+        "api -> db breaker": "'breaker' applies to an optional call",
+        "api -> db failover 5s": "'failover T' on a call needs alternatives",
+        "api -> db backoff 1s": "'backoff' needs 'retries N'",
+        "api -> db hedge 5ms": "'hedge' needs a percentile",
+        "api -> db timeout 0ms": "'timeout' must be greater than zero",
+        "api -> db retries 2 retries 3": "'retries' is given twice",
+    }
+    for line, message in cases.items():
+        with pytest.raises(ArchlangError) as exc:
+            archlang.loads(f"server api\ndatabase db\n{line}\n")
+        assert message in str(exc.value), line
+
+
+def test_fmt_keeps_the_modifiers():
+    from archlang.syntax.fmt import format_text
+
+    text = "server api\nexternal p\napi -> p write idempotent timeout 2s retries 2 backoff 100ms\n"
+    assert "api -> p write idempotent timeout 2s retries 2 backoff 100ms" in format_text(text)

@@ -29,6 +29,15 @@ def analyze(design: Design, down: Sequence[str] = (),
     from archlang.analysis.resilience import build_plan, uses_resilience
     from archlang.rules import check_rules, suppressed
 
+    import sys
+
+    from archlang.limits import MAX_REQUEST_DEPTH
+
+    # The analyses walk a flow's tree recursively, a few frames a hop: a request of
+    # MAX_REQUEST_DEPTH components needs more than Python's default 1000 frames.
+    need = 20 * MAX_REQUEST_DEPTH + 1000
+    if sys.getrecursionlimit() < need:
+        sys.setrecursionlimit(need)
     down = tuple(down)
     forced = resolve_down(design, down)      # once; DesignError for a bad name
     plan = None
@@ -57,7 +66,8 @@ def analyze(design: Design, down: Sequence[str] = (),
             availability_transient=a.availability_transient,
             downtime_minutes_per_30d=a.downtime_minutes_per_30d,
             downtime_minutes_per_year=a.downtime_minutes_per_year,
-            spofs=a.spofs, cut_sets=a.cut_sets, degrading=a.degrading,
+            spofs=a.spofs, cut_sets=a.cut_sets, cut_sets_total=a.cut_sets_total,
+            degrading=a.degrading,
             importance=a.importance, availability_method=a.method,
             availability_ci95=a.ci95, latency=latency, capacity=capacity, slos=tuple(slos),
             # an SLO fails, or the flow's own rate does not fit (analyses.md: `slo

@@ -620,7 +620,7 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
             a = engine.availability()
             evaluate, a_ref = engine.availability, a
         units = spof.flow_units(design, fm, base)
-        cuts1, cuts2 = spof.cut_sets(fm, units, base)
+        cuts1, cuts2, n_cuts2 = spof.cut_sets_counted(fm, units, base)
         degrading = spof.degrading(fm, units, base)
         importance = spof.importance(design, fm, evaluate, a_ref, base, components)
         a_state, a_transient = a, 1.0
@@ -637,7 +637,8 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
             availability_transient=a_transient,
             downtime_minutes_per_30d=downtime_minutes(a, MINUTES_PER_30D),
             downtime_minutes_per_year=downtime_minutes(a, MINUTES_PER_YEAR),
-            spofs=cuts1, cut_sets=cuts2, degrading=degrading, importance=importance,
+            spofs=cuts1, cut_sets=cuts2, cut_sets_total=n_cuts2, degrading=degrading,
+            importance=importance,
             slos=slos, method=method, ci95=ci95)
         targets = [s.target for s in fl.slos if s.kind == "availability"]
         if targets:

@@ -92,6 +92,7 @@ class _Sampler:
         self._places: dict[str, tuple[list, "np.ndarray"]] = {}
         self._matrix: dict[tuple[str, str], "np.ndarray"] = {}
         self._zeros: dict[int, "np.ndarray"] = {}
+        self.fanout = 1                # draws of the current subtree along the request
 
     # -- primitives ----------------------------------------------------------------------
     def zeros(self, n: int) -> "np.ndarray":
@@ -273,14 +274,65 @@ def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
     return _node(s, target, at_t, caller.name, net, fc.write)
 
 
+#: Draws of a subtree made one by one along one request (the product of the `xN` counts
+#: on the way): beyond it, the N draws of a call come from one draw by doubling.
+LOOP_DRAWS = 256
+
+
 def _call(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
-    np = s.np
     if s.plan is not None and (fc.call.timeout_ms is not None or fc.call.retries
                                or fc.call.hedge is not None or fc.call.breaker):
         from archlang.analysis.resilience import timed_call
 
-        return _repeat(s, fc, lambda: timed_call(s, caller, at, fc))
-    return _repeat(s, fc, lambda: _one_draw(s, caller, at, fc))
+        def one():
+            return timed_call(s, caller, at, fc)
+    else:
+        def one():
+            return _one_draw(s, caller, at, fc)
+    if fc.count > 1 and s.fanout * fc.count > LOOP_DRAWS:
+        return _call_doubling(s, fc, one)
+    s.fanout *= fc.count
+    try:
+        return _repeat(s, fc, one)
+    finally:
+        s.fanout //= fc.count
+
+
+def _combine(s: _Sampler, a, b, parallel: bool):
+    """Two draws of calls made one after the other (times add) or in parallel (the later
+    one is the critical path)."""
+    np = s.np
+    (ta, ha), (tb, hb) = a, b
+    if not parallel:
+        hops = {k: list(v) for k, v in ha.items()}
+        _merge(hops, hb)
+        return ta + tb, hops
+    later = tb > ta
+    hops = {k: [np.where(later, hb[k][i], v[i]) for i in range(3)] for k, v in ha.items()}
+    return np.where(later, tb, ta), hops
+
+
+def _call_doubling(s: _Sampler, fc: FlowCall, one):
+    """`xN` from one draw of the call: a block of 2^j calls is the block of 2^(j-1) plus
+    the same block with its samples shuffled (an independent copy, to the sampling error),
+    and N is the sum (or the maximum) of the blocks of its binary digits. log2(N) array
+    operations, whatever N, and the subtree is drawn once (docs/analyses/latency.md)."""
+    block = one()
+    n = len(block[0])
+
+    def shuffled(draw):
+        perm = s.rng.permutation(n) if s.rng is not None else s.np.arange(n)
+        return draw[0][perm], {k: [v[i][perm] for i in range(3)] for k, v in draw[1].items()}
+
+    out = None
+    count = fc.count
+    while True:
+        if count & 1:      # shuffled again: the blocks share samples otherwise
+            out = block if out is None else _combine(s, out, shuffled(block), fc.parallel)
+        count >>= 1
+        if not count:
+            return out
+        block = _combine(s, block, shuffled(block), fc.parallel)
 
 
 def _repeat(s: _Sampler, fc: FlowCall, one):

@@ -69,7 +69,8 @@ class FlowAvailability(Frozen):
     downtime_minutes_per_30d: float
     downtime_minutes_per_year: float
     spofs: tuple[CutSet, ...] = ()         # cut sets of order 1
-    cut_sets: tuple[CutSet, ...] = ()      # cut sets of order 2
+    cut_sets: tuple[CutSet, ...] = ()      # cut sets of order 2 (the most probable 1000)
+    cut_sets_total: int = 0                # how many cut sets of order 2 there are
     degrading: tuple[Degrading, ...] = ()
     importance: tuple[Importance, ...] = ()    # most important first
     slos: tuple[SloResult, ...] = ()           # availability SLOs
@@ -196,6 +197,7 @@ class FlowResult(Frozen):
     downtime_minutes_per_year: float
     spofs: tuple[CutSet, ...] = ()
     cut_sets: tuple[CutSet, ...] = ()
+    cut_sets_total: int = 0
     degrading: tuple[Degrading, ...] = ()
     importance: tuple[Importance, ...] = ()
     availability_method: str = "exact"     # or the Monte Carlo fallback, with its interval

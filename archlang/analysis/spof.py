@@ -18,6 +18,8 @@ S(root) is evaluated once per set of failed components (see availability.py for 
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from typing import Callable
 
 from archlang.analysis.result import ComponentAvailability, CutSet, Degrading, Importance, Unit
@@ -132,26 +134,81 @@ def _sort_key(cs: CutSet):
     return (-cs.probability, tuple(u.name for u in cs.units))
 
 
+#: Order-2 cut sets listed per flow, the most probable first; `cut_sets_total` counts all.
+MAX_CUT_SETS_LISTED = 1000
+
+
+def unit_classes(fm, fu: FlowUnits) -> list[list[int]]:
+    """Indices into ``fu.units``, grouped into interchangeable units: the replicas of one
+    group placed in the same domains (their keys differ, S does not). A zone, a region or
+    a single-replica component is a class of its own. S is evaluated once per class (and
+    once per pair of classes), so the cost depends on the placements, not on the replica
+    count: `replicas 1000 min 999` is one class, not 499,500 pairs to evaluate."""
+    groups: dict[tuple, list[int]] = {}
+    for idx, (key, _, _) in enumerate(fu.units):
+        cls = ("r", key[1], fm.models[key[1]].replica_domains[key[2]]) if key[0] == "r" else key
+        groups.setdefault(cls, []).append(idx)
+    return list(groups.values())
+
+
 def cut_sets(fm, fu: FlowUnits, base: dict) -> tuple[tuple[CutSet, ...], tuple[CutSet, ...]]:
-    """Minimal cut sets of order 1 (SPOFs) and 2."""
+    """Minimal cut sets of order 1 (SPOFs) and 2 (the most probable MAX_CUT_SETS_LISTED)."""
+    ones, twos, _ = cut_sets_counted(fm, fu, base)
+    return ones, twos
+
+
+def cut_sets_counted(fm, fu: FlowUnits, base: dict
+                     ) -> tuple[tuple[CutSet, ...], tuple[CutSet, ...], int]:
+    """:func:`cut_sets`, and how many cut sets of order 2 there are (listed or not)."""
+    ones, pairs = _cuts(fm, fu, base)
+    units = fu.units
+
+    def key(pair):
+        i, j = pair
+        a, b = sorted((units[i][1].name, units[j][1].name))
+        return (-(units[i][2] * units[j][2]), a, b)
+
+    twos = []
+    for i, j in heapq.nsmallest(MAX_CUT_SETS_LISTED, _pairs(pairs), key=key):
+        (_, u1, q1), (_, u2, q2) = units[i], units[j]
+        twos.append(CutSet(units=tuple(sorted((u1, u2), key=lambda u: u.name)),
+                           probability=q1 * q2))
+    total = sum(len(a) * (len(a) - 1) // 2 if a is b else len(a) * len(b) for a, b in pairs)
+    return tuple(sorted(ones, key=_sort_key)), tuple(sorted(twos, key=_sort_key)), total
+
+
+def _pairs(class_pairs):
+    for a, b in class_pairs:
+        if a is b:
+            yield from itertools.combinations(a, 2)
+        else:
+            yield from itertools.product(a, b)
+
+
+def _cuts(fm, fu: FlowUnits, base: dict):
+    """SPOFs, and the pairs of unit classes whose joint failure fails the flow."""
     st = Structure(fm, base)
     if st.baseline == 0.0:
-        return (), ()
+        return [], []
     ones: list[CutSet] = []
-    rest: list[tuple[tuple, Unit, float]] = []
-    for key, unit, q in fu.units:
-        if st.success(frozenset([key]), fu.touches[key]) == 0.0:
-            ones.append(CutSet(units=(unit,), probability=q))
+    rest: list[list[int]] = []
+    units = fu.units
+    for members in unit_classes(fm, fu):
+        k = units[members[0]][0]
+        if st.success(frozenset([k]), fu.touches[k]) == 0.0:
+            ones.extend(CutSet(units=(units[i][1],), probability=units[i][2]) for i in members)
         else:
-            rest.append((key, unit, q))
+            rest.append(members)
     ones = _whole_groups(ones, fu)
-    twos: list[CutSet] = []
-    for i, (k1, u1, q1) in enumerate(rest):
-        for k2, u2, q2 in rest[i + 1:]:
+    pairs = []
+    for n, a in enumerate(rest):
+        for b in rest[n:]:
+            if a is b and len(a) < 2:
+                continue
+            k1, k2 = units[a[0]][0], units[a[1] if a is b else b[0]][0]
             if st.success(frozenset([k1, k2]), fu.touches[k1] | fu.touches[k2]) == 0.0:
-                pair = tuple(sorted((u1, u2), key=lambda u: u.name))
-                twos.append(CutSet(units=pair, probability=q1 * q2))
-    return tuple(sorted(ones, key=_sort_key)), tuple(sorted(twos, key=_sort_key))
+                pairs.append((a, b))
+    return ones, pairs
 
 
 def _whole_groups(ones: list[CutSet], fu: FlowUnits) -> list[CutSet]:
@@ -183,10 +240,11 @@ def _whole_groups(ones: list[CutSet], fu: FlowUnits) -> list[CutSet]:
 def degrading(fm, fu: FlowUnits, base: dict) -> tuple[Degrading, ...]:
     st = Structure(fm, base)
     out = []
-    for key, unit, _ in fu.units:
+    for members in unit_classes(fm, fu):     # interchangeable units degrade alike
+        key = fu.units[members[0]][0]
         s = st.success(frozenset([key]), fu.touches[key])
         if 0.0 < s < st.baseline:
-            out.append(Degrading(unit=unit, fraction_lost=1.0 - s))
+            out.extend(Degrading(unit=fu.units[i][1], fraction_lost=1.0 - s) for i in members)
     return tuple(sorted(out, key=lambda d: (-d.fraction_lost, d.unit.name)))
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from archlang.errors import DesignError, Diagnostic, SyntaxError_, did_you_mean
+from archlang import limits as L
 from archlang.model import defaults as D
 from archlang.model.calls import CALL_MODIFIERS, apply_option, check_call
 from archlang.model.design import (
@@ -32,7 +33,7 @@ from archlang.model.design import (
     Slo,
     Zone,
 )
-from archlang.span import Span, span_of
+from archlang.span import Span, source_lines, span_of
 
 # ---- units -------------------------------------------------------------------------------
 TIME_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0,
@@ -177,8 +178,14 @@ def _split_quantity(text: str) -> tuple[float, str | None]:
 
 
 def _unquote(s: str) -> str:
-    body = s[1:-1]
-    return body.replace('\\"', '"').replace("\\\\", "\\").replace("\\n", "\n")
+    from archlang.syntax.parser import decode_string
+
+    return decode_string(s)
+
+
+def _short(text: str) -> str:
+    """A long literal, shortened for a message: 1000000000...0000000 (309 characters)."""
+    return text if len(text) <= 40 else f"{text[:12]}...{text[-8:]} ({len(text)} characters)"
 
 
 def _fmt(x: float) -> str:
@@ -192,7 +199,7 @@ class Builder:
 
     # ---- diagnostics -----------------------------------------------------------------------
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
-        lines = self.sources.get(span.file, "").splitlines()
+        lines = source_lines(self.sources.get(span.file, ""))
         src = lines[span.line - 1] if 0 < span.line <= len(lines) else None
         d = Diagnostic(message=message, span=span, hint=hint, source_line=src)
         if d not in self.diags:        # one name in two links of a chain: say it once
@@ -200,7 +207,8 @@ class Builder:
 
     # ---- values ----------------------------------------------------------------------------
     def quantity(self, prop: Prop, v: Val | None, unit_class: str | None,
-                 positive: bool = True, allow_zero: bool = False) -> float | None:
+                 positive: bool = True, allow_zero: bool = False,
+                 maximum: float | None = None) -> float | None:
         """A number with a unit of ``unit_class`` (None: a plain number), normalised."""
         what = UNIT_CLASSES[unit_class][1] if unit_class else "a number"
         if v is None:
@@ -231,6 +239,18 @@ class Builder:
                 value = float(Decimal(v.text[:-1].strip()) / 100)
             else:
                 value = v.number * table[v.unit]
+        number = v.text.rstrip("%usmhdrpqKMGTB \t")
+        limit = maximum if maximum is not None else L.max_quantity(prop.key, unit_class)
+        if not math.isfinite(value) or abs(value) > limit:
+            shown = (str(int(limit)) if maximum is not None
+                     else L.show_quantity(limit, unit_class))
+            self.error(v.span, f"'{prop.key}' is at most {shown}, found {_short(v.text)!r}",
+                       "the limits of a design are listed in docs/language.md")
+            return None
+        if L.significant_digits(number) > L.MAX_DIGITS:
+            self.error(v.span, f"{_short(v.text)!r} has more than {L.MAX_DIGITS} significant digits",
+                       "a number keeps 15 digits: more would be rounded silently")
+            return None
         if positive and value < 0 and allow_zero:
             self.error(v.span, f"'{prop.key}' must not be negative, found {v.text!r}")
             return None
@@ -240,7 +260,8 @@ class Builder:
         return value
 
     def integer(self, prop: Prop, v: Val | None, minimum: int = 1) -> int | None:
-        n = self.quantity(prop, v, None, allow_zero=minimum == 0)
+        n = self.quantity(prop, v, None, allow_zero=minimum == 0,
+                          maximum=L.max_count(prop.key))
         if n is None:
             return None
         if n != int(n) or n < minimum:
@@ -987,8 +1008,14 @@ class DesignBuilder(Builder):
                 msp = span_of(file, m)
                 f["_spans"].setdefault(word, msp)
                 if m.type == "COUNT":
-                    n = int(word[1:])
-                    if n < 1:
+                    top = L.max_count("call count")
+                    digits = word[1:].lstrip("0")
+                    n = int(digits) if len(digits) <= len(str(top)) else top + 1
+                    if n > top:
+                        self.error(msp, f"a call count is at most x{top}, found {word}",
+                                   "the limits of a design are listed in docs/language.md")
+                        n = 1
+                    elif n < 1:
                         self.error(msp, "a call count must be at least x1")
                     f["count"] = max(n, 1)
                 elif word in f and word != "count":
@@ -1136,7 +1163,9 @@ class DesignBuilder(Builder):
                 return None
             pct = vals[0].number
             if not 0 < pct < 100:
-                self.error(vals[0].span, f"percentile must be between p0 and p100, found {vals[0].text}")
+                self.error(vals[0].span, f"a latency percentile must be above p0 and below "
+                                         f"p100, found {vals[0].text}",
+                           "for example p50, p99 or p99.9")
                 return None
             t = self.quantity(prop, vals[1] if len(vals) > 1 else None, "time")
             self.no_more(prop, vals, 2)
@@ -1170,6 +1199,11 @@ class DesignBuilder(Builder):
             asyn = False
         if not ok:
             return None
+        if len(hops) > L.MAX_PATH_HOPS:
+            self.error(hops[L.MAX_PATH_HOPS].span,
+                       f"a path has at most {L.MAX_PATH_HOPS} steps",
+                       "the limits of a design are listed in docs/language.md")
+            return None
         for h in hops[1:]:
             if comps[h.name].kind == "client":
                 self.error(h.span, f"'{h.name}' is a client: nothing calls a client",
@@ -1195,10 +1229,22 @@ class DesignBuilder(Builder):
                 preds.setdefault(b.name, []).append(a.name)
                 where.setdefault((a.name, b.name), b.span)
         try:
-            TopologicalSorter(preds).prepare()
-            return True
+            order = list(TopologicalSorter(preds).static_order())
         except CycleError as e:
             nodes = list(e.args[1])          # [x, ..., x]: each one calls the next
+            order = None
+        if order is not None:
+            # The longest chain of steps one request takes: every analysis walks it.
+            depth: dict[str, int] = {}
+            for n in order:
+                depth[n] = 1 + max((depth[p] for p in preds.get(n, ())), default=0)
+                if depth[n] > L.MAX_REQUEST_DEPTH:
+                    a = max(preds[n], key=depth.__getitem__)
+                    self.error(where[(a, n)], f"a request of flow '{name}' passes through "
+                                              f"more than {L.MAX_REQUEST_DEPTH} components",
+                               "the limits of a design are listed in docs/language.md")
+                    return False
+            return True
         cycle = list(zip(nodes, nodes[1:]))
         # Point at the step that closes the loop: the one written last.
         last = max(range(len(cycle)), key=lambda i: (where[cycle[i]].file, where[cycle[i]].line,
@@ -1211,7 +1257,30 @@ class DesignBuilder(Builder):
         return False
 
     # ---- whole design ----------------------------------------------------------------------
+    def _within_limits(self) -> None:
+        """Too many components, calls or flows: reported at the first one too many, and the
+        build stops there (its cost would grow with what it was asked to refuse)."""
+        def arrows(node) -> int:
+            return sum(1 for t in node.children if getattr(t, "type", None) == "ARROW")
+
+        checks = (
+            (self.component_nodes, lambda n: 1, L.MAX_COMPONENTS, "components",
+             lambda f, n: span_of(f, n.children[1])),
+            (self.call_nodes, arrows, L.MAX_CALLS, "calls", span_of),
+            (self.flow_nodes, lambda n: 1, L.MAX_FLOWS, "flows",
+             lambda f, n: span_of(f, n.children[0])),
+        )
+        for nodes, weight, limit, what, where in checks:
+            total = 0
+            for file, node in nodes:
+                total += weight(node)
+                if total > limit:
+                    self.error(where(file, node), f"a design holds at most {limit:,} {what}",
+                               "the limits of a design are listed in docs/language.md")
+                    raise DesignError(self.syntax_errors + self.diags)
+
     def build(self, files: list[str]) -> Design:
+        self._within_limits()
         regions = self.build_regions()
         network = self.build_network(regions)
         kind_defaults = self.build_defaults()

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archlang.span import Span
+from archlang.span import Span, source_lines
 
 Kind = Literal["client", "server", "lb", "cache", "cdn", "database", "queue", "storage",
                "external", "dns"]
@@ -309,5 +309,5 @@ class Design(_Model):
         text = self.sources.get(span.file)
         if text is None:
             return None
-        lines = text.splitlines()
+        lines = source_lines(text)
         return lines[span.line - 1] if 0 < span.line <= len(lines) else None

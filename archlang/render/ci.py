@@ -11,6 +11,9 @@ import math
 from xml.etree import ElementTree as ET
 
 from archlang.analysis.common import Finding
+from archlang.escape import gh_data as _gh_data
+from archlang.escape import gh_prop as _gh_prop
+from archlang.escape import md_code, md_text, text_block, xml_text
 from archlang.analysis.result import Result
 from archlang.model.design import Design
 
@@ -95,31 +98,31 @@ def render_junit(items: list[tuple[Design, Result]], fail_on: str) -> str:
     suites = ET.Element("testsuites", name="archlang")
     total = failures = 0
     for design, result in items:
-        suite = ET.SubElement(suites, "testsuite", name=design.path)
+        suite = ET.SubElement(suites, "testsuite", name=xml_text(design.path))
         n = nf = 0
         for fr in result.flows.values():
             for s in fr.slos:
                 n += 1
                 case = ET.SubElement(suite, "testcase", classname=f"{design.name}.{fr.name}",
                                      name=f"slo {s.kind}" + (f" p{s.percentile:g}" if s.percentile else ""))
-                case.set("file", s.span.file)
+                case.set("file", xml_text(s.span.file))
                 case.set("line", str(s.span.line))
                 if s.status == "fail":
                     nf += 1
                     fail = ET.SubElement(case, "failure", message=slo_text(s),
                                          type=SLO_CODES[s.kind])
-                    fail.text = f"{s.span}: flow '{fr.name}': {slo_text(s)}"
+                    fail.text = xml_text(f"{s.span}: flow '{fr.name}': {slo_text(s)}")
         for f in result.findings:
             if _RANK[f.severity] < _RANK[fail_on]:
                 continue
             n += 1
             nf += 1
             case = ET.SubElement(suite, "testcase", classname=f"{design.name}.rules",
-                                 name=f"{f.code} {f.span.file}:{f.span.line}")
-            case.set("file", f.span.file)
+                                 name=xml_text(f"{f.code} {f.span.file}:{f.span.line}"))
+            case.set("file", xml_text(f.span.file))
             case.set("line", str(f.span.line))
-            fail = ET.SubElement(case, "failure", message=f.message, type=f.code)
-            fail.text = f"{f.span}: {f.severity} {f.code} {f.message}"
+            fail = ET.SubElement(case, "failure", message=xml_text(f.message), type=f.code)
+            fail.text = xml_text(f"{f.span}: {f.severity} {f.code} {f.message}")
         if n == 0:
             n = 1
             ET.SubElement(suite, "testcase", classname=design.name, name="design is valid")
@@ -135,14 +138,6 @@ def render_junit(items: list[tuple[Design, Result]], fail_on: str) -> str:
 
 
 # ---- GitHub annotations --------------------------------------------------------------------
-def _gh_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_prop(s: str) -> str:
-    return _gh_data(s).replace(":", "%3A").replace(",", "%2C")
-
-
 def render_github(items: list[tuple[Design, Result]]) -> str:
     lines = []
     for design, result in items:
@@ -164,7 +159,7 @@ def render_markdown(items: list[tuple[Design, Result, str]]) -> str:
     out = []
     for design, result, status in items:
         icon = "✅" if status == "pass" else "❌"
-        out.append(f"### {icon} `{design.path}`: system {design.name}\n")
+        out.append(f"### {icon} {md_code(design.path)}: system {design.name}\n")
         out.append("| flow | availability | nines | downtime / 30d | p99 | SLOs |")
         out.append("|---|---:|---:|---:|---:|---|")
         for fr in result.flows.values():
@@ -180,7 +175,7 @@ def render_markdown(items: list[tuple[Design, Result, str]]) -> str:
         if probs:
             out.append("")
             for f in probs:
-                out.append(f"- **{f.severity}** `{f.code}` {f.span.file}:{f.span.line}: "
-                           f"{f.message}")
+                out.append(f"- **{f.severity}** `{f.code}` {md_text(f.span.file)}:"
+                           f"{f.span.line}: {md_text(f.message)}")
         out.append("")
-    return "\n".join(out)
+    return text_block("\n".join(out))

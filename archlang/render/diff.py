@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from archlang.analysis.diff import DesignDiff
+from archlang.escape import md_code, text_block
 
 
 def _pct(a):
@@ -18,7 +19,7 @@ def _ms(x):
 def render_diff_text(d: DesignDiff, markdown: bool = False) -> str:
     lines = []
     if markdown:
-        lines += [f"### archlang diff `{d.base}` → `{d.head}`", "",
+        lines += [f"### archlang diff {md_code(d.base)} → {md_code(d.head)}", "",
                   "| flow | change | availability | Δ nines | p99 | SLOs | SPOFs |",
                   "|---|---|---|---:|---|---|---|"]
     else:
@@ -53,7 +54,7 @@ def render_diff_text(d: DesignDiff, markdown: bool = False) -> str:
         lines.append("no change in the figures")
     lines.append(("**worse**" if markdown else "verdict: WORSE") if d.worse else
                  ("not worse" if markdown else "verdict: not worse"))
-    return "\n".join(lines) + "\n"
+    return text_block("\n".join(lines) + "\n")
 
 
 def render_diff_json(d: DesignDiff) -> str:

@@ -71,6 +71,7 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "downtime_minutes_per_year": fr.downtime_minutes_per_year,
             "spofs": [cut_json(c) for c in fr.spofs],
             "cut_sets": [cut_json(c) for c in fr.cut_sets],
+            "cut_sets_total": fr.cut_sets_total,
             "degrading": [{"unit": g.unit.name, "kind": g.unit.kind,
                            "fraction_lost": g.fraction_lost} for g in fr.degrading],
             "importance": [{"name": i.name, "kind": i.kind, "birnbaum": i.birnbaum,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from archlang.analysis.result import Result
+from archlang.escape import text_block
 from archlang.model.design import KINDS, Design
 
 
@@ -65,4 +66,5 @@ def render_text(items: list[tuple[Design, Result, str]]) -> str:
         parts.append(findings_text(design, result))
         parts.append(f"verdict: {status.upper()}")
         blocks.append("\n\n".join(p.rstrip("\n") for p in parts if p))
-    return "\n\n".join(blocks) + "\n"
+    # Nothing of the design reaches the terminal raw (archlang/escape.py).
+    return text_block("\n\n".join(blocks) + "\n")

@@ -16,11 +16,14 @@ _NOQA = re.compile(r"(?:#|//)\s*noqa(?::\s*(?P<codes>[A-Z]{2}\d{3}(?:\s*,\s*[A-Z
 
 
 def suppressed(design: Design, finding: Finding) -> bool:
-    """A `# noqa: CODE` (or a bare `# noqa`) on the finding's line silences it."""
+    """A `# noqa: CODE` (or a bare `# noqa`) in the comment of the finding's line silences it
+    (a `noqa` inside a string is text, not a comment)."""
+    from archlang.syntax.parser import comment_of
+
     line = design.source_line(finding.span)
     if not line:
         return False
-    m = _NOQA.search(line)
+    m = _NOQA.search(comment_of(line))
     if not m:
         return False
     codes = m.group("codes")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import re
 
+from archlang.span import normalize_newlines, source_lines
 from archlang.syntax.parser import grammar_text, parse
 
 WIDTH = 100
@@ -31,6 +32,7 @@ def _comment_parser():
 
 def format_text(text: str, file: str = "<string>") -> str:
     """The canonical form of ``text``. Raises SyntaxError_ (with a span) on a syntax error."""
+    text = normalize_newlines(text)
     parse(text, file)                     # the friendly syntax errors
     parser, sink = _comment_parser()
     sink.clear()
@@ -58,7 +60,7 @@ def _w(node) -> str:
 class _Printer:
     def __init__(self, text: str, comments):
         self.text = text
-        self.src = text.splitlines()
+        self.src = source_lines(text)
         self.full: list = []          # comments alone on their line
         self.trailing: dict[int, tuple[int, str]] = {}
         for c in comments:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 from importlib import resources
 from pathlib import Path
 
 from archlang.errors import Diagnostic, SyntaxError_
-from archlang.span import Span
+from archlang.span import Span, source_lines
 
 # What the grammar's terminals mean to a person reading an error.
 _TERMINALS = {
@@ -96,8 +97,9 @@ def parse_recovering(text: str, file: str = "<string>"):
     prop_keys = {k.upper() for k in PROPERTY_NAMES}
     recovered: list[Diagnostic] = []
     last_end: list[int] = [-1]          # end of the last skipped token
+    last_type: list[str] = [""]         # its type
 
-    lines = text.splitlines()
+    lines = source_lines(text)
 
     def diag(line: int, col: int, width: int, message: str, hint: str | None = None):
         src = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -114,12 +116,19 @@ def parse_recovering(text: str, file: str = "<string>"):
         if (tok.type not in _VALUE_TOKENS or "RBRACE" not in expected
                 or not expected & prop_keys):
             return False
-        # One report per run of skipped tokens: the unknown property, not its arguments.
+        # A run of skipped tokens is reported once: its first token (an unknown property or
+        # a value that follows no property), and any name after a value in it (`1
+        # availabilty 10%`: the misspelt property must not hide behind the stray value).
         gap = text[last_end[0]:tok.start_pos] if last_end[0] >= 0 else "x"
-        if tok.type == "NAME" and _strip_comment(gap).strip():
+        starts = bool(_strip_comment(gap).strip())
+        if tok.type == "NAME" and (starts or last_type[0] != "NAME"):
             message, hint = _explain(tok, expected)
             recovered.append(diag(tok.line, tok.column, len(str(tok)), message, hint))
+        elif starts:
+            message, hint = _stray_value(tok)
+            recovered.append(diag(tok.line, tok.column, len(str(tok)), message, hint))
         last_end[0] = tok.end_pos
+        last_type[0] = tok.type
         return True
 
     gc_was_on = gc.isenabled()
@@ -165,6 +174,20 @@ def parse_recovering(text: str, file: str = "<string>"):
             gc.enable()
 
 
+def _stray_value(tok) -> tuple[str, str]:
+    """A value in a block that follows no property (`server api { 40ms replicas 2 }`)."""
+    text = str(tok)
+    unit = text.lstrip("-0123456789.").strip()
+    where = {"%": "availability", "rps": "capacity", "qps": "capacity", "rpm": "capacity",
+             "us": "latency", "ms": "latency", "s": "latency", "B": "memory", "KB": "memory",
+             "MB": "memory", "GB": "memory", "TB": "memory", "": "replicas"}
+    if tok.type == "QUANTITY" and unit in where:
+        hint = f"write it after the property it belongs to, like '{where[unit]} {text}'"
+    else:
+        hint = "a value follows the property it belongs to, like 'latency 40ms'"
+    return f"unexpected {text!r}: a value without a property", hint
+
+
 def _word_before(lines: list[str], line: int, col: int) -> tuple[int, int, str] | None:
     """(line, column, word) of the name just before ``line:col`` on the same line."""
     import re
@@ -192,12 +215,18 @@ def _unknown_statement(word: str) -> tuple[str, str]:
 
 def _end_position(text: str) -> tuple[int, int]:
     """Line and column just after the last character that is not a space or a comment."""
-    lines = text.splitlines()
+    lines = source_lines(text)
     for i in range(len(lines) - 1, -1, -1):
         code = _strip_comment(lines[i]).rstrip()
         if code:
             return i + 1, len(code) + 1
     return 1, 1
+
+
+def comment_of(line: str) -> str:
+    """The comment on one source line ('' when there is none), strings skipped as the
+    lexer skips them: a `#` inside a string starts no comment."""
+    return line[len(_strip_comment(line)):]
 
 
 def _strip_comment(line: str) -> str:
@@ -221,7 +250,7 @@ def _strip_comment(line: str) -> str:
 def _unclosed_brace(text: str) -> tuple[int, int] | None:
     """(line, column) of the innermost '{' that is never closed, ignoring strings and comments."""
     stack: list[tuple[int, int]] = []
-    for n, raw in enumerate(text.splitlines(), 1):
+    for n, raw in enumerate(source_lines(text), 1):
         line = _strip_comment(raw)
         in_str = False
         for i, ch in enumerate(line):
@@ -262,3 +291,46 @@ def _explain(tok, expected: set[str]) -> tuple[str, str | None]:
     if tok.type == "QUANTITY" and "NAME" in expected and len(expected) <= 2:
         return f"expected a name, found {_token_text(tok)}", "names start with a letter or '_'"
     return f"unexpected {_token_text(tok)}", f"expected {_describe(expected)}"
+
+
+# ---- strings --------------------------------------------------------------------------------
+# Inside "...", `\"` and `\\` are the only escapes; a string holds no control character.
+_ESCAPE = re.compile(r'\\(.)', re.S)
+
+
+def decode_string(token: str) -> str:
+    """The value of a STRING token (quotes removed, `\\"` and `\\\\` decoded in one pass)."""
+    return _ESCAPE.sub(lambda m: m.group(1), token[1:-1])
+
+
+def string_problems(tree, file: str, text: str) -> list[Diagnostic]:
+    """Strings with an escape other than `\\"` and `\\\\`, or a control character
+    (ESC, CR, ...): reported, never decoded silently or passed on to an output."""
+    from archlang.escape import UNSAFE
+    from archlang.escape import text as esc
+
+    lines = source_lines(text)
+    out: list[Diagnostic] = []
+    for tok in tree.scan_values(lambda t: getattr(t, "type", None) == "STRING"):
+        raw = str(tok)
+        problem = None
+        for m in re.finditer(r'\\(.)|(' + UNSAFE.pattern + ")",
+                             raw[1:-1], re.S):
+            if m.group(1) is not None and m.group(1) not in '"\\':
+                bad = esc("\\" + m.group(1))
+                problem = (m.start() + 1, 2, f"unknown escape '{bad}' in a string",
+                           'only \\" and \\\\ escape: write a backslash as \\\\')
+                break
+            if m.group(2) is not None:
+                problem = (m.start() + 1, 1,
+                           f"a string must not hold the control character {esc(m.group(2))}",
+                           "remove it: strings are shown in terminals, logs and reports")
+                break
+        if problem is None:
+            continue
+        offset, width, message, hint = problem
+        col = tok.column + offset
+        src = lines[tok.line - 1] if 0 < tok.line <= len(lines) else None
+        out.append(Diagnostic(message=message, hint=hint, source_line=src,
+                              span=Span.point(file, tok.line, col, width)))
+    return out
