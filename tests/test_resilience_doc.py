@@ -196,3 +196,18 @@ def test_down_latency_with_and_without_a_breaker():
     ads = archlang.analyze(archlang.loads(BREAKER), down=("ads",)).flows["f"].latency
     assert recs.p50 == pytest.approx(5 + 2 * 500 + 20)      # waits for both timeouts
     assert ads.p50 == pytest.approx(5 + 20)                 # the breaker fails at once
+
+
+def test_down_reports_the_latency_without_the_breaker():
+    import subprocess
+    import sys
+
+    r = archlang.analyze(archlang.loads(BREAKER), down=("ads",))
+    assert r.flows["f"].latency.p50 == pytest.approx(5 + 20)
+    assert r.flows["f"].latency_without_breaker.p50 == pytest.approx(5 + 20 + 2 * 500)
+    assert archlang.analyze(archlang.loads(BREAKER), down=("recs",)).flows["f"] \
+        .latency_without_breaker is None                  # no breaker on recs: nothing to add
+    path = Path(__file__).resolve().parents[1] / "examples" / "search.arch"
+    out = subprocess.run([sys.executable, "-m", "archlang.cli", "check", str(path), "--down",
+                          "suggest"], capture_output=True, text=True).stdout
+    assert "latency without the breakers" in out

@@ -51,6 +51,17 @@ def analyze(design: Design, down: Sequence[str] = (),
     timed = None if latency is None else [f for f in design.flows if f in set(latency)]
     lat = analyze_latency(design, cap, down=forced, flows=timed, plan=plan)
     skipped = tuple(f for f in design.flows if f not in lat.flows)
+    no_breaker: dict = {}
+    if plan is not None and forced:
+        # --down of a callee behind a breaker: the same what-if timed without the breakers
+        from archlang.analysis.resilience import without_breakers
+
+        alt = without_breakers(design, forced)
+        if alt is not None:
+            nb = analyze_latency(alt, cap, down=forced, flows=list(lat.flows), plan=plan)
+            no_breaker = {n: fl for n, fl in nb.flows.items()
+                          if (fl.p50, fl.p99, fl.p999) != (lat.flows[n].p50, lat.flows[n].p99,
+                                                           lat.flows[n].p999)}
 
     flows: dict[str, FlowResult] = {}
     for name, fl in design.flows.items():
@@ -64,6 +75,7 @@ def analyze(design: Design, down: Sequence[str] = (),
             name=name, rate_rps=fl.rate_rps, availability=a.availability, nines=a.nines,
             availability_state=a.availability_state,
             availability_transient=a.availability_transient,
+            latency_without_breaker=no_breaker.get(name),
             downtime_minutes_per_30d=a.downtime_minutes_per_30d,
             downtime_minutes_per_year=a.downtime_minutes_per_year,
             spofs=a.spofs, cut_sets=a.cut_sets, cut_sets_total=a.cut_sets_total,

@@ -712,3 +712,16 @@ def amplification_paths(design: Design) -> dict[str, tuple[float, list]]:
     for name in design.flows:
         visit(flow_tree(design, name), 1.0, [])
     return {n: (f, [x for x in ch]) for n, (f, ch) in worst.items() if ch}
+
+
+def without_breakers(design: Design, down: Down) -> Design | None:
+    """The design with its breakers removed, when ``down`` kills a callee behind one."""
+    from archlang.model.design import Component  # noqa: F401  (the calls' components)
+
+    hit = [c for c in design.calls if c.breaker
+           and any(not alive(design.components[t], down) for t in c.targets)]
+    if not hit:
+        return None
+    calls = tuple(c.model_copy(update={"breaker": False}) if c.breaker else c
+                  for c in design.calls)
+    return design.model_copy(update={"calls": calls})

@@ -192,6 +192,8 @@ class FlowResult(Frozen):
     availability: float
     availability_state: float | None = None      # see FlowAvailability
     availability_transient: float | None = None
+    # --down of a callee behind a breaker: the flow's latency if the breakers were not there
+    latency_without_breaker: FlowLatency | None = None
     nines: float
     downtime_minutes_per_30d: float
     downtime_minutes_per_year: float

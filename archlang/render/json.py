@@ -86,6 +86,10 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
                 "unbounded": lat.unbounded, "unbounded_at": list(lat.unbounded_at),
                 "method": lat.method, "error_ms": lat.error_ms,
                 "hops": [h.model_dump(mode="json") for h in lat.hops]}
+        nb = fr.latency_without_breaker
+        if nb is not None:
+            d["latency_without_breaker_ms"] = {"p50": nb.p50, "p90": nb.p90, "p99": nb.p99,
+                                               "p999": nb.p999, "mean": nb.mean}
         if fr.capacity is not None:
             d["capacity"] = {"max_rate_rps": _num(fr.capacity.max_rate_rps),
                              "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits}

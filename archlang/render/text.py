@@ -62,6 +62,13 @@ def render_text(items: list[tuple[Design, Result, str]]) -> str:
         if design.flows:
             parts.append(format_availability(design, result.availability_report))
             parts.append(format_latency(design, result.latency_report))
+            nb = [(n, f.latency_without_breaker) for n, f in result.flows.items()
+                  if f.latency_without_breaker is not None]
+            if nb:
+                parts.append("\n".join(
+                    ["latency without the breakers (what the breakers save under --down)"]
+                    + [f"  flow {n}: p50 {x.p50:.1f} ms  p99 {x.p99:.1f} ms  "
+                       f"p99.9 {x.p999:.1f} ms" for n, x in nb]))
             parts.append(format_capacity(design, result.capacity_report))
         parts.append(findings_text(design, result))
         parts.append(f"verdict: {status.upper()}")
