@@ -278,9 +278,16 @@ class Result(Frozen):
     # The design this result is of, set by analyze(): Jupyter's report shows its diagram.
     _design: object = PrivateAttr(default=None)
 
-    def _repr_html_(self) -> str:  # Jupyter
-        from archlang.render.html import render_html, render_result_html
+    def __repr__(self) -> str:      # short: the whole model is in .model_dump()
+        return (f"Result(system={self.system!r}, flows={len(self.flows)}, "
+                f"status={self.status!r}, spofs={len(self.spofs)}, "
+                f"findings={len(self.findings)}"
+                + (f", down={list(self.down)!r}" if self.down else "") + ")")
 
-        if self._design is not None:
-            return render_html(self._design, self)
-        return render_result_html(self)
+    def _repr_html_(self) -> str:  # Jupyter: the report as a scoped fragment
+        from archlang.render.html import render_fragment
+
+        return render_fragment(self._design, self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}

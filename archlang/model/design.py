@@ -300,6 +300,20 @@ class Design(_Model):
 
         return render_svg(self, None)
 
+    def __repr__(self) -> str:      # short: the whole model is in .model_dump()
+        return (f"Design(name={self.name!r}, path={self.path!r}, "
+                f"components={len(self.components)}, flows={len(self.flows)})")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """Jupyter: the diagram as SVG and as a scoped HTML fragment, and the short repr."""
+        from archlang.render.html import render_design_fragment
+
+        html, svg = render_design_fragment(self)
+        bundle = {"text/plain": repr(self), "text/html": html}
+        if svg is not None:
+            bundle["image/svg+xml"] = svg
+        return bundle
+
     def source_line(self, span: Span) -> str | None:
         text = self.sources.get(span.file)
         if text is None:

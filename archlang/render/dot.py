@@ -332,9 +332,19 @@ def render_dot(design: "Design", result: "Result | None" = None,
     return render_view_dot(build_view(design, result, flow))
 
 
-def render_view_dot(view: "View") -> str:
-    """The DOT source of one :class:`archlang.render.view.View`."""
+def render_view_dot(view: "View", id_prefix: str | None = None) -> str:
+    """The DOT source of one :class:`archlang.render.view.View`. ``id_prefix``: give every
+    node, cluster and edge an SVG id that starts with it (``<prefix>node3``), so several
+    diagrams can share one HTML page without clashing ids."""
     import graphviz
+
+    counter = {"node": 0, "clust": 0, "edge": 0}
+
+    def ids(kind: str) -> dict[str, str]:
+        if id_prefix is None:
+            return {}
+        counter[kind] += 1
+        return {"id": f"{id_prefix}{kind}{counter[kind]}"}
 
     design, result = view.design, view.result
     labels = _labels()
@@ -361,7 +371,7 @@ def render_view_dot(view: "View") -> str:
     g.attr(rankdir=view.rankdir, compound="true", newrank="true", fontname=FONT,
            fontsize="12", nodesep="0.25" if big else "0.35", ranksep="0.5" if big else "0.6",
            pad="0.3", splines="spline", labelloc="t", labeljust="l",
-           label=_html_label(title))
+           label=_html_label(title), **({"id": f"{id_prefix}graph"} if id_prefix else {}))
     g.attr("node", fontname=FONT, fontsize="11", margin="0.12,0.06", penwidth="1.4")
     g.attr("edge", fontname=FONT, fontsize="10", color="#455a64", fontcolor="#37474f",
            arrowsize="0.7", penwidth="1.2")
@@ -397,7 +407,7 @@ def render_view_dot(view: "View") -> str:
             placement=_placement_text(c) if (spread and c.placement) else "",
             failed=failed, degraded=view.degraded.get(c.name), flow_load=load,
             whatif=bool(view.down), fmt_pct=fmt_pct, fmt_ms=fmt_ms, fmt_rate=fmt_rate)),
-            **attrs)
+            **attrs, **ids("node"))
 
     clusters: dict[str, str | None] = {}
     for region in design.regions:
@@ -416,7 +426,7 @@ def render_view_dot(view: "View") -> str:
                         spof=spof, down=rdown, zones=listed)),
                     style="rounded,filled", fillcolor="#e9ecef" if rdown else "#f7f9fa",
                     color=SPOF_COLOUR if spof else "#90a4ae",
-                    penwidth="2.5" if spof else "1.2", fontsize="12")
+                    penwidth="2.5" if spof else "1.2", fontsize="12", **ids("clust"))
             for zone in drawn:
                 clusters[zone.key] = region.name
                 with rg.subgraph(name=f"cluster_{zone.key}") as zg:
@@ -429,7 +439,7 @@ def render_view_dot(view: "View") -> str:
                             style="rounded,filled,dashed" if not zspof else "rounded,filled",
                             fillcolor="#e9ecef" if zdown else "#ffffff",
                             color=SPOF_COLOUR if zspof else "#b0bec5",
-                            penwidth="2.5" if zspof else "1", fontsize="11")
+                            penwidth="2.5" if zspof else "1", fontsize="11", **ids("clust"))
                     for c in homes[(region.name, zone.name)]:
                         add_node(zg, c)
             for c in homes.get((region.name, None), []):
@@ -460,7 +470,7 @@ def render_view_dot(view: "View") -> str:
             attrs["lhead"] = lhead
         if words:
             attrs["label"] = " · ".join(words)
-        g.edge(call.source, edge.target, **attrs)
+        g.edge(call.source, edge.target, **attrs, **ids("edge"))
     return g.source
 
 
