@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from pygments.token import Error, Token
 
+from archlang.syntax.callmods import MODIFIER_WORDS
 from archlang.highlight import textmate
 from archlang.highlight.pygments_lexer import ArchlangLexer
 from archlang.highlight.vocabulary import vocabulary
@@ -70,7 +71,7 @@ def test_vocabulary_holds_the_model_tables():
         assert set(words) <= set(v.words()), key
     assert v.kind_properties == {k: tuple(sorted(s)) for k, s in build.KIND_PROPERTIES.items()}
     assert {"min", "active_passive", "followers", "sync"} <= set(v.values)
-    assert set(getattr(build, "CALL_MODIFIERS", ())) <= set(v.modifiers)
+    assert set(MODIFIER_WORDS) <= set(v.modifiers)
 
 
 # ---- Pygments --------------------------------------------------------------------------------
@@ -118,7 +119,7 @@ def test_pygments_classes():
     assert got["flow"] is Token.Keyword and got["buy"] is Token.Name.Function
     assert got["users"] is Token.Name and got["->"] is Token.Operator
     assert got["x3"] is Token.Keyword.Pseudo and got["parallel"] is Token.Keyword.Pseudo
-    for word in build.CALL_MODIFIERS:                    # the model's one list
+    for word in MODIFIER_WORDS:                          # the one table of modifiers
         (tok,) = [t for t, v in pyg_tokens(f"a -> b {word}\n") if v == word]
         assert tok is Token.Keyword.Pseudo, word
     assert got["# done"] in Token.Comment

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 #: Rules whose keyword terminals form a class of their own.
 _RULE_CLASS = {"kind": "kinds", "propkey": "properties", "domainkey": "properties",
-               "call_mod": "modifiers", "call_opt": "modifiers"}
+               "call_mod": "modifiers", "call_opt": "modifiers",
+               "modword": "modifiers"}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ALTERNATION = re.compile(r"\(\?:([A-Za-z_][A-Za-z0-9_]*(?:\|[A-Za-z_][A-Za-z0-9_]*)*)\)")
 
@@ -109,7 +110,9 @@ def vocabulary() -> Vocabulary:
         property_values.setdefault("durable", set()).update(build._BOOL)
     properties = classes["properties"] | set(build.PROPERTY_NAMES)
     # the model's one list of call modifiers, however the grammar spells their rules
-    modifiers = classes["modifiers"] | set(getattr(build, "CALL_MODIFIERS", ()))
+    from archlang.syntax.callmods import MODIFIER_WORDS
+
+    modifiers = classes["modifiers"] | set(MODIFIER_WORDS)
     classes["statements"] -= modifiers
     units = sorted({u for table, _ in build.UNIT_CLASSES.values() for u in table})
     return Vocabulary(

@@ -1266,6 +1266,11 @@ class DesignBuilder(CallsMixin, Builder):
             src = tok
         if not ok:
             return None
+        if len(hops) > L.MAX_PATH_HOPS:
+            self.error(hops[L.MAX_PATH_HOPS].span,
+                       f"a path has at most {L.MAX_PATH_HOPS} steps",
+                       "the limits of a design are listed in docs/language.md")
+            return None
         for _, step in mine:
             for t in step.targets[1:]:
                 if comps[str(t)].kind == "client":
