@@ -490,11 +490,21 @@ class ExactEngine:
             return got
         cm = self.fm.models[c]
         force = extra.get(("c", c), self.base_comp.get(c))
-        states = {d: self.fixed[d] for d in cm.domains if d in self.fixed}
+        total = 0.0
+        for states, pr in self._domain_states(c, asg):
+            total += pr * group_up(cm, states, force, op=op)
+        self._pmemo[key] = total
+        return total
+
+    def _domain_states(self, c: str, asg: dict):
+        """The states of component c's domains: fixed and assigned ones as given, its own
+        (local) ones enumerated; yields (states, probability) for each state of nonzero
+        probability. The ``states`` dict is reused: read it before the next step."""
+        extra = self._extra
+        states = {d: self.fixed[d] for d in self.fm.models[c].domains if d in self.fixed}
         for d in self.global_doms[c]:
             states[d] = asg[("d", d)]
         local = self.local_doms[c]
-        total = 0.0
         for combo in product((1, 0), repeat=len(local)):
             pr = 1.0
             for d, s in zip(local, combo):
@@ -505,9 +515,7 @@ class ExactEngine:
                 else:
                     pr *= self.pdom[d] if s else 1.0 - self.pdom[d]
             if pr:
-                total += pr * group_up(cm, states, force, op=op)
-        self._pmemo[key] = total
-        return total
+                yield states, pr
 
     def _store_states(self, c: str, asg: dict) -> list[tuple[tuple, float]]:
         """The distribution of a store's state (the success of each of its operations in
@@ -520,22 +528,8 @@ class ExactEngine:
         if force == "up" and st.failover < 1.0:
             from dataclasses import replace
             st = replace(st, failover=1.0)
-        states = {d: self.fixed[d] for d in cm.domains if d in self.fixed}
-        for d in self.global_doms[c]:
-            states[d] = asg[("d", d)]
-        local = self.local_doms[c]
         acc: dict[tuple, float] = {}
-        for combo in product((1, 0), repeat=len(local)):
-            pr = 1.0
-            for d, s in zip(local, combo):
-                states[d] = s
-                forced = extra.get(("d", d))
-                if forced is not None:
-                    pr *= 1.0 if forced == s else 0.0
-                else:
-                    pr *= self.pdom[d] if s else 1.0 - self.pdom[d]
-            if not pr:
-                continue
+        for states, pr in self._domain_states(c, asg):
             dist = state_distribution(st, ops, node_probabilities(cm, states, force))
             if dist is None:    # guarded by _cardinality: never reached
                 raise TooComplex(f"store {c}: too many node states")
