@@ -179,6 +179,14 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("explain", help="what a finding's code means and how to fix it")
     e.add_argument("code", metavar="CODE")
     sub.add_parser("schema", help="the JSON schema of the design and result models")
+    sub.add_parser("lsp", help="run the language server on stdin/stdout (for editors)")
+    w = sub.add_parser("watch", help="check a design again each time a design file is saved")
+    w.add_argument("file", metavar="FILE")
+    sv = sub.add_parser("serve", help="serve the live HTML report on 127.0.0.1, reloaded "
+                                      "in the browser when the design changes")
+    sv.add_argument("file", metavar="FILE")
+    sv.add_argument("--port", type=int, default=8000, help="default: 8000; 0 picks a free one")
+    sv.add_argument("--engine", metavar="PATH", help="Graphviz executable for the diagram")
     return p
 
 
@@ -193,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INVALID
     try:
-        return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema}[args.command](args)
+        return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema, "lsp": _lsp, "watch": _watch, "serve": _serve}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except Interrupted as e:
@@ -640,6 +648,46 @@ def _schema(args) -> int:
     doc = {"design": Design.model_json_schema(), "result": Result.model_json_schema()}
     sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     return EXIT_OK
+
+
+def _lsp(args) -> int:
+    from archlang.lsp import main as lsp_main
+
+    return lsp_main()
+
+
+def _live_ready(args) -> bool:
+    if not Path(args.file).is_file():
+        sys.stderr.write(f"archlang: error: cannot read '{args.file}': no such file\n")
+        return False
+    try:
+        import watchfiles  # noqa: F401
+    except ImportError:
+        sys.stderr.write(f"archlang: error: {args.command} needs watchfiles: "
+                         "pip install 'archlang[live]'\n")
+        return False
+    return True
+
+
+def _watch(args) -> int:
+    from archlang.live import watch
+
+    if not _live_ready(args):
+        return EXIT_INVALID
+    return watch(args.file, lambda: main(["check", args.file]))
+
+
+def _serve(args) -> int:
+    from archlang.live import serve
+
+    if not _live_ready(args):
+        return EXIT_INVALID
+    try:
+        return serve(args.file, port=args.port, engine=args.engine)
+    except OSError as e:                 # the port is taken, or not ours to bind
+        sys.stderr.write(f"archlang: error: cannot serve on 127.0.0.1:{args.port}: "
+                         f"{e.strerror or e}\n")
+        return EXIT_INVALID
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,8 +14,8 @@ def test_exported_members_are_sorted_and_present():
     for name in archlang.__all__:
         assert hasattr(archlang, name), name
     public = {n for n in dir(archlang) if not n.startswith("_")}
-    modules = {"analysis", "api", "errors", "escape", "graph", "limits", "model", "outfile",
-               "render", "rules", "sources", "span", "syntax"}
+    modules = {"analysis", "api", "errors", "escape", "graph", "highlight", "limits", "live",
+               "lsp", "model", "outfile", "render", "rules", "sources", "span", "syntax"}
     assert public - set(archlang.__all__) <= modules
 
 

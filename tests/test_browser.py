@@ -43,11 +43,27 @@ def browser():
         b.close()
 
 
-def write_report(tmp_path: Path, name: str) -> Path:
+def write_report(tmp_path: Path, name: str, down: tuple[str, ...] = ()) -> Path:
     d = archlang.load(ROOT / "examples" / f"{name}.arch")
-    out = tmp_path / f"{name}.html"
-    out.write_text(render_html(d, analyze(d)), encoding="utf-8")
+    out = tmp_path / f"{name}{'-down' if down else ''}.html"
+    out.write_text(render_html(d, analyze(d, down=down)), encoding="utf-8")
     return out
+
+
+#: The smallest text of every diagram on the page, in CSS pixels as laid out: each SVG
+#: <text>'s font-size (SVG user units, points) times the scale it is drawn at.
+SMALLEST_TEXT = """() => {
+  const out = {};
+  document.querySelectorAll('.diagram svg').forEach((svg, i) => {
+    let least = Infinity;
+    for (const t of svg.querySelectorAll('text')) {
+      const px = parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a;
+      least = Math.min(least, px);
+    }
+    out[svg.closest('.diagram').id] = least;
+  });
+  return out;
+}"""
 
 
 def open_page(browser, path: Path, **context):
@@ -78,12 +94,52 @@ def test_report_opens_clean_on_a_laptop(browser, tmp_path, name):
         assert page.title().startswith(archlang.load(ROOT / "examples" / f"{name}.arch").name)
         for sid in ("verdict", "diagram", "capacity", "findings", "assumptions"):
             assert page.locator(f"#{sid}").is_visible()
-        # The inline SVG is laid out at a readable size inside the page's width.
+        # Every diagram (the whole design, one per flow) is drawn at its natural size:
+        # 1 pt = 4/3 px, so its smallest text (9 pt) is 12 px, at least 11 px.
+        smallest = page.evaluate(SMALLEST_TEXT)
+        assert len(smallest) == 1 + len(archlang.load(ROOT / "examples" / f"{name}.arch").flows)
+        for frame, px in smallest.items():
+            assert px >= 11, (frame, px)
         box = page.locator("#diagram svg").bounding_box()
-        assert box is not None and 600 < box["width"] <= 1366
+        pt = float(page.locator("#diagram svg").get_attribute("width").removesuffix("pt"))
+        assert box is not None and abs(box["width"] - pt * 4 / 3) < 2
+        # The frame scrolls instead of pushing the page wider.
+        frame = page.locator("#diagram-full").bounding_box()
+        assert frame["width"] <= 1366
         shot = artifacts(tmp_path) / f"report-{name}.png"
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
+        assert problems == []
+    finally:
+        ctx.close()
+
+
+def test_full_size_link_opens_the_diagram_alone(browser, tmp_path):
+    ctx, page, problems = open_page(browser, write_report(tmp_path, "multiregion"),
+                                    viewport={"width": 1366, "height": 900})
+    try:
+        page.click("a[href='#diagram-full']")
+        frame = page.locator("#diagram-full").bounding_box()
+        # the frame covers the window; the SVG in it keeps its natural size
+        assert frame == {"x": 0, "y": 0, "width": 1366, "height": 900}
+        assert min(page.evaluate(SMALLEST_TEXT).values()) >= 11
+        assert page.locator("#diagram-full a.close").is_visible()
+        page.screenshot(path=str(artifacts(tmp_path) / "report-multiregion-full-size.png"))
+        page.click("#diagram-full a.close")
+        assert page.locator("#diagram-full").bounding_box()["width"] < 1366
+        assert problems == []
+    finally:
+        ctx.close()
+
+
+def test_what_if_report(browser, tmp_path):
+    ctx, page, problems = open_page(browser, write_report(tmp_path, "multiregion", ("us-east",)),
+                                    viewport={"width": 1366, "height": 900})
+    try:
+        assert page.locator("#whatif").is_visible()
+        assert "rerouted" in page.locator("#diagram svg").text_content()
+        page.screenshot(path=str(artifacts(tmp_path) / "report-multiregion-down-us-east.png"),
+                        full_page=True)
         assert problems == []
     finally:
         ctx.close()
@@ -97,7 +153,11 @@ def test_report_fits_a_phone(browser, tmp_path):
         # The page itself never scrolls sideways; wide tables and the diagram scroll in place.
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0
+        # the diagrams keep their natural size on a phone too: their frames scroll
+        assert min(page.evaluate(SMALLEST_TEXT).values()) >= 11
         page.screenshot(path=str(artifacts(tmp_path) / "report-shop-phone.png"))
+        page.locator("#diagram").screenshot(
+            path=str(artifacts(tmp_path) / "report-shop-phone-diagram.png"))
         assert problems == []
     finally:
         ctx.close()

@@ -14,10 +14,15 @@ def test_chain_declares_each_call_with_its_own_span():
     assert calls == [("a", ("b",), False, 8, 3), ("b", ("c",), True, 8, 8), ("q", ("w",), True, 9, 3)]
 
 
-def test_chain_with_alternatives_or_modifiers_is_an_error():
+def test_chain_modifiers_belong_to_the_link_they_follow():
+    d = archlang.loads(BASE % "  a -> b -> c optional", path="x.arch")
+    assert [(c.source, c.optional) for c in d.calls] == [("a", False), ("b", True)]
+
+
+def test_chain_with_alternatives_before_its_end_is_an_error():
     with pytest.raises(archlang.DesignError) as e:
-        archlang.loads(BASE % "  a -> b -> c optional", path="x.arch")
-    assert str(e.value).startswith("x.arch:8:15: error: a chain of calls takes no alternatives")
+        archlang.loads(BASE % "  a -> b | w -> c", path="x.arch")
+    assert str(e.value).startswith("x.arch:8:12: error: alternatives end a chain of calls")
 
 
 def test_chain_errors_name_the_unknown_link():

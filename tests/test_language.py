@@ -263,7 +263,9 @@ def test_misspelt_property_and_min_above_replicas_both_reported():
 def test_syntax_error_has_a_span():
     with pytest.raises(SyntaxError_) as e:
         archlang.loads("system t {\n  server api {\n}")
-    assert e.value.span.line == 3
+    # the '}' at the system's indentation closes the system: server api is left open
+    assert (e.value.span.line, e.value.span.column) == (2, 3)
+    assert e.value.diagnostics[0].message == "block 'server api' opened at line 2 is not closed"
 
 
 # ---- large inputs ----------------------------------------------------------------------

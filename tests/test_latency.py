@@ -349,7 +349,8 @@ def test_write_with_the_leader_down_enters_the_promoted_replica():
     assert flows["n"].p99 == 1 + 10 + 2 and flows["f"].p99 == 1 + 0 + 2
     # three replicas (r.a, r.b, r.a), db[1] down: db[2] (r.b) is promoted, not db[2] or
     # db[3] at random; the write from r.a crosses to it every time
-    three = LEADER_FOLLOWER.replace("SYNC", "async").replace("replicas 2", "replicas 3")
+    three = (LEADER_FOLLOWER.replace("SYNC", "async").replace("replicas 2", "replicas 3")
+             .replace("followers 1", "followers 2"))
     flows = zoned(three, ("db[1]",))
     assert flows["n"].method == "exact" and flows["n"].p99 == 1 + 10 + 2
     assert flows["f"].method == "exact" and flows["f"].p99 == 1 + 0 + 2
@@ -358,7 +359,7 @@ def test_write_with_the_leader_down_enters_the_promoted_replica():
 SPREAD = """
       server api { latency 1ms placement r.a }
       database db { latency 2ms replicas 3 placement r.a, r.b, r.c
-                    replication MODE followers 1 sync }
+                    replication MODE followers 2 sync }
       api -> db CALL
       flow f { path u -> api -> db }
 """
@@ -381,13 +382,14 @@ def test_read_is_spread_over_the_replicas_that_serve():
 
 def test_multi_leader_write_goes_to_any_replica_and_waits_from_it():
     fl = zoned(SPREAD.replace("MODE", "multi_leader").replace("CALL", "write"))["f"]
-    # entry r.a: 0 + max(2, 2 + 10 to follower 1 at r.b) = 12 -> 13 ms
-    # entry r.b: 10 + max(2, 2 + 0) = 12                     -> 13 ms
-    # entry r.c: 10 + max(2, 2 + 10) = 22                     -> 23 ms
+    # followers 2 (3 copies): followers 1 and 2 at placement[1] = r.b, placement[2] = r.c
+    # entry r.a: 0 + max(2, 2 + 10, 2 + 10) = 12            -> 13 ms
+    # entry r.b: 10 + max(2, 2 + 0, 2 + 10) = 22            -> 23 ms
+    # entry r.c: 10 + max(2, 2 + 10, 2 + 0) = 22            -> 23 ms
     assert fl.method.startswith("monte carlo")
-    assert fl.mean == pytest.approx(1 + (12 + 12 + 22) / 3, abs=0.05)
+    assert fl.mean == pytest.approx(1 + (12 + 22 + 22) / 3, abs=0.05)
     assert _hop(fl, "db").network_ms == pytest.approx(20 / 3, abs=0.05)
-    assert fl.p50 == 13.0 and fl.p99 == 23.0
+    assert fl.p50 == 23.0 and fl.p99 == 23.0
 
 # ---- queueing ----------------------------------------------------------------------------------
 def _erlang_c_direct(c: int, a: float) -> float:

@@ -204,19 +204,65 @@ def test_hostile_text_is_text():
 
 
 def test_result_alone_for_jupyter():
+    from archlang.render.html import render_fragment
+
     d = archlang.load(ROOT / "examples" / "shop.arch")
     r = analyze(d)
-    # analyze() keeps the design, so Jupyter shows the whole report with its diagram
-    assert r._repr_html_() == archlang.render_html(d, r)
-    # a result without its design (e.g. rebuilt from JSON) still renders, without the diagram
+    # analyze() keeps the design, so Jupyter shows the whole report with its diagrams, as a
+    # fragment (tests/test_jupyter.py runs it in a kernel and checks its scoping)
+    assert r._repr_html_() == render_fragment(d, r)
+    # a result without its design (e.g. rebuilt from JSON) still renders, without diagrams
     bare = type(r).model_validate(r.model_dump())
     html = bare._repr_html_()
-    assert html == render_result_html(bare)
+    assert html == render_fragment(None, bare)
     page = Page(html)
+    prefix = next(e["attrs"]["id"] for e in page.elements
+                  if e["attrs"].get("id", "").endswith("verdict"))[:-len("verdict")]
     for sid in ("verdict", "diagram", "capacity", "findings", "assumptions"):
-        page.by_id(sid)
+        page.by_id(prefix + sid)
     assert "svg" not in page.tags
-    assert "render_html(design, result)" in page.by_id("diagram")["text"]
+    assert "render_html(design, result)" in page.by_id(prefix + "diagram")["text"]
+    assert render_result_html(bare).startswith("<!DOCTYPE html>")
+
+
+def test_per_flow_views_and_the_full_size_links():
+    html, design = report("shop")
+    page = Page(html)
+    # one view per flow, in the flow's section, drawn from that flow's request tree
+    for name in design.flows:
+        figs = page.in_section(f"flow-{name}", tag="figure")
+        assert [f["attrs"]["data-flow"] for f in figs] == [name]
+        assert f"flow {name}" in figs[0]["text"]
+        # a link opens the frame alone at full size: an in-page fragment, no script
+        frame = next(e for e in page.in_section(f"flow-{name}", tag="div")
+                     if "full" in e["attrs"].get("class", "").split())
+        links = [e for e in page.in_section(f"flow-{name}", tag="a")
+                 if e["attrs"].get("href") == f"#{frame['attrs']['id']}"]
+        assert links and "full size" in links[0]["text"]
+    whole = page.by_id("diagram-full")
+    assert "diagram" in whole["attrs"]["class"]
+    # every id in the page is unique, the SVGs' included
+    ids = [e["attrs"]["id"] for e in page.elements if "id" in e["attrs"]]
+    assert len(ids) == len(set(ids))
+    assert html.count("<svg") == 1 + len(design.flows)
+
+
+def test_report_of_a_what_if(tmp_path):
+    d = archlang.load(ROOT / "examples" / "multiregion.arch")
+    r = analyze(d, down=["us-east"])
+    page = Page(render_html(d, r))
+    assert page.by_id("whatif")["attrs"]["data-down"] == "us-east"
+    diagram = page.by_id("diagram")["text"]
+    assert "what-if: us-east down" in diagram and "rerouted" in diagram
+    for name in d.flows:
+        assert "what-if: us-east down" in page.in_section(f"flow-{name}", tag="figure")[0]["text"]
+    out = tmp_path / "whatif.html"
+    run = subprocess.run([sys.executable, "-m", "archlang.cli", "report",
+                          "examples/multiregion.arch", "--down", "us-east", "-o", str(out)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert Page(out.read_text(encoding="utf-8")).by_id("whatif")["attrs"]["data-down"] == \
+        "us-east"
 
 
 def test_missing_engine_still_gives_a_report(monkeypatch):

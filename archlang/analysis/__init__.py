@@ -99,7 +99,7 @@ def analyze(design: Design, down: Sequence[str] = (),
             utilisation=cc.utilisation if cc else None,
             capacity_status=cc.status if cc else "unknown",
             utilisation_at_min=cc.utilisation_at_min if cc else None,
-            n_plus_1=cc.n_plus_1 if cc else (),
+            n_plus_1=cc.n_plus_1 if cc else (), data_tier=_data_tier(c, cc),
             retry_amplification=cc.retry_amplification if cc else 1.0, span=c.span)
 
     spofs: dict[tuple, CutSet] = {}
@@ -125,6 +125,22 @@ def analyze(design: Design, down: Sequence[str] = (),
                   availability_report=avail, latency_report=lat, capacity_report=cap)
     result._design = design
     return result
+
+
+def _data_tier(c, cc):
+    from archlang.analysis.quorum import store_of
+    from archlang.analysis.result import DataTier
+
+    st = store_of(c)
+    if st is None:
+        return None
+    wq = st.op("write").quorum
+    return DataTier(replication=st.style, nodes=st.nodes, rf=st.rf, shards=st.shards,
+                    read_quorum=st.op("read").quorum, write_quorum=wq, skew=st.skew,
+                    node_loads=cc.node_loads or () if cc else (),
+                    hottest_node=cc.hottest_node if cc else None,
+                    keys_moved=cc.keys_moved if cc else None,
+                    keys_lost=cc.keys_lost if cc else None)
 
 
 def _dedupe(findings):

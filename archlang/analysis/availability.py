@@ -47,6 +47,9 @@ from typing import Iterable, Sequence
 from archlang.analysis.common import (MINUTES_PER_30D, MINUTES_PER_YEAR, Finding, SloResult,
                                       downtime_minutes, nines)
 from archlang.analysis.down import NO_DOWN, Down, as_down
+from archlang.analysis.quorum import (ENUMERATE_NODES, Op, Store, op_for, state_distribution,
+                                     store_of)
+from archlang.analysis.quorum import success as store_success
 from archlang.analysis.result import (AvailabilityReport, ComponentAvailability,
                                       FlowAvailability)
 from archlang.model.design import Design
@@ -78,6 +81,7 @@ class ComponentModel:
     failover: float                             # independent factor, 1.0 unless active_passive
     replica_domains: tuple[tuple[str, ...], ...]  # per replica: zone key and/or region
     client: bool = False
+    store: "Store | None" = None                # copies, quorums and shards (quorum.py)
 
     @property
     def domains(self) -> tuple[str, ...]:
@@ -110,12 +114,14 @@ def component_models(design: Design, down: Down = NO_DOWN) -> dict[str, Componen
                 ds += (replica_domain(c.name, i),)
             doms.append(ds)
         client = c.kind == "client"
+        store = store_of(c)
         out[c.name] = ComponentModel(
             name=c.name, n=c.replicas,
-            k=1 if c.mode == "active_passive" else c.min_replicas,
+            k=1 if c.mode == "active_passive" or store else c.min_replicas,
             a=1.0 if client else c.availability,
-            failover=1.0 if client else failover_factor(c.mode, c.failover_s, c.mtbf_s),
-            replica_domains=tuple(doms), client=client)
+            failover=(1.0 if client or store else
+                      failover_factor(c.mode, c.failover_s, c.mtbf_s)),
+            replica_domains=tuple(doms), client=client, store=store)
     return out
 
 
@@ -146,19 +152,42 @@ def binom_tail(m: int, k: int, a: float) -> float:
 
 
 def group_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None = None,
-             failed_replicas: Iterable[int] = ()) -> float:
+             failed_replicas: Iterable[int] = (), op: Op | None = None) -> float:
     """P(group up | domain states). force: "down" (every replica down), "up" (every replica
-    up and no failover downtime) or None."""
+    up and no failover downtime) or None. A store (``cm.store``): the expected success of
+    ``op`` (default: a single-key read), its nodes independent given the domains."""
     if cm.client:
         return 1.0
     if force == "down":
         return 0.0
     failed = set(failed_replicas)
+    if cm.store is not None:
+        return _store_up(cm, domain_up, force, failed, op)
     m = sum(1 for i, ds in enumerate(cm.replica_domains)
             if i not in failed and all(domain_up.get(d, 1) for d in ds))
     if force == "up":
         return 1.0 if m >= cm.k else 0.0
     return binom_tail(m, cm.k, cm.a) * cm.failover
+
+
+def _store_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None,
+              failed: set[int], op: Op | None) -> float:
+    st = cm.store
+    op = op or st.op("read")
+    a = 1.0 if force == "up" else cm.a
+    p = [a if i not in failed and all(domain_up.get(d, 1) for d in ds) else 0.0
+         for i, ds in enumerate(cm.replica_domains)]
+    if force == "up" and st.failover < 1.0:
+        from dataclasses import replace
+        st = replace(st, failover=1.0)
+    return store_success(st, op, p)
+
+
+def node_probabilities(cm: ComponentModel, domain_up: dict[str, int],
+                       force: str | None = None) -> list[float]:
+    """P(up) of each node of a store given the domain states."""
+    a = 1.0 if force == "up" else (0.0 if force == "down" else cm.a)
+    return [a if all(domain_up.get(d, 1) for d in ds) else 0.0 for ds in cm.replica_domains]
 
 
 # ---- --down ----------------------------------------------------------------------------------
@@ -197,6 +226,8 @@ class Node:
     calls: list[tuple[int, list[int]]] = field(default_factory=list)  # (count, target nodes)
     parent: int = -1
     depth: int = 0
+    op: Op | None = None                           # into a store: what the call does
+    repeated: bool = False                         # below (or at) a call made xN
     # Per entry of ``calls``: the declared call, and its failover-window factor
     # (``failover T`` on alternatives, analysis/resilience.py; 1.0 without).
     mods: list = field(default_factory=list)
@@ -226,20 +257,28 @@ def compile_flow(design: Design, flow_name: str, models: dict[str, ComponentMode
     domains = domains if domains is not None else domain_availability(design)
     nodes: list[Node] = []
     comps: dict[str, None] = {}
+    consistency = design.flows[flow_name].consistency
 
-    def add(fn, parent: int, depth: int) -> int:
+    def add(fn, parent: int, depth: int, call=None, repeated: bool = False) -> int:
         i = len(nodes)
         hit = fn.component.hit_ratio if fn.kind in ("cache", "cdn") else None
         if hit is None and fn.kind in ("cache", "cdn"):
             hit = 0.0
-        nodes.append(Node(comp=fn.name, hit=hit, parent=parent, depth=depth))
+        st = models[fn.name].store
+        op = None
+        if st is not None:
+            op = op_for(st, bool(call and call.write), bool(call and call.scatter),
+                        consistency)
+        nodes.append(Node(comp=fn.name, hit=hit, parent=parent, depth=depth, op=op,
+                          repeated=repeated))
         comps.setdefault(fn.name)
         if fn.ends_request:
             return i          # the request ends at the queue
         for fc in fn.calls:
             if fc.optional:
                 continue
-            targets = [add(t, i, depth + 1) for t in fc.targets]
+            rep = repeated or fc.count > 1
+            targets = [add(t, i, depth + 1, fc.call, rep) for t in fc.targets]
             if targets:
                 nodes[i].calls.append((max(fc.count, 1), targets))
                 nodes[i].mods.append(fc.call)
@@ -359,6 +398,20 @@ class ExactEngine:
         for c, ps in places.items():
             if len(ps) > 1 and not fm.models[c].client and self.base_comp.get(c) != "down":
                 touch[("c", c)] = ps
+        # A store reached twice, or below a call made xN, is conditioned on its state (the
+        # success of each of its operations): there its whole distribution matters.
+        self.store_ops: dict[str, list] = {}
+        for c, ps in places.items():
+            st = fm.models[c].store
+            if st is None:
+                continue
+            ops = sorted({nodes[i].op for i in ps}, key=lambda o: o.name)
+            self.store_ops[c] = ops
+            if self.base_comp.get(c) != "down" and (len(ps) > 1 or any(nodes[i].repeated
+                                                                       for i in ps)):
+                touch[("c", c)] = ps
+        self.op_index = {c: {o.name: j for j, o in enumerate(ops)}
+                         for c, ops in self.store_ops.items()}
         self.global_doms = {c: tuple(d for d in self.vdoms[c] if ("d", d) in touch)
                             for c in fm.components}
         self.local_doms = {c: tuple(d for d in self.vdoms[c] if ("d", d) not in touch)
@@ -390,7 +443,8 @@ class ExactEngine:
         self.above: list[tuple] = []
         for i in range(len(nodes)):
             self.above.append(tuple(sorted((v for v in deps[i] if self.lca[v] != i))))
-        self.work = sum(2 ** len(deps[i]) for i in range(len(nodes)))
+        self.work = sum(math.prod(self._cardinality(v) for v in deps[i])
+                        for i in range(len(nodes)))
         # Units beneath each node (for keying what-if overrides).
         sub: list[set] = [set() for _ in nodes]
         for i in reversed(range(len(nodes))):
@@ -404,6 +458,17 @@ class ExactEngine:
         self._pmemo: dict = {}
         self._extra: dict[UnitKey, object] = {}
 
+    def _cardinality(self, v: UnitKey) -> float:
+        """Bound on the states of a conditioning variable (2 but for a store's state)."""
+        if v[0] != "c" or self.fm.models[v[1]].store is None:
+            return 2
+        cm = self.fm.models[v[1]]
+        st = cm.store
+        if cm.n > ENUMERATE_NODES or (st.windows > 1 and st.failover < 1.0 and any(
+                o.leader for o in self.store_ops[v[1]])):
+            return math.inf
+        return 2 ** min(cm.n, 12) * (2 if st.failover < 1.0 else 1)
+
     def _path(self, i: int) -> list[int]:
         out = []
         while i >= 0:
@@ -412,22 +477,34 @@ class ExactEngine:
         return out[::-1]
 
     # -- probabilities --
-    def p_comp(self, c: str, asg: dict) -> float:
-        """P(component c's group up | assigned global domains), its own domains summed out."""
+    def p_comp(self, c: str, asg: dict, op: Op | None = None) -> float:
+        """P(component c's group up | assigned global domains), its own domains summed out;
+        for a store, the expected success of ``op``."""
         extra = self._extra
         sig = tuple(sorted((k, v) for k, v in extra.items()
                            if k == ("c", c) or (k[0] == "d" and k[1] in self.vdoms[c])))
-        key = (c, tuple(asg[("d", d)] for d in self.global_doms[c]), sig)
+        key = (c, tuple(asg[("d", d)] for d in self.global_doms[c]), sig,
+               op.name if op is not None else None)
         got = self._pmemo.get(key)
         if got is not None:
             return got
         cm = self.fm.models[c]
         force = extra.get(("c", c), self.base_comp.get(c))
-        states = {d: self.fixed[d] for d in cm.domains if d in self.fixed}
+        total = 0.0
+        for states, pr in self._domain_states(c, asg):
+            total += pr * group_up(cm, states, force, op=op)
+        self._pmemo[key] = total
+        return total
+
+    def _domain_states(self, c: str, asg: dict):
+        """The states of component c's domains: fixed and assigned ones as given, its own
+        (local) ones enumerated; yields (states, probability) for each state of nonzero
+        probability. The ``states`` dict is reused: read it before the next step."""
+        extra = self._extra
+        states = {d: self.fixed[d] for d in self.fm.models[c].domains if d in self.fixed}
         for d in self.global_doms[c]:
             states[d] = asg[("d", d)]
         local = self.local_doms[c]
-        total = 0.0
         for combo in product((1, 0), repeat=len(local)):
             pr = 1.0
             for d, s in zip(local, combo):
@@ -438,15 +515,38 @@ class ExactEngine:
                 else:
                     pr *= self.pdom[d] if s else 1.0 - self.pdom[d]
             if pr:
-                total += pr * group_up(cm, states, force)
-        self._pmemo[key] = total
-        return total
+                yield states, pr
 
-    def _p_var(self, v: UnitKey, asg: dict) -> float:
+    def _store_states(self, c: str, asg: dict) -> list[tuple[tuple, float]]:
+        """The distribution of a store's state (the success of each of its operations in
+        this flow) given the assigned global domains, its own domains summed out."""
+        extra = self._extra
+        cm = self.fm.models[c]
+        force = extra.get(("c", c), self.base_comp.get(c))
+        ops = self.store_ops[c]
+        st = cm.store
+        if force == "up" and st.failover < 1.0:
+            from dataclasses import replace
+            st = replace(st, failover=1.0)
+        acc: dict[tuple, float] = {}
+        for states, pr in self._domain_states(c, asg):
+            dist = state_distribution(st, ops, node_probabilities(cm, states, force))
+            if dist is None:    # guarded by _cardinality: never reached
+                raise TooComplex(f"store {c}: too many node states")
+            for val, q in dist:
+                acc[val] = acc.get(val, 0.0) + pr * q
+        return sorted(acc.items(), key=lambda kv: kv[0], reverse=True)
+
+    def _choices(self, v: UnitKey, asg: dict) -> list[tuple[object, float]]:
+        """The values a conditioning variable takes, with their probabilities."""
         if v[0] == "d":
             forced = self._extra.get(v)
-            return float(forced) if forced is not None else self.pdom[v[1]]
-        return self.p_comp(v[1], asg)
+            p = float(forced) if forced is not None else self.pdom[v[1]]
+        elif v[1] in self.store_ops:
+            return self._store_states(v[1], asg)
+        else:
+            p = self.p_comp(v[1], asg)
+        return [(1, p), (0, 1.0 - p)]
 
     # -- distributions --
     def dist(self, i: int, asg: dict) -> Dist:
@@ -463,19 +563,21 @@ class ExactEngine:
             out = self._node(i, asg)
         else:
             acc: Dist = {}
-            for combo in product((1, 0), repeat=len(here)):
-                a2 = dict(asg)
-                pr = 1.0
-                for v, s in zip(here, combo):
-                    p = self._p_var(v, a2)
-                    pr *= p if s else 1.0 - p
-                    if pr == 0.0:
-                        break
-                    a2[v] = s
-                if pr == 0.0:
-                    continue
-                for val, q in self._node(i, a2).items():
-                    acc[val] = acc.get(val, 0.0) + pr * q
+
+            def assign(j: int, a2: dict, pr: float) -> None:
+                if j == len(here):
+                    for val, q in self._node(i, a2).items():
+                        acc[val] = acc.get(val, 0.0) + pr * q
+                    return
+                v = here[j]
+                for s, p in self._choices(v, a2):
+                    if pr * p == 0.0:
+                        continue
+                    a3 = dict(a2)
+                    a3[v] = s
+                    assign(j + 1, a3, pr * p)
+
+            assign(0, dict(asg), 1.0)
             out = _clean(acc)
         self._memo[key] = out
         return out
@@ -483,8 +585,18 @@ class ExactEngine:
     def _node(self, i: int, asg: dict) -> Dist:
         nd = self.fm.nodes[i]
         v = ("c", nd.comp)
-        u = float(asg[v]) if v in asg else self.p_comp(nd.comp, asg)
-        if u <= 0.0:
+        fixed = False              # a store's state: u is its success, not a probability
+        if v in asg:
+            val = asg[v]
+            if isinstance(val, tuple):
+                u = val[self.op_index[nd.comp][nd.op.name]]
+                fixed = True
+            else:
+                u = float(val)
+        else:
+            u = self.p_comp(nd.comp, asg, nd.op)
+        ring_cache = nd.hit is not None and nd.op is not None
+        if u <= 0.0 and not ring_cache:
             return ZERO
         rest = ONE
         for j, (count, targets) in enumerate(nd.calls):
@@ -500,8 +612,20 @@ class ExactEngine:
             if nd.windows and nd.windows[j] < 1.0:      # failover window: a pseudo-event
                 g = _scale(nd.windows[j], g)
             rest = _times(rest, g)
+        if ring_cache:
+            # a sharded cache: a key whose shard is lost is a miss (its store serves it)
+            if fixed:
+                return _map(rest, lambda x, h=nd.hit, f=u: x + f * h * (1.0 - x))
+            hit = _map(rest, lambda x, h=nd.hit: _cache(h, x))
+            out: Dist = {}
+            for d, w in ((hit, u), (rest, 1.0 - u)):
+                for x, q in d.items():
+                    out[x] = out.get(x, 0.0) + w * q
+            return _clean(out)
         if nd.hit is not None:
             rest = _map(rest, lambda x, h=nd.hit: _cache(h, x))
+        if fixed and 0.0 < u < 1.0:
+            return _map(rest, lambda x, f=u: f * x)
         return _scale(u, rest)
 
     def availability(self, extra: dict[UnitKey, object] | None = None) -> float:

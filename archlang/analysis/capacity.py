@@ -34,6 +34,8 @@ from collections.abc import Iterable
 from archlang.analysis.common import Finding, SloResult
 from archlang.analysis.result import CapacityReport, ComponentCapacity, FlowCapacity, ZoneLoss
 from archlang.analysis.down import NO_DOWN, Down, as_down, route, up_replicas
+from archlang.analysis.quorum import Store, op_for, store_of
+from archlang.analysis.ring import hottest, ring_load
 from archlang.graph import FlowNode, flow_tree
 from archlang.model.design import Component, Design
 
@@ -45,21 +47,33 @@ __all__ = ["analyze_capacity", "flow_loads", "serving_replicas", "up_replicas"]
 
 
 # ---- load ------------------------------------------------------------------------------------
-def flow_loads(tree: FlowNode, rate: float, down: Down = NO_DOWN) -> dict[str, float]:
+def flow_loads(tree: FlowNode, rate: float, down: Down = NO_DOWN,
+               ops: dict | None = None, consistency: str | None = None) -> dict[str, float]:
     """Load (rps) each component of one flow's tree receives at ``rate``, in tree order.
 
     A call with alternatives sends its load to ``down.route``: the primary, or with units
-    forced down the first alternative that can still serve."""
+    forced down the first alternative that can still serve. ``ops``, when given, receives
+    per store the rate of each of its operations (``quorum.Op``); a sharded cache sends the
+    keys of its lost shards on as misses."""
     loads: dict[str, float] = {}
 
-    def visit(node: FlowNode, r: float) -> None:
+    def visit(node: FlowNode, r: float, fc=None) -> None:
         loads[node.name] = loads.get(node.name, 0.0) + r
+        st = store_of(node.component)
+        if st is not None and ops is not None:
+            op = op_for(st, bool(fc and fc.write), bool(fc and fc.call.scatter), consistency)
+            per = ops.setdefault(node.name, {})
+            per[op] = per.get(op, 0.0) + r
         out = r
         if node.kind in ("cache", "cdn"):
-            out = r * (1.0 - (node.component.hit_ratio or 0.0))
-        for fc in node.calls + node.async_calls:
-            if fc.targets:
-                visit(route(fc, down), out * fc.count)
+            h = node.component.hit_ratio or 0.0
+            if st is not None and down:
+                up = set(up_replicas(node.component, down))
+                h *= 1.0 - ring_load(st, {}, [i in up for i in range(st.nodes)]).lost
+            out = r * (1.0 - h)
+        for fc2 in node.calls + node.async_calls:
+            if fc2.targets:
+                visit(route(fc2, down), out * fc2.count, fc2)
 
     visit(tree, rate)
     return loads
@@ -161,6 +175,17 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
                     for name in design.flows}
         amp = R.amplification(design)
         calls = R.call_loads(plan)
+    # The operations each flow makes on each store (reads, writes, scatter), scaled to the
+    # load the store receives (retries and limits included).
+    ops_by_flow: dict[str, dict] = {name: {} for name in design.flows}
+    for name, fl in design.flows.items():
+        plain = flow_loads(trees[name], fl.rate_rps, forced, ops_by_flow[name], fl.consistency)
+        for comp, per in ops_by_flow[name].items():
+            base = plain.get(comp, 0.0)
+            k = by_flow[name].get(comp, 0.0) / base if base > 0 else 0.0
+            if k != 1.0:
+                ops_by_flow[name][comp] = {op: r * k for op, r in per.items()}
+    store_loads: dict[str, dict] = {}       # store -> flow -> RingLoad at the flow's rate
 
     components: dict[str, ComponentCapacity] = {}
     findings: list[Finding] = []
@@ -168,6 +193,17 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
         lbf = {f: loads[c.name] for f, loads in by_flow.items() if c.name in loads}
         load = math.fsum(lbf.values())
         up = up_replicas(c, forced)
+        st = store_of(c)
+        if st is not None:
+            rates: dict = {}
+            for f in lbf:
+                for op, r in ops_by_flow[f].get(c.name, {}).items():
+                    rates[op] = rates.get(op, 0.0) + r
+            store_loads[c.name] = {f: ring_load(st, ops_by_flow[f].get(c.name, {}),
+                                                _up_mask(st, up)) for f in lbf}
+            components[c.name] = _store_capacity(c, st, load, lbf, rates, up)
+            findings += _component_findings(c, components[c.name])
+            continue
         serving = serving_replicas(c, len(up))
         u = _utilisation(load, c.capacity_rps, serving)
         status = _status(u)
@@ -185,10 +221,58 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
     flows: dict[str, FlowCapacity] = {}
     for name, fl in design.flows.items():
         flows[name] = _flow_capacity(design, name, fl.rate_rps, per_unit[name], by_flow,
-                                     components)
+                                     components, store_loads)
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.code))
     return CapacityReport(components=components, flows=flows, findings=tuple(findings),
                           calls=calls)
+
+
+def _up_mask(st: Store, up: list[int]) -> list[bool]:
+    alive = set(up)
+    return [i in alive for i in range(st.nodes)]
+
+
+def _store_capacity(c: Component, st: Store, load: float, lbf: dict[str, float],
+                    rates: dict, up: list[int]) -> ComponentCapacity:
+    """A store: node operations per node, the hottest node x skew against the capacity of
+    one node; N+1 for each zone and for the worst single node (data-tier.md)."""
+    rl = ring_load(st, rates, _up_mask(st, up))
+    j, hot = hottest(st, rl)
+    cap = c.capacity_rps
+    if cap is None:
+        u = None
+    elif hot <= 0.0:
+        u = 0.0 if load <= 0.0 or up else math.inf
+    else:
+        u = hot / cap if cap > 0 else math.inf
+    n1: list[ZoneLoss] = []
+    if cap is not None:
+        placements = c.replica_placements()
+        zones = sorted({placements[i].key for i in up
+                        if placements[i] is not None and placements[i].zone is not None})
+
+        def after(lose: set[int]) -> tuple[int, float | None]:
+            rest = [i for i in up if i not in lose]
+            if not rest:
+                return 0, None
+            r2 = ring_load(st, rates, _up_mask(st, rest))
+            return len(rest), hottest(st, r2)[1] / cap if cap > 0 else math.inf
+        for z in zones:
+            left, uz = after({i for i in up if placements[i] is not None
+                              and placements[i].key == z})
+            n1.append(ZoneLoss(lost=z, remaining_replicas=left, utilisation=uz))
+        if len(up) >= 2:
+            worst = max((after({i}) for i in up),
+                        key=lambda x: math.inf if x[1] is None else x[1])
+            n1.append(ZoneLoss(lost="one replica", remaining_replicas=worst[0],
+                               utilisation=worst[1]))
+    all_up = len(up) == st.nodes
+    return ComponentCapacity(
+        name=c.name, kind=c.kind, load_rps=load, capacity_rps=cap, serving_replicas=len(up),
+        utilisation=u, status=_status(u), n_plus_1=tuple(n1), load_by_flow=lbf,
+        node_loads=rl.nodes, hottest_node=f"{c.name}[{j + 1}]",
+        keys_moved=None if all_up else rl.keys_moved,
+        keys_lost=None if all_up else rl.lost)
 
 
 def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
@@ -198,6 +282,12 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
         return out
     how = (f"{_rps(cc.load_rps)} on {cc.serving_replicas} serving replica"
            f"{'s' if cc.serving_replicas != 1 else ''} of {_rps(cc.capacity_rps or 0.0)}")
+    if cc.node_loads:
+        st = store_of(c)
+        top = max(cc.node_loads)
+        how = (f"hottest node {cc.hottest_node} takes {top:.6g} node ops/s"
+               + (f" x skew {st.skew:g}" if st.skew != 1 else "")
+               + f" of {_rps(cc.capacity_rps or 0.0)} per node")
     if cc.status == "error":
         out.append(Finding(code="AL301", severity="error", component=c.name, span=c.span,
                            message=f"{c.kind} {c.name} is over capacity: {_pct(u)} ({how})",
@@ -238,7 +328,8 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
 
 def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float],
                    by_flow: dict[str, dict[str, float]],
-                   components: dict[str, ComponentCapacity]) -> FlowCapacity:
+                   components: dict[str, ComponentCapacity],
+                   store_loads: dict[str, dict] | None = None) -> FlowCapacity:
     max_rate: float | None = None
     bottleneck: str | None = None
     fits = True
@@ -251,9 +342,15 @@ def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float
             fits = False
         if k <= 0.0:
             continue
-        others = math.fsum(loads.get(comp_name, 0.0) for f, loads in by_flow.items() if f != name)
-        limit = cc.capacity_rps * cc.serving_replicas
-        r = max(0.0, (limit - others) / k)
+        if store_loads and comp_name in store_loads:
+            r = _store_max_rate(design, name, rate, store_loads[comp_name], cc)
+            if r is None:
+                continue
+        else:
+            others = math.fsum(loads.get(comp_name, 0.0) for f, loads in by_flow.items()
+                               if f != name)
+            limit = cc.capacity_rps * cc.serving_replicas
+            r = max(0.0, (limit - others) / k)
         if max_rate is None or r < max_rate:
             max_rate, bottleneck = r, comp_name
     slos: list[SloResult] = []
@@ -270,3 +367,23 @@ def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float
                               span=slo.span))
     return FlowCapacity(name=name, rate_rps=rate, max_rate_rps=max_rate, bottleneck=bottleneck,
                         fits=fits, slos=tuple(slos))
+
+
+def _store_max_rate(design: Design, name: str, rate: float, loads: dict,
+                    cc: ComponentCapacity) -> float | None:
+    """The flow's rate at which a store's hottest node (x skew) reaches its capacity, the
+    other flows unchanged: node loads are linear in each flow's rate."""
+    own = loads.get(name)
+    if own is None or rate <= 0.0:
+        return None
+    skew = store_of(design.components[cc.name]).skew
+    n = len(own.nodes)
+    others = [math.fsum(rl.nodes[i] for f, rl in loads.items() if f != name) for i in range(n)]
+    best = None
+    for i in range(n):
+        per = own.nodes[i] / rate
+        if per <= 0.0:
+            continue
+        r = max(0.0, (cc.capacity_rps / skew - others[i]) / per)
+        best = r if best is None else min(best, r)
+    return best

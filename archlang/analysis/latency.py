@@ -41,6 +41,8 @@ from archlang.analysis.common import SloResult
 from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.distributions import erlang_c, quantile_ci_halfwidth, quantile_sorted
 from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
+from archlang.analysis.quorum import Op, Store, op_for, store_of
+from archlang.analysis.ring import key_weights as ring_key_weights
 from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Component, Design, Latency
 
@@ -60,13 +62,24 @@ __all__ = ["BUDGET", "MIN_SAMPLES", "SAMPLES", "SEED", "analyze_latency", "flow_
 
 
 
-def _to_leader(c: Component, write: bool) -> bool:
+def _to_leader(c: Component, write: bool, consistency: str | None = None) -> bool:
     """Does a request into ``c`` go to one replica, the active one or the leader? An
     ``active_passive`` group serves on its active replica only; a ``write`` into a
-    ``leader_follower`` database enters at its leader. (multi_leader: every replica is a
-    leader and a write goes to a near one; other requests spread over the replicas.)"""
+    ``leader_follower`` store enters at its leader, and so does a read that needs the
+    leader (``consistency strong``, or ``read_your_writes`` against async followers).
+    (multi_leader: every replica is a leader and a write goes to a near one; other
+    requests spread over the copies.)"""
+    st = store_of(c)
+    if st is not None:
+        return st.style == "leader_follower" and (
+            write or op_for(st, False, False, consistency).leader)
     return c.mode == "active_passive" or (write and c.kind == "database"
                                           and c.replication == "leader_follower")
+
+
+def _quorum_path(st: Store | None) -> bool:
+    """Is a store timed per shard on its ring (leaderless or sharded), not as one group?"""
+    return st is not None and (st.sharded or st.style in ("leaderless", "none"))
 
 
 class _Stochastic(Exception):
@@ -78,9 +91,10 @@ class _Sampler:
     :class:`_Stochastic` on the first draw that is not degenerate)."""
 
     def __init__(self, design: Design, queues: dict[str, tuple[float, float]], rng,
-                 down: Down = NO_DOWN):
+                 down: Down = NO_DOWN, consistency: str | None = None):
         import numpy as np
 
+        self.consistency = consistency
         self.np = np
         self.design = design
         self.down = down
@@ -138,7 +152,7 @@ class _Sampler:
         distinct, index = self.places(c)
         if len(distinct) == 1:
             return self.np.zeros(n, dtype=self.np.intp)
-        if _to_leader(c, write):
+        if _to_leader(c, write, self.consistency):
             where = c.replica_placements()[leader_replica(c, self.down)]
             return self.np.full(n, distinct.index(where), dtype=self.np.intp)
         self.random()
@@ -186,17 +200,101 @@ class _Sampler:
         (the leader, or for multi_leader the leader the write went to)."""
         n = len(at)
         leader = self.latency(c.latency, n)
-        if not (write and c.kind == "database" and c.replication in ("leader_follower",
-                                                                        "multi_leader")
+        if not (write and c.kind in ("database", "cache")
+                and c.replication in ("leader_follower", "multi_leader")
                 and c.replication_sync and c.followers >= 1):
             return leader
         distinct, _ = self.places(c)
-        worst = leader
+        acks = []
         for i in range(1, c.followers + 1):
             where = c.placement[i % len(c.placement)] if c.placement else None
             hops = self.np.array([self.net.between(p, where) for p in distinct], dtype=float)
-            worst = self.np.maximum(worst, self.latency(c.latency, n) + hops.take(at))
-        return worst
+            acks.append(self.latency(c.latency, n) + hops.take(at))
+        if c.sync_mode == "semi_sync":   # MySQL semi-sync: the first follower's ack
+            return self.np.maximum(leader, self.np.minimum.reduce(acks))
+        return self.np.maximum.reduce([leader] + acks)
+
+    # -- stores on a ring ---------------------------------------------------------------
+    def store_time(self, caller: Component | None, at, c: Component, op: Op, last_mile):
+        """(time, network part) of one operation on a sharded or leaderless store, per
+        sample: the shard is drawn by its share of the keys (``ring.key_weights``), each
+        copy answers after the network from the caller's replica plus its own draw, and the
+        operation takes the ``quorum``-th fastest answer of the shard's up copies (an order
+        statistic); a leader-follower store reads one copy (uniformly) or the leader and
+        writes at the leader (waiting for its followers as its sync mode says). A scatter
+        call waits for the slowest of every shard."""
+        np = self.np
+        st = store_of(c)
+        n = len(at)
+        up = set(up_replicas(c, self.down)) or set(range(st.nodes))
+        placements = c.replica_placements()
+        pa = self.places(caller)[0] if caller is not None else [None]
+        if op.scatter:
+            shards = [s % st.nodes for s in range(st.shards)]
+            times = None
+            nets = None
+            for w in shards:
+                t, net = self._shard_time(st, c, w, at, pa, placements, up, op, n)
+                if times is None:
+                    times, nets = t, net
+                else:
+                    later = t > times
+                    times = np.where(later, t, times)
+                    nets = np.where(later, net, nets)
+            return times + last_mile, nets + last_mile
+        weights = ring_key_weights(st)
+        if len(weights) == 1:
+            t, net = self._shard_time(st, c, 0, at, pa, placements, up, op, n)
+            return t + last_mile, net + last_mile
+        self.random()
+        win = self.rng.choice(len(weights), size=n, p=np.array(weights))
+        times = np.zeros(n)
+        nets = np.zeros(n)
+        for w in range(len(weights)):
+            sel = win == w
+            if not sel.any():
+                continue
+            t, net = self._shard_time(st, c, w, at[sel], pa, placements, up, op,
+                                      int(sel.sum()))
+            times[sel] = t
+            nets[sel] = net
+        return times + last_mile, nets + last_mile
+
+    def _shard_time(self, st: Store, c: Component, w: int, at, pa, placements, up, op: Op,
+                    n: int):
+        np = self.np
+        copies = [i for i in st.window_nodes(w) if i in up] or list(st.window_nodes(w))
+        net = np.array([[self.net.between(x, placements[i]) for i in copies] for x in pa])
+        hop = net[at] if len(pa) > 1 else np.broadcast_to(net[0], (n, len(copies)))
+        kind = op.name.removeprefix("scatter_")
+        if st.style in ("leader_follower", "multi_leader"):
+            if kind == "read":
+                if len(copies) > 1:
+                    self.random()
+                    j = self.rng.integers(0, len(copies), n)
+                else:
+                    j = np.zeros(n, dtype=np.intp)
+                h = hop[np.arange(n), j]
+                return self.latency(c.latency, n) + h, h
+            lead = copies[0]
+            h = hop[:, 0]
+            t = self.latency(c.latency, n)
+            if kind == "write" and st.sync_mode in ("sync", "semi_sync") and len(copies) > 1:
+                acks = [self.latency(c.latency, n)
+                        + self.net.between(placements[lead], placements[i])
+                        for i in copies[1:]]
+                if st.sync_mode == "semi_sync":
+                    t = np.maximum(t, np.minimum.reduce(acks))
+                else:
+                    t = np.maximum.reduce([t] + acks)
+            return t + h, h
+        answers = np.stack([self.latency(c.latency, n) for _ in copies], axis=1) + hop
+        q = min(op.quorum, len(copies))
+        if len(copies) == 1:
+            return answers[:, 0], hop[:, 0]
+        order = np.argsort(answers, axis=1, kind="stable")[:, q - 1]
+        rows = np.arange(n)
+        return answers[rows, order], hop[rows, order]
 
 
 # ---- evaluation of one request tree ---------------------------------------------------------
@@ -214,7 +312,7 @@ def _merge(into: dict, more: dict) -> None:
                 got[i] = got[i] + v[i]
 
 
-def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool):
+def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool, svc=None):
     np = s.np
     n = len(at)
     c = node.component
@@ -223,7 +321,7 @@ def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool):
         hops: dict = {}
     else:
         que = s.wait(c, n)
-        own = s.service(c, at, write) + que + net
+        own = (s.service(c, at, write) if svc is None else svc) + que + net
         total = own
         hops = {(c.name, via): [own, net, que]}
     if node.ends_request or not node.calls:
@@ -266,6 +364,15 @@ def _calls(s: _Sampler, node: FlowNode, at):
 def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
     target = route(fc, s.down)
     n = len(at)
+    st = store_of(target.component)
+    if _quorum_path(st):
+        last = (s.latency(caller.component.latency, n) if caller.kind == "client"
+                else s.zeros(n))
+        op = op_for(st, fc.write, fc.call.scatter, s.consistency)
+        t, net = s.store_time(None if caller.kind == "client" else caller.component, at,
+                              target.component, op, last)
+        return _node(s, target, s.np.zeros(n, dtype=s.np.intp), caller.name, net, fc.write,
+                     svc=t - net)
     at_t = s.pick(target.component, n, fc.write)
     if caller.kind == "client":
         net = s.latency(caller.component.latency, n)
@@ -396,8 +503,15 @@ def _visits(node: FlowNode, down: Down = NO_DOWN) -> int:
     own = 0 if node.kind == "client" else 1
     if node.ends_request:
         return own
-    return own + sum(fc.count * _visits(route(fc, down), down)
-                     for fc in node.calls if fc.targets)
+    return own + sum(fc.count * _call_visits(fc, down) for fc in node.calls if fc.targets)
+
+
+def _call_visits(fc: FlowCall, down: Down) -> int:
+    target = route(fc, down)
+    st = store_of(target.component)
+    if _quorum_path(st) and fc.call.scatter:
+        return st.shards * st.rf + _visits(target, down) - 1
+    return _visits(target, down)
 
 
 def samples_for(tree: FlowNode, cap: int = SAMPLES, down: Down = NO_DOWN) -> int:
@@ -466,7 +580,7 @@ def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAM
 
 
 def _sampler(design: Design, queues, rng, down: Down, plan, flow: str) -> _Sampler:
-    s = _Sampler(design, queues, rng, down)
+    s = _Sampler(design, queues, rng, down, design.flows[flow].consistency)
     s.plan, s.flow = plan, flow
     return s
 

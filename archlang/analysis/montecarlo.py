@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 from archlang.analysis.availability import (FlowModel, compile_flow, component_models,
                                             domain_availability, down_overrides)
 from archlang.analysis.down import Down, as_down
+from archlang.analysis.quorum import vector_success
 from archlang.model.design import Design
 
 DEFAULT_SEED = 1729
@@ -75,6 +76,20 @@ class FlowSampler:
             cm = fm.models[c]
             if not cm.client and self.base.get(("c", c)) != "down" and cm.failover < 1.0:
                 self.rows.append((("f", c), cm.failover))
+        # A store: one failover pseudo-event per leader (window) its leader operations need.
+        self.store_ops: dict[str, list] = {}
+        for i, nd in enumerate(fm.nodes):
+            if nd.op is not None:
+                ops = self.store_ops.setdefault(nd.comp, [])
+                if nd.op not in ops:
+                    ops.append(nd.op)
+        for c, ops in self.store_ops.items():
+            st = fm.models[c].store
+            if self.base.get(("c", c)) == "down" or st.failover >= 1.0:
+                continue
+            if any(o.leader for o in ops):
+                for w in range(st.windows):
+                    self.rows.append((("f", c, w), st.failover))
         self.index = {k: j for j, (k, _) in enumerate(self.rows)}
 
     def _chunk(self, up, n: int, extra: dict):
@@ -95,6 +110,7 @@ class FlowSampler:
             return up[self.index[("d", d)]]
 
         comp_up: dict[str, object] = {}
+        store_val: dict[tuple[str, str], object] = {}
         for c in fm.components:
             cm = fm.models[c]
             force = over.get(("c", c))
@@ -103,6 +119,24 @@ class FlowSampler:
                 continue
             if force == "down":
                 comp_up[c] = zeros
+                for o in self.store_ops.get(c, ()):
+                    store_val[(c, o.name)] = np.zeros(n)
+                continue
+            if cm.store is not None:
+                nodes_up = np.empty((cm.n, n), dtype=bool)
+                for i, ds in enumerate(cm.replica_domains):
+                    eff = ones
+                    if force != "up" and cm.a < 1.0:
+                        eff = up[self.index[("r", c, i)]]
+                    for d in ds:
+                        eff = eff & domain(d)
+                    nodes_up[i] = eff
+                fail = None
+                if force != "up" and ("f", c, 0) in self.index:
+                    fail = np.stack([up[self.index[("f", c, w)]]
+                                     for w in range(cm.store.windows)])
+                for o in self.store_ops.get(c, ()):
+                    store_val[(c, o.name)] = vector_success(cm.store, o, nodes_up, fail)
                 continue
             count = np.zeros(n, dtype=np.int32)
             for i, ds in enumerate(cm.replica_domains):
@@ -121,6 +155,8 @@ class FlowSampler:
 
         def s(i: int):
             nd = nodes[i]
+            if nd.op is not None:
+                return s_store(i, store_val[(nd.comp, nd.op.name)])
             u = comp_up[nd.comp]
             rest = None
             for j, (count, targets) in enumerate(nd.calls):
@@ -139,6 +175,26 @@ class FlowSampler:
             if nd.hit is not None:
                 rest = nd.hit + (1.0 - nd.hit) * rest
             return np.where(u, rest, 0.0)
+
+        def s_store(i: int, f):
+            """A store's node: ``f`` the success of its operation in each trial; a sharded
+            cache sends the keys of a lost shard on as misses."""
+            nd = nodes[i]
+            rest = None
+            for count, targets in nd.calls:
+                fail = None
+                for t in targets:
+                    st = s(t)
+                    fail = 1.0 - st if fail is None else fail * (1.0 - st)
+                g = 1.0 - fail
+                if count > 1:
+                    g = g ** count
+                rest = g if rest is None else rest * g
+            if rest is None:
+                rest = np.ones(n)
+            if nd.hit is not None:
+                return rest + f * nd.hit * (1.0 - rest)
+            return f * rest
 
         return s(0)
 

@@ -382,8 +382,15 @@ def request_engine(design: Design, fm, base, plan: Plan, admitted: dict):
         def _node(self, i: int, asg: dict):
             nd = self.fm.nodes[i]
             v = ("c", nd.comp)
-            u = float(asg[v]) if v in asg else self.p_comp(nd.comp, asg)
-            if u <= 0.0:
+            if v in asg:
+                val = asg[v]
+                # a store conditioned on its whole state: the success of this operation
+                u = (val[self.op_index[nd.comp][nd.op.name]] if isinstance(val, tuple)
+                     else float(val))
+            else:
+                u = self.p_comp(nd.comp, asg, nd.op)
+            ring_cache = nd.hit is not None and nd.op is not None
+            if u <= 0.0 and not ring_cache:
                 return {ZERO: 1.0}
             comp = design.components[nd.comp]
             rest = {ONE: 1.0}
@@ -408,7 +415,16 @@ def request_engine(design: Design, fm, base, plan: Plan, admitted: dict):
                 if w < 1.0:
                     g = _dscale(w, g)
                 rest = _dprod(rest, g, c_times)
-            if nd.hit is not None:
+            if ring_cache:
+                # a sharded cache: a key whose shard is lost is a miss (data-tier.md)
+                hit = _dmap(rest, lambda c, h=nd.hit: c_cache(h, c))
+                mixed: dict = {}
+                for d, w in ((hit, u), (rest, 1.0 - u)):
+                    for c, q in d.items():
+                        mixed[c] = mixed.get(c, 0.0) + w * q
+                rest = mixed
+                u = 1.0
+            elif nd.hit is not None:
                 rest = _dmap(rest, lambda c, h=nd.hit: c_cache(h, c))
             if comp.error_rate:
                 e = comp.error_rate

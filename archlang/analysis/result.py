@@ -147,6 +147,13 @@ class ComponentCapacity(Frozen):
     status: Literal["ok", "warning", "error", "unknown"]
     n_plus_1: tuple[ZoneLoss, ...] = ()
     load_by_flow: dict[str, float] = {}
+    # A store of the data tier (docs/analyses/data-tier.md): node operations per second on
+    # each node (before skew), the hottest node (name[i]) whose load x skew sets
+    # `utilisation`, the share of keys whose owner moved and of keys lost (with --down).
+    node_loads: tuple[float, ...] | None = None
+    hottest_node: str | None = None
+    keys_moved: float | None = None
+    keys_lost: float | None = None
     # active_active with `min k` > 1: load / (capacity x k), the utilisation when only the
     # k replicas the availability figure counts on are up (None otherwise)
     utilisation_at_min: float | None = None
@@ -210,6 +217,22 @@ class FlowResult(Frozen):
     status: Literal["pass", "fail"] = "pass"
 
 
+class DataTier(Frozen):
+    """A store as the data tier models it (docs/analyses/data-tier.md)."""
+
+    replication: str                  # leader_follower | multi_leader | leaderless | none
+    nodes: int
+    rf: int                           # copies of each shard
+    shards: int
+    read_quorum: int
+    write_quorum: int                 # leader_follower: copies a write waits for
+    skew: float
+    node_loads: tuple[float, ...] = ()    # node operations per second, before skew
+    hottest_node: str | None = None
+    keys_moved: float | None = None       # with --down: share of keys whose owner moved
+    keys_lost: float | None = None        # with --down: share of keys with no copy up
+
+
 class ComponentResult(Frozen):
     name: str
     kind: str
@@ -223,6 +246,7 @@ class ComponentResult(Frozen):
     capacity_status: Literal["ok", "warning", "error", "unknown"] = "unknown"
     utilisation_at_min: float | None = None
     n_plus_1: tuple[ZoneLoss, ...] = ()
+    data_tier: DataTier | None = None
     retry_amplification: float = 1.0
     span: Span
 
@@ -254,9 +278,16 @@ class Result(Frozen):
     # The design this result is of, set by analyze(): Jupyter's report shows its diagram.
     _design: object = PrivateAttr(default=None)
 
-    def _repr_html_(self) -> str:  # Jupyter
-        from archlang.render.html import render_html, render_result_html
+    def __repr__(self) -> str:      # short: the whole model is in .model_dump()
+        return (f"Result(system={self.system!r}, flows={len(self.flows)}, "
+                f"status={self.status!r}, spofs={len(self.spofs)}, "
+                f"findings={len(self.findings)}"
+                + (f", down={list(self.down)!r}" if self.down else "") + ")")
 
-        if self._design is not None:
-            return render_html(self._design, self)
-        return render_result_html(self)
+    def _repr_html_(self) -> str:  # Jupyter: the report as a scoped fragment
+        from archlang.render.html import render_fragment
+
+        return render_fragment(self._design, self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}

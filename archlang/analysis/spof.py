@@ -22,6 +22,7 @@ import heapq
 import itertools
 from typing import Callable
 
+from archlang.analysis.quorum import structural_success
 from archlang.analysis.result import ComponentAvailability, CutSet, Degrading, Importance, Unit
 from archlang.model.design import Design
 
@@ -74,14 +75,22 @@ def flow_units(design: Design, fm, base: dict) -> FlowUnits:
 
 
 class Structure:
-    """S(root) with every unit up except a given set (structural, no probabilities)."""
+    """S(root) with every unit up except a given set (structural, no probabilities).
+
+    A component is up or down (k of n replicas); a store's operation succeeds on the share
+    of keys whose shard keeps its quorum (``quorum.structural_success``), so a node that
+    takes shards below their quorum degrades the flow by the share of keys they hold."""
 
     def __init__(self, fm, base: dict):
         self.fm = fm
         self.base = base
         self._memo: dict[frozenset, float] = {}
-        self.base_down = frozenset(c for c in fm.components if not self._up(c, frozenset()))
-        self.baseline = self._s(self.base_down)
+        self.ops = {c: sorted({nd.op for nd in fm.nodes if nd.comp == c and nd.op},
+                              key=lambda o: o.name)
+                    for c in fm.components if fm.models[c].store is not None}
+        self.base_state = self._state(fm.components, frozenset())
+        self.base_down = frozenset(c for c, v in self.base_state.items() if v == 0.0)
+        self.baseline = self._s(self._key(self.base_state))
 
     def _up(self, c: str, failed: frozenset) -> bool:
         cm = self.fm.models[c]
@@ -89,31 +98,60 @@ class Structure:
             return True
         if self.base.get(("c", c)) == "down" or ("c", c) in failed:
             return False
-        m = 0
+        return len(self._up_nodes(c, failed)) >= cm.k
+
+    def _up_nodes(self, c: str, failed: frozenset) -> list[int]:
+        cm = self.fm.models[c]
+        out = []
         for i, ds in enumerate(cm.replica_domains):
             if ("r", c, i) in failed:
                 continue
             if any(("d", d) in failed or self.base.get(("d", d)) == 0 for d in ds):
                 continue
-            m += 1
-        return m >= cm.k
+            out.append(i)
+        return out
+
+    def _state(self, comps, failed: frozenset) -> dict:
+        """Component -> 1.0 / 0.0, and (store, op) -> the share of keys it serves."""
+        out: dict = {}
+        for c in comps:
+            cm = self.fm.models[c]
+            if cm.store is None:
+                out[c] = 1.0 if self._up(c, failed) else 0.0
+                continue
+            if self.base.get(("c", c)) == "down" or ("c", c) in failed:
+                up = [False] * cm.n
+            else:
+                alive = set(self._up_nodes(c, failed))
+                up = [i in alive for i in range(cm.n)]
+            for o in self.ops[c]:
+                out[(c, o.name)] = structural_success(cm.store, o, up)
+            out[c] = 1.0 if any(up) else 0.0
+        return out
+
+    @staticmethod
+    def _key(state: dict) -> frozenset:
+        return frozenset((k, v) for k, v in state.items() if v != 1.0)
 
     def success(self, failed: frozenset, touched: set[str]) -> float:
-        down = set(self.base_down)
-        for c in touched:
-            if not self._up(c, failed):
-                down.add(c)
-        return self._s(frozenset(down))
+        state = dict(self.base_state)
+        state.update(self._state(touched, failed))
+        return self._s(self._key(state))
 
-    def _s(self, down: frozenset) -> float:
-        got = self._memo.get(down)
+    def _s(self, key: frozenset) -> float:
+        got = self._memo.get(key)
         if got is not None:
             return got
+        state = dict(key)
         nodes = self.fm.nodes
 
         def s(i: int) -> float:
             nd = nodes[i]
-            if nd.comp in down:
+            if nd.op is not None:
+                u = state.get((nd.comp, nd.op.name), 1.0)
+            else:
+                u = state.get(nd.comp, 1.0)
+            if u == 0.0 and not (nd.op is not None and nd.hit is not None):
                 return 0.0
             rest = 1.0
             for count, targets in nd.calls:
@@ -121,12 +159,14 @@ class Structure:
                 for t in targets:
                     fail *= 1.0 - s(t)
                 rest *= (1.0 - fail) ** count
+            if nd.op is not None and nd.hit is not None:    # a sharded cache: lost = miss
+                return rest + u * nd.hit * (1.0 - rest)
             if nd.hit is not None:
                 rest = 1.0 if rest == 1.0 else nd.hit + (1.0 - nd.hit) * rest
-            return rest
+            return u * rest
 
         out = s(0)
-        self._memo[down] = out
+        self._memo[key] = out
         return out
 
 

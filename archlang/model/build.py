@@ -14,10 +14,11 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from archlang.syntax.callmods import MODIFIER_WORDS
 from archlang.errors import DesignError, Diagnostic, SyntaxError_, did_you_mean
 from archlang import limits as L
 from archlang.model import defaults as D
-from archlang.model.calls import CALL_MODIFIERS, apply_option, check_call
+from archlang.model.calls import CallsMixin, Step
 from archlang.model.design import (
     KINDS,
     Call,
@@ -56,9 +57,10 @@ KIND_PROPERTIES: dict[str, set[str]] = {
     "server": _SERVING | {"stateless", "stateful", "memory"},
     "lb": _SERVING | {"layer", "strategy", "stateless", "stateful"},
     "cache": _SERVING | {"hit_ratio", "write_policy", "eviction", "ttl", "memory", "replication",
-                         "sharding"},
+                         "sharding", "rf", "read_quorum", "write_quorum", "skew", "key"},
     "cdn": _SERVING | {"hit_ratio", "eviction", "ttl"},
-    "database": _SERVING | {"model", "replication", "sharding", "memory", "size", "consistency"},
+    "database": _SERVING | {"model", "replication", "sharding", "memory", "size", "consistency",
+                            "rf", "read_quorum", "write_quorum", "skew", "key"},
     "queue": _SERVING | {"durable", "delivery", "size"},
     "storage": _SERVING | {"size"},
     "external": _SERVING,
@@ -68,13 +70,14 @@ KIND_PROPERTIES: dict[str, set[str]] = {
 #: called at the start of a line (`lb -> api`) or would read as a modifier (`optional`).
 RESERVED_NAMES = frozenset(KINDS) | {"system", "description", "region", "zone", "network",
                                      "defaults", "import", "flow", "path", "rate", "slo",
-                                     *CALL_MODIFIERS}
+                                     } | set(MODIFIER_WORDS)
 PROPERTY_NAMES = sorted(set().union(*KIND_PROPERTIES.values()))
 ENUMS: dict[str, tuple[str, ...]] = {
     "write_policy": ("write_around", "write_through", "write_back"),
     "eviction": ("lru", "lfu", "fifo", "random"),
     "model": ("sql", "key_value", "document", "wide_column", "graph"),
-    "replication": ("none", "leader_follower", "multi_leader"),
+    "replication": ("none", "leader_follower", "multi_leader", "leaderless"),
+    "key": ("sequential", "random"),
     "sharding": ("none", "range", "hash"),
     "delivery": ("at_most_once", "at_least_once", "exactly_once"),
     "strategy": ("round_robin", "least_connections", "weighted_round_robin", "ip_hash",
@@ -318,10 +321,11 @@ def _props(file: str, nodes) -> list[Prop]:
 # extra values of the property before it; these tables tell the two apart.
 _SUB_WORDS: dict[str, frozenset[str]] = {
     "replicas": frozenset({"min", "active_active", "active_passive", "failover"}),
-    "replication": frozenset({"followers", "sync", "async", "semi_sync"}),
+    "replication": frozenset({"followers", "sync", "async", "semi_sync", "failover"}),
 }
 _FIRST_NAME = frozenset({"engine", "protocol", "consistency", "strategy", "write_policy",
-                         "eviction", "model", "delivery", "durable", "replication", "sharding"})
+                         "eviction", "model", "delivery", "durable", "replication", "sharding",
+                         "key"})
 # Where a stray sub-keyword belongs, for the hint.
 _BELONGS = {"min": "replicas N min K", "active_active": "replicas N active_active",
             "active_passive": "replicas N active_passive failover T",
@@ -339,7 +343,7 @@ def _merge(a: Span, b: Span) -> Span:
 
 # ---- the build -----------------------------------------------------------------------------
 
-class DesignBuilder(Builder):
+class DesignBuilder(CallsMixin, Builder):
     def __init__(self, sources: dict[str, str], root: str,
                  syntax_errors: list[Diagnostic] | None = None):
         super().__init__(sources)
@@ -772,6 +776,8 @@ class DesignBuilder(Builder):
             if key not in f:
                 f[key] = value
                 assumed.append(key)
+        if kind in ("database", "cache"):
+            self._data_tier(kind, name, props, f, assumed)
         if kind == "lb" and "mode" not in f:
             pass
         for key in from_defaults:
@@ -936,120 +942,174 @@ class DesignBuilder(Builder):
                                  vals[i + 1] if i + 1 < len(vals) else None, minimum=1)
                 if n is not None:
                     f["followers"] = n
+                    f["_followers_span"] = _merge(v.span, vals[i + 1].span)
                 i += 2
             elif v.kind == "name" and v.text in ("sync", "async", "semi_sync"):
                 f["replication_sync"] = v.text != "async"
+                f["sync_mode"] = v.text
                 i += 1
+            elif v.kind == "name" and v.text == "failover":
+                t = self.quantity(Prop("failover", v.span, vals, p.whole),
+                                  vals[i + 1] if i + 1 < len(vals) else None, "time",
+                                  allow_zero=True)
+                if t is not None:
+                    f["failover_s"] = t / 1000
+                    f["_replication_failover"] = True
+                i += 2
             else:
-                hint = did_you_mean(v.text, ["followers", "sync", "async"]) or \
-                    "replication MODE [followers N] [sync | async]"
+                hint = did_you_mean(v.text, ["followers", "sync", "async", "semi_sync",
+                                             "failover"]) or \
+                    "replication MODE [followers N] [sync | semi_sync | async] [failover T]"
                 self.error(v.span, f"unexpected {v.text!r} in 'replication'", hint)
                 return
-        if mode == "none" and len(vals) > 1:
+        if mode in ("none", "leaderless") and "followers" in f:
+            self.error(f["_followers_span"], f"'followers' does not apply to "
+                                             f"'replication {mode}'",
+                       "a leaderless store keeps rf copies: write `rf N`" if mode == "leaderless"
+                       else "use replication leader_follower followers N")
+            f.pop("followers")
+        if mode == "none" and len(vals) > 1 and "followers" not in f:
             self.error(vals[1].span, "'replication none' takes nothing more")
-        if mode != "none":
-            if "followers" not in f:
-                f["followers"] = 1
-                f.setdefault("_assumed_followers", True)
-            if "replication_sync" not in f:
-                f["replication_sync"] = D.REPLICATION_SYNC
-        f.pop("_assumed_followers", None)
+        if mode == "leaderless" and f.get("_replication_failover"):
+            self.error(p.whole, "'failover' does not apply to a leaderless store",
+                       "no leader is promoted: every copy takes reads and writes")
+        if mode in ("leader_follower", "multi_leader") and "replication_sync" not in f:
+            f["replication_sync"] = D.REPLICATION_SYNC
+            f["sync_mode"] = "sync" if D.REPLICATION_SYNC else "async"
 
-    # ---- calls -----------------------------------------------------------------------------
-    def _unchain(self, call_nodes):
-        """`a -> b -> c` declares a -> b and b -> c: one node per call, in order."""
-        from lark import Tree
+    def _data_tier(self, kind: str, name: str, props: dict, f: dict, assumed: list) -> None:
+        """Copies, quorums and shards (docs/analyses/data-tier.md): `followers F` is F + 1
+        copies; `rf`, `read_quorum`, `write_quorum` (majority defaults), `skew`, `key`."""
+        sp_rep = props["replicas"].whole if "replicas" in props else None
+        mode = f.get("replication")
+        sharded = f.get("sharding") in ("range", "hash")
+        nums: dict[str, tuple[int, Span]] = {}
+        for key in ("rf", "read_quorum", "write_quorum"):
+            if key in props:
+                p = props[key]
+                n = self.integer(p, p.values[0] if p.values else None)
+                self.no_more(p, p.values, 1)
+                if n is not None:
+                    nums[key] = (n, p.whole)
+        if "skew" in props:
+            p = props["skew"]
+            x = self.quantity(p, p.values[0] if p.values else None, None)
+            self.no_more(p, p.values, 1)
+            if x is not None and x < 1:
+                self.error(p.values[0].span, f"'skew' is the hottest shard's load over the "
+                                             f"mean, at least 1, found {p.values[0].text!r}")
+            elif x is not None:
+                f["skew"] = x
+        if "key" in props:
+            p = props["key"]
+            f["key_order"] = self.name(p, p.values[0] if p.values else None, ENUMS["key"])
+            self.no_more(p, p.values, 1)
+        fo_span = f.pop("_followers_span", None)
+        rep_failover = f.pop("_replication_failover", None)
+        if nums and mode in ("leader_follower", "multi_leader", "none"):
+            key, (_, sp) = next(iter(nums.items()))
+            if mode == "none" and "replication" not in assumed:
+                self.error(sp, f"'{key}' needs copies, but the store says 'replication none'",
+                           "write replication leaderless rf N, or leave replication out")
+                return
+            if mode in ("leader_follower", "multi_leader"):
+                self.error(sp, f"'{key}' applies to a leaderless store, not to {mode}",
+                           "a leader-follower store has followers F + 1 copies: "
+                           "write `followers F`, or replication leaderless rf N")
+                return
+        if mode in ("leader_follower", "multi_leader"):
+            copies = f.get("followers", 0) + 1 if "followers" in f else None
+            if sharded:
+                if copies is None:
+                    copies = min(3, f.get("replicas", 3)) if "replicas" in f else 2
+                    f["followers"] = copies - 1
+                    assumed.append("followers")
+                if "replicas" not in f:
+                    f["replicas"] = copies
+                if copies > f["replicas"]:
+                    self.error(fo_span or sp_rep, f"{copies} copies of each shard need at "
+                                                  f"least {copies} nodes, found replicas "
+                                                  f"{f['replicas']}")
+                    return
+            else:
+                if copies is None:
+                    if "replicas" in f and f["replicas"] >= 2:
+                        copies = f["replicas"]
+                    else:
+                        copies = 2
+                        assumed.append("followers")
+                    f["followers"] = copies - 1
+                if "replicas" in f and f["replicas"] != copies:
+                    self.error(sp_rep or fo_span,
+                               f"'replicas {f['replicas']}' disagrees with 'followers "
+                               f"{copies - 1}': a leader and {copies - 1} followers are "
+                               f"{copies} copies",
+                               f"write replicas {copies}, or leave replicas out")
+                    return
+                f["replicas"] = copies
+            f["rf"] = copies
+            if f.get("min_replicas", 1) != 1:
+                self.error(sp_rep, f"'min' does not apply to {mode} replication",
+                           "reads need one copy up, writes what the sync mode says: "
+                           "drop min")
+            if "failover_s" not in f:
+                f["failover_s"] = D.FAILOVER_S
+                assumed.append("failover_s")
+            if mode == "multi_leader" and rep_failover:
+                self.error(sp_rep or fo_span or props["replication"].whole,
+                           "'failover' does not apply to multi_leader: every copy is a leader")
+            return
+        # A sharded database that declares no replication keeps rf copies of each shard
+        # (data-tier.md: rf defaults to 3 when sharded); a sharded cache keeps one (a
+        # memcached ring) unless it declares copies.
+        leaderless = (mode == "leaderless" or bool(nums)
+                      or (kind == "database" and sharded and "replication" in assumed))
+        if not leaderless and not sharded:
+            return
+        if mode in (None, "none") and leaderless:
+            f["replication"] = "leaderless"
+            if "replication" in assumed:
+                assumed.remove("replication")
+        if "replicas" not in f and "rf" in nums:
+            f["replicas"] = nums["rf"][0]        # nodes left out: one per copy
+        nodes = f.get("replicas", 1)
+        if leaderless:
+            default_rf = min(3, nodes) if sharded else nodes
+        else:   # sharded without copies: each shard on one node (memcached, a plain split)
+            default_rf = 1
+        if "rf" in nums:
+            rf, sp = nums["rf"]
+            if rf > nodes:
+                self.error(sp, f"'rf {rf}' needs at least {rf} nodes, found replicas {nodes}",
+                           f"write replicas {rf} or more, or a smaller rf")
+                return
+        else:
+            rf = default_rf
+            if leaderless:
+                assumed.append("rf")
+        f["rf"] = rf
+        majority = rf // 2 + 1
+        for key in ("read_quorum", "write_quorum"):
+            if key in nums:
+                q, sp = nums[key]
+                if q > rf:
+                    self.error(sp, f"'{key} {q}' is more than the rf {rf} copies",
+                               f"a quorum is between 1 and {rf}")
+                    return
+                f[key] = q
+            else:
+                f[key] = majority if leaderless else 1
+                if leaderless:
+                    assumed.append(key)
+        if f.get("mode") == "active_passive":
+            self.error(sp_rep, "a sharded or leaderless store has no standby",
+                       "every node serves its shards: drop active_passive")
+        if f.get("min_replicas", 1) != 1:
+            self.error(sp_rep, "'min' does not apply to a sharded or leaderless store",
+                       "availability comes from the quorums of each shard: "
+                       "read_quorum / write_quorum")
 
-        for file, node in call_nodes:
-            ch = node.children
-            arrows = [i for i, t in enumerate(ch) if getattr(t, "type", None) == "ARROW"]
-            if len(arrows) == 1:
-                yield file, node
-                continue
-            last = arrows[-1]
-            extra = [t for t in ch[last + 2:]]
-            if extra:
-                self.error(span_of(file, extra[0]),
-                           "a chain of calls takes no alternatives or modifiers",
-                           "write that call on a line of its own, e.g. `b -> c | d optional`")
-                continue
-            for j in arrows:
-                seg = Tree("call", [ch[j - 1], ch[j], ch[j + 1]], node.meta)
-                yield file, seg
-
-    def build_calls(self, comps: dict[str, Component]) -> list[Call]:
-        calls: list[Call] = []
-        seen: dict[tuple[str, str], Span] = {}
-        for file, node in self._unchain(self.call_nodes):
-            ch = node.children
-            src_tok, arrow = ch[0], ch[1]
-            targets = []
-            i = 2
-            while i < len(ch) and getattr(ch[i], "type", None) == "NAME":
-                targets.append(ch[i])
-                i += 1
-            mods = ch[i:]
-            sp = span_of(file, node)
-            ok = self._ref(file, src_tok, comps)
-            for t in targets:
-                ok = self._ref(file, t, comps) and ok
-            if not ok:
-                continue
-            src = comps[str(src_tok)]
-            f: dict[str, Any] = {"source": src.name, "targets": tuple(str(t) for t in targets),
-                                 "span": sp}
-            f["asynchronous"] = str(arrow) == "~>" or src.kind == "queue"
-            f["_spans"] = {}
-            for m in mods:
-                if getattr(m, "data", None) == "call_opt":
-                    apply_option(self, file, m, f)
-                    continue
-                word = str(m)
-                msp = span_of(file, m)
-                f["_spans"].setdefault(word, msp)
-                if m.type == "COUNT":
-                    top = L.max_count("call count")
-                    digits = word[1:].lstrip("0")
-                    n = int(digits) if len(digits) <= len(str(top)) else top + 1
-                    if n > top:
-                        self.error(msp, f"a call count is at most x{top}, found {word}",
-                                   "the limits of a design are listed in docs/language.md")
-                        n = 1
-                    elif n < 1:
-                        self.error(msp, "a call count must be at least x1")
-                    f["count"] = max(n, 1)
-                elif word in f and word != "count":
-                    self.error(msp, f"'{word}' is given twice")
-                else:
-                    f[word] = True
-            if f.get("parallel") and f.get("count", 1) < 2:
-                self.error(sp, "'parallel' needs a count of calls, like x8 parallel")
-            bad = False
-            for t in targets:
-                tc = comps[str(t)]
-                tsp = span_of(file, t)
-                if tc.kind == "client":
-                    self.error(tsp, f"'{tc.name}' is a client: nothing calls a client",
-                               "a client starts requests; put it first on a flow's path")
-                    bad = True
-                if tc.name == src.name:
-                    self.error(tsp, f"'{src.name}' calls itself")
-                    bad = True
-                key = (src.name, tc.name)
-                if key in seen:
-                    self.error(tsp, f"the call {src.name} -> {tc.name} is declared twice",
-                               f"first declared at {seen[key]}")
-                    bad = True
-                seen[key] = tsp
-            if len(set(f["targets"])) != len(f["targets"]):
-                self.error(sp, "an alternative is listed twice")
-                bad = True
-            if not check_call(self, f, sp):
-                bad = True
-            if not bad:
-                calls.append(Call(**f))
-        return calls
-
+    # ---- calls: model/calls.py ---------------------------------------------------------
     def _ref(self, file: str, tok, comps: dict[str, Component], starts: bool = False) -> bool:
         """Is ``tok`` a declared component? ``starts``: it begins a flow's first path."""
         name = str(tok)
@@ -1065,8 +1125,8 @@ class DesignBuilder(Builder):
                     ) -> tuple[dict[str, Flow], list[Call]]:
         flows: dict[str, Flow] = {}
         implicit: dict[tuple[str, str], Call] = {}
-        declared = {(c.source, t): c for c in calls for t in c.targets}
         first: dict[str, Span] = {}
+        steps: list[tuple[Any, Step]] = []       # (source token, step) of every path
         for file, node in self.flow_nodes:
             name_tok = node.children[0]
             name = str(name_tok)
@@ -1099,7 +1159,7 @@ class DesignBuilder(Builder):
                     if s is not None:
                         slos.append(s)
                 elif d == "path":
-                    p = self._path(file, item, comps, paths)
+                    p = self._path(file, item, comps, paths, steps)
                     if p is None:
                         ok = False
                     else:
@@ -1113,7 +1173,15 @@ class DesignBuilder(Builder):
                 continue
             if not self._flow_acyclic(name, paths):
                 continue
-            for p in paths:
+            assumed = []
+            if not rate_set:
+                f["rate_rps"] = D.FLOW_RATE_RPS
+                assumed.append("rate_rps")
+            flows[name] = Flow(paths=tuple(paths), slos=tuple(slos), assumed=tuple(assumed), **f)
+        stepped = self.declare_from_steps(steps, comps, calls)
+        declared = {(c.source, t): c for c in calls + stepped for t in c.targets}
+        for fl in flows.values():
+            for p in fl.paths:
                 for a, b in zip(p.hops, p.hops[1:]):
                     call = declared.get((a.name, b.name))
                     src = comps[a.name]
@@ -1137,12 +1205,7 @@ class DesignBuilder(Builder):
                     implicit[(a.name, b.name)] = Call(source=a.name, targets=(b.name,),
                                                       asynchronous=b.asynchronous,
                                                       implicit=True, span=b.span)
-            assumed = []
-            if not rate_set:
-                f["rate_rps"] = D.FLOW_RATE_RPS
-                assumed.append("rate_rps")
-            flows[name] = Flow(paths=tuple(paths), slos=tuple(slos), assumed=tuple(assumed), **f)
-        return flows, list(implicit.values())
+        return flows, stepped + list(implicit.values())
 
     def _slo(self, file: str, item, existing: list[Slo]) -> Slo | None:
         kind_tok = item.children[0]
@@ -1183,20 +1246,24 @@ class DesignBuilder(Builder):
                     return None
         return slo
 
-    def _path(self, file: str, item, comps: dict[str, Component], earlier: list[FlowPath]
-              ) -> FlowPath | None:
-        ch = item.children
-        hops: list[FlowHop] = []
-        ok = True
-        asyn = False
-        for i, tok in enumerate(ch):
-            if tok.type == "ARROW":
-                asyn = str(tok) == "~>"
-                continue
-            if not self._ref(file, tok, comps, starts=not earlier and not hops):
-                ok = False
-            hops.append(FlowHop(name=str(tok), span=span_of(file, tok), asynchronous=asyn))
-            asyn = False
+    def _path(self, file: str, item, comps: dict[str, Component], earlier: list[FlowPath],
+              steps: list[tuple[Any, Step]]) -> FlowPath | None:
+        """One path -> its hops; its steps (with their modifiers) go to ``steps``. The path
+        goes on from the first alternative of a step (see model/calls.py)."""
+        head = item.children[0]
+        ok = self._ref(file, head, comps, starts=not earlier)
+        hops: list[FlowHop] = [FlowHop(name=str(head), span=span_of(file, head))]
+        mine: list[tuple[Any, Step]] = []
+        src = head
+        for node in item.children[1:]:
+            step = self.read_step(file, node)
+            for t in step.targets:
+                ok = self._ref(file, t, comps) and ok
+            tok = step.targets[0]
+            hops.append(FlowHop(name=str(tok), span=span_of(file, tok),
+                                asynchronous=step.asynchronous))
+            mine.append((src, step))
+            src = tok
         if not ok:
             return None
         if len(hops) > L.MAX_PATH_HOPS:
@@ -1204,6 +1271,12 @@ class DesignBuilder(Builder):
                        f"a path has at most {L.MAX_PATH_HOPS} steps",
                        "the limits of a design are listed in docs/language.md")
             return None
+        for _, step in mine:
+            for t in step.targets[1:]:
+                if comps[str(t)].kind == "client":
+                    self.error(span_of(file, t), f"'{t}' is a client: nothing calls a client",
+                               "a client starts requests; put it first on the path")
+                    ok = False
         for h in hops[1:]:
             if comps[h.name].kind == "client":
                 self.error(h.span, f"'{h.name}' is a client: nothing calls a client",
@@ -1216,7 +1289,10 @@ class DesignBuilder(Builder):
                                          f"earlier path of the flow reaches",
                            "a later path branches off a component on an earlier one")
                 ok = False
-        return FlowPath(hops=tuple(hops), span=span_of(file, item)) if ok else None
+        if not ok:
+            return None
+        steps.extend(mine)
+        return FlowPath(hops=tuple(hops), span=span_of(file, item))
 
     def _flow_acyclic(self, name: str, paths: list[FlowPath]) -> bool:
         # graphlib (standard library) finds the cycle; networkx would cost 50 ms of start-up.

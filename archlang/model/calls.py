@@ -1,88 +1,270 @@
-"""Call modifiers: the ONE list of what may follow a call's targets, and their checking.
+"""Calls: call statements and the steps of flow paths -> ``Call`` models.
 
-``a -> b [| c ...] MODIFIER*``. Flags: ``optional``, ``write``, ``parallel``, ``breaker``,
-``idempotent`` (the call may be repeated safely: rule AL604), ``xN``. Options with a value (docs/analyses/resilience.md gives their semantics):
+A call statement (`api -> shard x100 parallel`) and a step of a flow's path
+(`path users -> api -> shard x100 parallel`) are the same syntax, a ``step``: an arrow, a
+target or alternatives (`b | c`) and the call's modifiers, read from the one table of
+modifiers (archlang/syntax/callmods.py). The modifiers of a step belong to the call
+into the step's target(s): `a -> b x3 -> c` is the call a -> b x3 and the call b -> c.
 
-=================  =========================  ==========================================
-``timeout T``      a time above 0             an attempt slower than T fails, costs T
-``retries N``      a whole number (0 or more) up to N more attempts after a failed one
-``backoff B``      a time (0 or more)         wait before each retry (needs ``retries``)
-``retry_budget P`` a percentage               retries at most P of the call's requests
-``hedge pNN``      a percentile               a second attempt at the callee's pNN
-``limit R``        a rate above 0             load above R is rejected
-``failover T``     a time (0 or more)         alternatives only: T of failures per switch
-=================  =========================  ==========================================
-
-``apply_modifier`` checks one modifier of a call into the call's fields (a dict), with the
-builder's diagnostics; ``check_call`` checks the combinations once all are read.
+On a path:
+* a step that carries modifiers or alternatives declares its call when no call statement
+  does (exactly as if it were written as a call statement), and must agree with the
+  declared call when one exists: every modifier written on the step must equal the
+  declared one, and alternatives must be the declared ones (a single target may be any
+  one of them). A contradiction is an error that names both places;
+* the path continues from the first alternative a step names: `dns -> east | west -> api`
+  is the call dns -> east | west and the path dns -> east -> api (the flow's primary);
+  the other alternatives serve on failover with their own declared calls;
+* a plain step that no statement declares is an implicit hard call (``Call.implicit``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-#: Flags (a keyword alone) and options (a keyword and its value), in the order `fmt` keeps.
-CALL_FLAGS: tuple[str, ...] = ("optional", "write", "parallel", "breaker", "idempotent")
-CALL_OPTIONS: tuple[str, ...] = ("timeout", "retries", "backoff", "retry_budget", "hedge",
-                                 "limit", "failover")
-CALL_MODIFIERS: tuple[str, ...] = CALL_FLAGS + CALL_OPTIONS
+from archlang.syntax.callmods import (
+    BY_FIELD,
+    BY_WORD,
+    CALL_MODIFIERS,
+    COUNT_MODIFIER,
+    CallModifier,
+    describe,
+)
+from archlang.span import Span, span_of
 
-#: Option keyword -> (Call field, what it takes).
-_FIELDS = {
-    "timeout": ("timeout_ms", "a time, like timeout 2s"),
-    "retries": ("retries", "a whole number, like retries 2"),
-    "backoff": ("backoff_ms", "a time, like backoff 100ms"),
-    "retry_budget": ("retry_budget", "a percentage, like retry_budget 10%"),
-    "hedge": ("hedge", "a percentile, like hedge p95"),
-    "limit": ("limit_rps", "a rate, like limit 5000 rps"),
-    "failover": ("failover_s", "a time, like failover 60s"),
-}
+#: How the unit classes of the builder read each modifier value kind.
+_VALUE_UNITS = {"ms": "time", "ms0": "time", "s0": "time", "rate": "rate",
+                "fraction": "percent", "integer": None, "percentile": None}
 
 
-def apply_option(b, file: str, node, f: dict[str, Any]) -> None:
-    """Check one ``call_opt`` tree (keyword and value) into the call's fields ``f``."""
-    from archlang.model.build import Prop, _val_from
-    from archlang.span import span_of
+@dataclass
+class Step:
+    """One step: `-> b | c x3 parallel` (arrow, targets, modifiers)."""
 
-    key_tok = node.children[0]
-    key = str(key_tok)
-    field, what = _FIELDS[key]
-    values = [_val_from(file, c) for c in node.children[1:]]
-    prop = Prop(key, span_of(file, key_tok), values, span_of(file, node))
-    if field in f:
-        b.error(prop.span, f"'{key}' is given twice")
-        return
-    v = values[0] if values else None
-    if key == "hedge":
-        if v is None or v.kind != "percentile":
-            b.error(v.span if v else prop.whole, f"'hedge' needs {what}")
+    file: str
+    arrow: str
+    targets: list[Any]                     # NAME tokens
+    mods: dict[str, Any] = field(default_factory=dict)          # Call field -> value
+    mod_spans: dict[str, Span] = field(default_factory=dict)    # Call field -> its span
+    span: Span | None = None              # from the first target to the last modifier
+
+    @property
+    def asynchronous(self) -> bool:
+        return self.arrow == "~>"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(str(t) for t in self.targets)
+
+    @property
+    def declares(self) -> bool:
+        """Does the step say more than 'calls b' (modifiers or alternatives)?"""
+        return bool(self.mods) or len(self.targets) > 1
+
+
+class CallsMixin:
+    """The part of the design builder that reads calls (see the module docstring)."""
+
+    # ---- steps and modifiers ---------------------------------------------------------------
+    def read_step(self, file: str, node) -> Step:
+        ch = node.children
+        arrow = str(ch[0])
+        targets = [t for t in ch[1:] if getattr(t, "type", None) == "NAME"]
+        step = Step(file=file, arrow=arrow, targets=targets)
+        first = span_of(file, targets[0])
+        last = span_of(file, node)
+        step.span = Span.model_construct(file=file, line=first.line, column=first.column,
+                                         end_line=last.end_line, end_column=last.end_column)
+        for m in ch[1:]:
+            if hasattr(m, "data"):
+                self._modifier(file, m, step)
+        if step.mods.get("parallel") and step.mods.get("count", 1) < 2:
+            self.error(step.mod_spans["parallel"],
+                       "'parallel' needs a count of calls, like x8 parallel")
+        return step
+
+    def _modifier(self, file: str, node, step: Step) -> None:
+        from archlang.model.build import Prop, _val_from
+
+        head = node.children[0]
+        if getattr(head, "type", None) == "COUNT":
+            mod: CallModifier = COUNT_MODIFIER
+            word, sp = str(head), span_of(file, head)
+            vals = []
+        else:
+            word = str(head.children[0])
+            mod = BY_WORD[word]
+            sp = span_of(file, node)
+            vals = [_val_from(file, v) for v in node.children[1:]]
+        if mod.field in step.mods:
+            self.error(sp, f"'{mod.word}' is given twice")
             return
-        if not 0 < v.number < 100:
-            b.error(v.span, f"'hedge' needs a percentile between p0 and p100, found {v.text}")
-            return
-        f[field] = v.number
-        f["_spans"][key] = prop.whole
-        return
-    if key == "retries":
-        got = b.integer(prop, v, minimum=0)
-    elif key == "retry_budget":
-        got = b.fraction(prop, v, allow_zero=True)
-    elif key == "limit":
-        got = b.quantity(prop, v, "rate")
-    elif key == "timeout":
-        got = b.quantity(prop, v, "time")
-    else:       # backoff, failover: times, zero allowed
-        got = b.quantity(prop, v, "time", allow_zero=True)
-        if got is not None and key == "failover":
-            got = got / 1000.0          # durations other than latencies are in seconds
-    if got is not None:
-        f[field] = got
-        f["_spans"][key] = prop.whole
+        if mod.value is None:
+            if vals:
+                self.error(vals[0].span, f"'{word}' takes no value, found {vals[0].text!r}")
+                return
+            value: Any = True
+        elif mod.value == "count":
+            from archlang import limits as L
+
+            top = L.max_count("call count")
+            digits = word[1:].lstrip("0")
+            value = int(digits) if len(digits) <= len(str(top)) else top + 1
+            if value > top:
+                self.error(sp, f"a call count is at most x{top}, found {word}",
+                           "the limits of a design are listed in docs/language.md")
+                value = 1
+            elif value < 1:
+                self.error(sp, "a call count must be at least x1")
+                value = 1
+        else:
+            prop = Prop(word, span_of(file, head), vals, sp)
+            v = vals[0] if vals else None
+            if mod.value == "percentile":
+                if v is None or v.kind != "percentile" or not 0 < v.number < 100:
+                    found = f", found {v.text!r}" if v else ""
+                    self.error(v.span if v else sp,
+                               f"'{word}' needs a percentile like p95{found}")
+                    return
+                value = v.number
+            elif mod.value == "integer":
+                value = self.integer(prop, v, minimum=0)
+            elif mod.value == "fraction":
+                value = self.fraction(prop, v, allow_zero=True)
+            else:
+                value = self.quantity(prop, v, _VALUE_UNITS[mod.value],
+                                      allow_zero=mod.value in ("ms0", "s0"))
+                if value is not None and mod.value == "s0":
+                    value = value / 1000.0        # the builder reads times in ms
+            if value is None:
+                return
+        step.mods[mod.field] = value
+        step.mod_spans[mod.field] = sp
+
+    # ---- call statements -------------------------------------------------------------------
+    def build_calls(self, comps: dict) -> list:
+        """Call statements -> calls; `a -> b -> c` declares a -> b and b -> c."""
+        from archlang.model.design import Call
+
+        calls: list[Call] = []
+        self._call_seen: dict[tuple[str, str], Span] = {}
+        for file, node in self.call_nodes:
+            src_tok = node.children[0]
+            steps = [self.read_step(file, s) for s in node.children[1:]]
+            for i, step in enumerate(steps[:-1]):
+                if len(step.targets) > 1:
+                    self.error(span_of(file, step.targets[1]),
+                               "alternatives end a chain of calls: which of them makes the "
+                               "next call?",
+                               f"write the next call on a line of its own, e.g. "
+                               f"`{step.names[0]} -> {steps[i + 1].names[0]}`")
+                    steps = []
+                    break
+            for step in steps:
+                call = self._call(file, src_tok, step, comps)
+                if call is not None:
+                    calls.append(call)
+                src_tok = step.targets[0]
+        return calls
+
+    def _call(self, file: str, src_tok, step: Step, comps: dict, implicit: bool = False):
+        from archlang.model.design import Call
+
+        ok = self._ref(file, src_tok, comps)
+        for t in step.targets:
+            ok = self._ref(file, t, comps) and ok
+        if not ok:
+            return None
+        src = comps[str(src_tok)]
+        bad = False
+        for t in step.targets:
+            tc = comps[str(t)]
+            tsp = span_of(file, t)
+            if tc.kind == "client":
+                self.error(tsp, f"'{tc.name}' is a client: nothing calls a client",
+                           "a client starts requests; put it first on a flow's path")
+                bad = True
+            if tc.name == src.name:
+                self.error(tsp, f"'{src.name}' calls itself")
+                bad = True
+            key = (src.name, tc.name)
+            if key in self._call_seen:
+                self.error(tsp, f"the call {src.name} -> {tc.name} is declared twice",
+                           f"first declared at {self._call_seen[key]}")
+                bad = True
+            self._call_seen[key] = tsp
+        if step.mods.get("scatter"):
+            for t in step.targets:
+                tc = comps[str(t)]
+                if tc.rf is None or tc.kind not in ("database", "cache"):
+                    self.error(span_of(file, t), f"'scatter' needs a sharded or "
+                                                 f"leaderless store, and '{tc.name}' is "
+                                                 f"not one",
+                               "declare `sharding hash N` (or `replication leaderless`) "
+                               "on it, or drop scatter")
+                    bad = True
+        if len(set(step.names)) != len(step.names):
+            self.error(step.span, "an alternative is listed twice")
+            bad = True
+        asyn = step.asynchronous or src.kind == "queue"
+        fields = {"targets": step.names, "asynchronous": asyn, **step.mods}
+        spans = {BY_FIELD[k].word: sp for k, sp in step.mod_spans.items()}
+        if not check_call(self, fields, spans, step.span):
+            bad = True
+        if bad:
+            return None
+        first = span_of(file, src_tok)
+        sp = Span.model_construct(file=file, line=first.line, column=first.column,
+                                  end_line=step.span.end_line, end_column=step.span.end_column)
+        return Call(source=src.name, targets=step.names, span=sp, implicit=implicit,
+                    asynchronous=step.asynchronous or src.kind == "queue", **step.mods)
+
+    # ---- path steps ------------------------------------------------------------------------
+    def declare_from_steps(self, steps: list[tuple[Any, Step]], comps: dict,
+                           calls: list) -> list:
+        """The calls that path steps with modifiers or alternatives declare (see the module
+        docstring); ``steps``: (source token, step) in reading order. Returns the new
+        calls; a step that contradicts a declared call is an error."""
+        declared: dict[tuple[str, str], Any] = {(c.source, t): c for c in calls
+                                                for t in c.targets}
+        new: list = []
+        for src_tok, step in steps:
+            if not step.declares:
+                continue
+            src = str(src_tok)
+            existing = next((declared[(src, t)] for t in step.names if (src, t) in declared),
+                            None)
+            if existing is not None:
+                self._agree(src, step, existing)
+                continue
+            call = self._call(step.file, src_tok, step, comps)
+            if call is None:
+                continue
+            new.append(call)
+            for t in call.targets:
+                declared[(src, t)] = call
+        return new
+
+    def _agree(self, src: str, step: Step, call) -> None:
+        shown = f"{src} -> {' | '.join(call.targets)}"
+        if len(step.targets) > 1 and set(step.names) != set(call.targets):
+            self.error(step.span, f"this step names the alternatives {' | '.join(step.names)}, "
+                                  f"but the call {shown} is declared at {call.span}",
+                       "write the same alternatives on both, or only one target on the path")
+        for fld, value in step.mods.items():
+            have = getattr(call, fld)
+            if have != value:
+                mod = next(m for m in CALL_MODIFIERS if m.field == fld)
+                self.error(step.mod_spans[fld],
+                           f"this step says {describe(mod, value)}, but the call {shown} "
+                           f"declared at {call.span} says {describe(mod, have)}",
+                           "a path step and the call it takes must agree: change one of them")
 
 
-def check_call(b, f: dict[str, Any], span) -> bool:
-    """The combinations of a call's modifiers; False when the call is in error."""
-    spans = f.pop("_spans", {})
+def check_call(b, f: dict[str, Any], spans: dict[str, Span], span: Span) -> bool:
+    """The combinations of a call's modifiers (``f``: its fields, ``spans``: modifier word ->
+    where it is written); False when the call is in error."""
     ok = True
 
     def err(key: str, message: str, hint: str | None = None) -> None:
@@ -95,9 +277,8 @@ def check_call(b, f: dict[str, Any], span) -> bool:
             err(key, f"'{key}' needs 'retries N' on the same call",
                 f"for example: retries 2 {key} {'100ms' if key == 'backoff' else '10%'}")
     if f.get("breaker") and not f.get("optional"):
-        b.error(spans.get("breaker", span), "'breaker' applies to an optional call",
-                "a breaker fails fast a call the request can do without: add 'optional'")
-        ok = False
+        err("breaker", "'breaker' applies to an optional call",
+            "a breaker fails fast a call the request can do without: add 'optional'")
     if "failover" in spans and len(f["targets"]) < 2:
         err("failover", "'failover T' on a call needs alternatives, like a -> b | c failover 60s",
             "for replicas of one component write: replicas 2 active_passive failover 15s")
@@ -106,6 +287,5 @@ def check_call(b, f: dict[str, Any], span) -> bool:
             if key in spans:
                 err(key, f"'{key}' does not apply to an asynchronous call: nobody waits for it")
         if f.get("breaker"):
-            b.error(spans.get("breaker", span), "'breaker' does not apply to an asynchronous call")
-            ok = False
+            err("breaker", "'breaker' does not apply to an asynchronous call")
     return ok

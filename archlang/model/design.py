@@ -143,11 +143,19 @@ class Component(_Model):
     memory_bytes: float | None = None
     size_bytes: float | None = None
     data_model: Literal["sql", "key_value", "document", "wide_column", "graph"] | None = None
-    replication: Literal["none", "leader_follower", "multi_leader"] | None = None
+    replication: Literal["none", "leader_follower", "multi_leader", "leaderless"] | None = None
     followers: int = 0
-    replication_sync: bool | None = None     # True: sync, False: async
+    replication_sync: bool | None = None     # True: sync or semi_sync, False: async
+    sync_mode: Literal["sync", "semi_sync", "async"] | None = None
     sharding: Literal["none", "range", "hash"] | None = None
     shards: int = 1
+    # The data tier (docs/analyses/data-tier.md): copies of each piece of data, quorums,
+    # the hottest shard's share of the mean load, and the order of the keys.
+    rf: int | None = None                     # set for every store the data tier models
+    read_quorum: int | None = None
+    write_quorum: int | None = None
+    skew: float = 1.0
+    key_order: Literal["sequential", "random"] | None = None
     durable: bool | None = None               # queue
     delivery: Literal["at_most_once", "at_least_once", "exactly_once"] | None = None
     layer: int | None = None                  # lb: 4 or 7
@@ -179,6 +187,7 @@ class Call(_Model):
     count: int = 1
     parallel: bool = False
     asynchronous: bool = False       # out of a queue, or written `~>`
+    scatter: bool = False            # into a sharded store: touches every shard
     implicit: bool = False           # created by a flow path, not written as a call
     # Resilience (docs/analyses/resilience.md): None / 0 / False when not written.
     timeout_ms: float | None = None  # an attempt slower than this fails (and costs it)
@@ -290,6 +299,20 @@ class Design(_Model):
         from archlang.render.engine import render_svg
 
         return render_svg(self, None)
+
+    def __repr__(self) -> str:      # short: the whole model is in .model_dump()
+        return (f"Design(name={self.name!r}, path={self.path!r}, "
+                f"components={len(self.components)}, flows={len(self.flows)})")
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        """Jupyter: the diagram as SVG and as a scoped HTML fragment, and the short repr."""
+        from archlang.render.html import render_design_fragment
+
+        html, svg = render_design_fragment(self)
+        bundle = {"text/plain": repr(self), "text/html": html}
+        if svg is not None:
+            bundle["image/svg+xml"] = svg
+        return bundle
 
     def source_line(self, span: Span) -> str | None:
         text = self.sources.get(span.file)

@@ -153,21 +153,43 @@ def _html_label(markup) -> str:
 
 
 def replicas_text(c: "Component") -> str:
-    """How a component is replicated, in words: 'x6 min 4', 'x2 active-passive, failover 15s'."""
+    """How a component is replicated, in words: 'x6 min 4', 'x2 active-passive, failover 15s';
+    a store of the data tier: 'leader + 2 sync followers', 'rf 3 / 256 shards / 12 nodes'."""
+    from archlang.analysis.quorum import store_of
+
+    st = store_of(c)
+    if st is not None:
+        return _store_text(c, st)
     parts = []
     if c.replicas > 1:
         parts.append(f"×{c.replicas}" + (f" min {c.min_replicas}" if c.min_replicas > 1 else "")
                      + (f" active-passive (failover {fmt_duration_s(c.failover_s)})"
                         if c.mode == "active_passive" else ""))
-    if c.kind == "database" and c.replication and c.replication != "none":
-        how = "sync" if c.replication_sync else "async"
-        if c.replication == "leader_follower":
-            parts.append(f"leader + {c.followers} {how}" if c.followers else "leader only")
-        else:
-            parts.append(f"multi-leader {how}")
     if c.shards > 1 and c.sharding and c.sharding != "none":
         parts.append(f"{c.sharding} ×{c.shards} shards")
     return ", ".join(parts)
+
+
+def _store_text(c: "Component", st) -> str:
+    how = (c.sync_mode or "async").replace("_", "-")
+    nodes = f"{st.nodes} node{'s' if st.nodes != 1 else ''}"
+    if st.style == "leader_follower" and not st.sharded:
+        return (f"leader + {c.followers} {how} follower{'s' if c.followers != 1 else ''}, "
+                f"failover {fmt_duration_s(c.failover_s)}")
+    if st.style == "multi_leader" and not st.sharded:
+        return f"{st.nodes} leaders, {how}"
+    parts = [f"rf {st.rf}"]
+    if st.sharded:
+        parts.append(f"{st.shards} {c.sharding} shards")
+    parts.append(nodes)
+    text = " / ".join(parts)
+    if st.style == "leaderless":
+        text += f", R {c.read_quorum} W {c.write_quorum}"
+    elif st.style in ("leader_follower", "multi_leader"):
+        text += f", {st.style.replace('_', '-')} {how}"
+    if st.skew > 1:
+        text += f", skew {st.skew:g}"
+    return text
 
 
 def _placement_text(c: "Component") -> str:
@@ -179,8 +201,8 @@ def _cluster_of(c: "Component") -> tuple[str, str | None] | None:
     """(region, zone or None) of the cluster that holds every replica; None: no cluster."""
     if not c.placement:
         return None
-    # Replicas and database followers run round-robin over the placements.
-    n = c.replicas + c.followers
+    # Replicas (a store's copies and nodes) run round-robin over the placements.
+    n = c.replicas
     spots = {c.placement[i % len(c.placement)] for i in range(n)}
     regions = {p.region for p in spots}
     if len(regions) != 1:
@@ -310,9 +332,19 @@ def render_dot(design: "Design", result: "Result | None" = None,
     return render_view_dot(build_view(design, result, flow))
 
 
-def render_view_dot(view: "View") -> str:
-    """The DOT source of one :class:`archlang.render.view.View`."""
+def render_view_dot(view: "View", id_prefix: str | None = None) -> str:
+    """The DOT source of one :class:`archlang.render.view.View`. ``id_prefix``: give every
+    node, cluster and edge an SVG id that starts with it (``<prefix>node3``), so several
+    diagrams can share one HTML page without clashing ids."""
     import graphviz
+
+    counter = {"node": 0, "clust": 0, "edge": 0}
+
+    def ids(kind: str) -> dict[str, str]:
+        if id_prefix is None:
+            return {}
+        counter[kind] += 1
+        return {"id": f"{id_prefix}{kind}{counter[kind]}"}
 
     design, result = view.design, view.result
     labels = _labels()
@@ -339,7 +371,7 @@ def render_view_dot(view: "View") -> str:
     g.attr(rankdir=view.rankdir, compound="true", newrank="true", fontname=FONT,
            fontsize="12", nodesep="0.25" if big else "0.35", ranksep="0.5" if big else "0.6",
            pad="0.3", splines="spline", labelloc="t", labeljust="l",
-           label=_html_label(title))
+           label=_html_label(title), **({"id": f"{id_prefix}graph"} if id_prefix else {}))
     g.attr("node", fontname=FONT, fontsize="11", margin="0.12,0.06", penwidth="1.4")
     g.attr("edge", fontname=FONT, fontsize="10", color="#455a64", fontcolor="#37474f",
            arrowsize="0.7", penwidth="1.2")
@@ -375,7 +407,7 @@ def render_view_dot(view: "View") -> str:
             placement=_placement_text(c) if (spread and c.placement) else "",
             failed=failed, degraded=view.degraded.get(c.name), flow_load=load,
             whatif=bool(view.down), fmt_pct=fmt_pct, fmt_ms=fmt_ms, fmt_rate=fmt_rate)),
-            **attrs)
+            **attrs, **ids("node"))
 
     clusters: dict[str, str | None] = {}
     for region in design.regions:
@@ -394,7 +426,7 @@ def render_view_dot(view: "View") -> str:
                         spof=spof, down=rdown, zones=listed)),
                     style="rounded,filled", fillcolor="#e9ecef" if rdown else "#f7f9fa",
                     color=SPOF_COLOUR if spof else "#90a4ae",
-                    penwidth="2.5" if spof else "1.2", fontsize="12")
+                    penwidth="2.5" if spof else "1.2", fontsize="12", **ids("clust"))
             for zone in drawn:
                 clusters[zone.key] = region.name
                 with rg.subgraph(name=f"cluster_{zone.key}") as zg:
@@ -407,7 +439,7 @@ def render_view_dot(view: "View") -> str:
                             style="rounded,filled,dashed" if not zspof else "rounded,filled",
                             fillcolor="#e9ecef" if zdown else "#ffffff",
                             color=SPOF_COLOUR if zspof else "#b0bec5",
-                            penwidth="2.5" if zspof else "1", fontsize="11")
+                            penwidth="2.5" if zspof else "1", fontsize="11", **ids("clust"))
                     for c in homes[(region.name, zone.name)]:
                         add_node(zg, c)
             for c in homes.get((region.name, None), []):
@@ -438,7 +470,7 @@ def render_view_dot(view: "View") -> str:
             attrs["lhead"] = lhead
         if words:
             attrs["label"] = " · ".join(words)
-        g.edge(call.source, edge.target, **attrs)
+        g.edge(call.source, edge.target, **attrs, **ids("edge"))
     return g.source
 
 

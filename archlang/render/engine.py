@@ -159,7 +159,8 @@ def run_engine(dot_source: str, fmt: str = "svg", engine: Engine | None = None) 
 
 
 def render(design: "Design", result: "Result | None" = None, fmt: str = "svg",
-           engine: str | None = None, flow: str | None = None) -> bytes:
+           engine: str | None = None, flow: str | None = None,
+           id_prefix: str | None = None) -> bytes:
     """The design's diagram in ``fmt``: ``dot`` (the DOT source), ``svg``, ``png``, ``pdf``,
     or the text exports ``mermaid`` and ``d2``. ``flow``: that flow's view."""
     from archlang.render.dot import render_view_dot
@@ -176,13 +177,15 @@ def render(design: "Design", result: "Result | None" = None, fmt: str = "svg",
         from archlang.render.d2 import render_d2
 
         return render_d2(view).encode("utf-8")
-    source = render_view_dot(view)
+    source = render_view_dot(view, id_prefix)
     if fmt == "dot":
         return source.encode("utf-8")
     return run_engine(source, fmt, find_engine(fmt, engine))
 
 
 def render_svg(design: "Design", result: "Result | None" = None,
-               engine: str | None = None, flow: str | None = None) -> str:
-    """The design's diagram (or ``flow``'s view) as an SVG document (a string)."""
-    return render(design, result, "svg", engine, flow).decode("utf-8")
+               engine: str | None = None, flow: str | None = None,
+               id_prefix: str | None = None) -> str:
+    """The design's diagram (or ``flow``'s view) as an SVG document (a string);
+    ``id_prefix``: see ``dot.render_view_dot``."""
+    return render(design, result, "svg", engine, flow, id_prefix).decode("utf-8")

@@ -1,8 +1,8 @@
 """Design + Result -> one self-contained HTML report.
 
-One file that works offline: inline CSS, the diagram as inline SVG, no script, no external
+One file that works offline: inline CSS, the diagrams as inline SVG, no script, no external
 link or font (a Content-Security-Policy meta tag forbids loading anything). Sections, in
-order: the verdict (every SLO of every flow, pass or fail; the design fails when an SLO
+order: the what-if (when units are down), the verdict (every SLO of every flow, pass or fail; the design fails when an SLO
 fails or a finding is an error, as `archlang check` decides with its default --fail-on), the diagram, per flow
 (availability, nines, downtime, SPOFs, cut sets of order 2, degrading units, importance,
 latency percentiles and a waterfall of the mean per hop), capacity bars per component, the
@@ -13,8 +13,15 @@ SVG made by Graphviz from our own escaped DOT is inserted as markup. Every figur
 written raw in a ``data-value`` attribute (Python's ``repr`` of the float) so tests and
 tools can read the numbers back exactly. Deterministic: no timestamp unless one is passed.
 
-``render_result_html(result)`` (Jupyter's ``Result._repr_html_``) has no design: the report
-is the same without the diagram and without the source text of findings.
+Diagrams are drawn at their natural size (9 pt text is 12 px) in frames that scroll; a link
+opens a frame alone over the page at full size, with CSS ``:target`` (no script). Every SVG
+gets its own id prefix so that several share the page.
+
+Jupyter gets :func:`render_fragment`: the same body in a ``<div>``, its styles all scoped
+to ``.archlang-report`` (templates/report.css; the page-wide rules are in report_page.css)
+and its ids prefixed, so it restyles nothing outside itself. ``render_result_html(result)``
+has no design: the report is the same without the diagrams and without the source text of
+findings.
 """
 
 from __future__ import annotations
@@ -30,8 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.result import FlowResult, Result
     from archlang.model.design import Design
 
-#: A diagram wider than this (in points) keeps its size and scrolls instead of shrinking.
-FIT_WIDTH_PT = 4000.0
 
 
 @lru_cache(maxsize=1)
@@ -63,15 +68,11 @@ def _width(fraction: float | None) -> str:
 
 # ---- the SVG ---------------------------------------------------------------------------------
 _PROLOG = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
-_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"')
 
 
-def inline_svg(svg: str) -> tuple[str, bool]:
-    """Graphviz's SVG document -> an <svg> element to inline, and whether it fits the page."""
-    body = _PROLOG.sub("", svg).strip()
-    m = _SIZE.search(body)
-    fits = m is None or float(m.group(1)) <= FIT_WIDTH_PT
-    return body, fits
+def inline_svg(svg: str) -> str:
+    """Graphviz's SVG document -> an <svg> element to inline (no prolog, no comments)."""
+    return _PROLOG.sub("", svg).strip()
 
 
 # ---- view models -----------------------------------------------------------------------------
@@ -120,7 +121,9 @@ def _percentiles(flow: "FlowResult") -> list[dict]:
 
 
 def _context(design: "Design | None", result: "Result", svg: str | None,
-             diagram_error: str | None, generated_at: str | None) -> dict:
+             diagram_error: str | None, generated_at: str | None,
+             flow_svgs: dict[str, str] | None = None, prefix: str = "",
+             root: str = "main") -> dict:
     from archlang import __version__
 
     slo_rows = []
@@ -133,6 +136,7 @@ def _context(design: "Design | None", result: "Result", svg: str | None,
             f=f, slos=[dict(slo=s, text=_slo_text(s), actual=_slo_actual(s)) for s in f.slos],
             waterfall=_waterfall(f), percentiles=_percentiles(f),
             max_birnbaum=max([i.birnbaum for i in f.importance] + [1e-12]),
+            svg=inline_svg(flow_svgs[f.name]) if flow_svgs and f.name in flow_svgs else None,
             description=(design.flows[f.name].description
                          if design is not None and f.name in design.flows else None)))
     comps = sorted(result.components.values(),
@@ -146,7 +150,7 @@ def _context(design: "Design | None", result: "Result", svg: str | None,
         by_subject.setdefault(a.subject, []).append(a)
     counts = {sev: sum(1 for f in result.findings if f.severity == sev)
               for sev in ("error", "warning", "info")}
-    body, fits = inline_svg(svg) if svg else (None, True)
+    body = inline_svg(svg) if svg else None
     from archlang.analysis import verdict
 
     return dict(
@@ -159,36 +163,94 @@ def _context(design: "Design | None", result: "Result", svg: str | None,
         amplified=[c for c in result.components.values() if c.retry_amplification > 1.0],
         assumptions=sorted(by_subject.items(), key=lambda kv: (kv[1][0].span.file,
                                                                kv[1][0].span.line, kv[0])),
-        svg=body, svg_fits=fits, diagram_error=diagram_error,
+        svg=body, diagram_error=diagram_error, p=prefix, root=root,
         spofs=result.spofs, version=__version__, generated_at=generated_at)
 
 
-def _render(ctx: dict) -> str:
+def _render(ctx: dict, template: str = "report.html.j2") -> str:
     from markupsafe import Markup
 
     if ctx["svg"] is not None:
         ctx["svg"] = Markup(ctx["svg"])  # Graphviz output from our escaped DOT
-    return _env().get_template("report.html.j2").render(**ctx)
+    for fl in ctx["flows"]:
+        if fl["svg"] is not None:
+            fl["svg"] = Markup(fl["svg"])
+    return _env().get_template(template).render(**ctx)
+
+
+def _diagrams(design: "Design", result: "Result", engine: str | None, prefix: str
+              ) -> tuple[str | None, dict[str, str], str | None]:
+    """(whole-design SVG, SVG per flow, why not) drawn with the Graphviz engine."""
+    from archlang.render.engine import RenderError, render_svg
+
+    try:
+        svg = render_svg(design, result, engine=engine, id_prefix=f"{prefix}d-")
+        flows = {name: render_svg(design, result, engine=engine, flow=name,
+                                  id_prefix=f"{prefix}f{i}-")
+                 for i, name in enumerate(result.flows, start=1) if name in design.flows}
+        return svg, flows, None
+    except RenderError as e:
+        return None, {}, str(e)
 
 
 def render_html(design: "Design", result: "Result", *, svg: str | None = None,
                 engine: str | None = None, generated_at: str | None = None) -> str:
-    """The report for ``design`` analysed as ``result``. ``svg``: a diagram already made
-    (else it is rendered with the Graphviz engine; if none can run, the report says so
-    in place of the diagram)."""
-    diagram_error = None
-    if svg is None:
-        from archlang.render.engine import RenderError, render_svg
+    """The report for ``design`` analysed as ``result`` (with ``result.down``: the what-if).
+    ``svg``: a whole-design diagram already made (then no flow views are drawn); else the
+    diagrams are drawn with the Graphviz engine, and if none can run the report says so in
+    their place."""
+    if svg is not None:
+        return _render(_context(design, result, svg, None, generated_at, {}))
+    whole, flows, error = _diagrams(design, result, engine, "")
+    return _render(_context(design, result, whole, error, generated_at, flows))
 
-        try:
-            svg = render_svg(design, result, engine=engine)
-        except RenderError as e:
-            diagram_error = str(e)
-    return _render(_context(design, result, svg, diagram_error, generated_at))
+
+def fragment_prefix(result: "Result") -> str:
+    """The id prefix of a Jupyter fragment: from the design's path, name and what-if, so
+    two reports in one notebook do not clash and the same report gives the same bytes."""
+    import zlib
+
+    key = "\0".join([result.path, result.system, *result.down]).encode("utf-8")
+    return f"al{zlib.crc32(key):08x}-"
+
+
+def render_fragment(design: "Design | None", result: "Result",
+                    engine: str | None = None) -> str:
+    """The report as a scoped HTML fragment (Jupyter): no <html>, <head> or page-wide
+    style, every rule under ``.archlang-report``, every id prefixed."""
+    prefix = fragment_prefix(result)
+    if design is None:
+        ctx = _context(None, result, None,
+                       "the diagram needs the design: archlang.render_html(design, result)",
+                       None, {}, prefix, "div")
+    else:
+        whole, flows, error = _diagrams(design, result, engine, prefix)
+        ctx = _context(design, result, whole, error, None, flows, prefix, "div")
+    return _render(ctx, "report_fragment.html.j2")
+
+
+def render_design_fragment(design: "Design", engine: str | None = None
+                           ) -> tuple[str, str | None]:
+    """(scoped HTML fragment, SVG or None) of a design's diagram, for Jupyter."""
+    import zlib
+
+    from archlang.render.engine import RenderError, render_svg
+
+    prefix = f"al{zlib.crc32((design.path + chr(0) + design.name).encode('utf-8')):08x}-"
+    try:
+        svg = render_svg(design, None, engine=engine, id_prefix=prefix)
+        error = None
+    except RenderError as e:
+        svg, error = None, str(e)
+    from markupsafe import Markup
+
+    html = _env().get_template("design_fragment.html.j2").render(
+        design=design, svg=Markup(inline_svg(svg)) if svg else None, error=error, p=prefix)
+    return html, svg
 
 
 def render_result_html(result: "Result") -> str:
-    """The report from the result alone (no diagram, no source text): Jupyter's view."""
+    """The report from the result alone (no diagram, no source text)."""
     return _render(_context(None, result, None,
                             "the diagram needs the design: archlang.render_html(design, result)",
                             None))

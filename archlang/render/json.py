@@ -96,7 +96,10 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
         flows.append(d)
     components = []
     for cr in result.components.values():
-        components.append({
+        extra = {}
+        if cr.data_tier is not None:
+            extra["data_tier"] = cr.data_tier.model_dump(mode="json")
+        components.append({**extra,
             "name": cr.name, "kind": cr.kind, "replicas": cr.replicas,
             "availability": cr.availability,
             "availability_with_domains": cr.availability_with_domains,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from archlang.analysis.result import Result
-from archlang.escape import text_block
+from archlang.escape import has_unsafe, text_block
+from archlang.escape import text as escape_text
 from archlang.model.design import KINDS, Design
 
 
@@ -68,6 +69,7 @@ def render_text(items, with_errors: bool = False) -> str:
     from archlang.render.text_latency import format_capacity, format_latency
 
     blocks = []
+    names: set[str] = set()
     for item in items:
         probs = None
         if hasattr(item, "verdict"):
@@ -79,6 +81,7 @@ def render_text(items, with_errors: bool = False) -> str:
                 item.problems
         else:
             design, result, status = item
+        names.update((design.path, *design.files))
         parts = [summary(design)]
         if result.down:
             parts.append("what-if: failed " + ", ".join(result.down))
@@ -96,5 +99,9 @@ def render_text(items, with_errors: bool = False) -> str:
         parts.append(findings_text(design, result, probs))
         parts.append(f"verdict: {status.upper()}")
         blocks.append("\n\n".join(p.rstrip("\n") for p in parts if p))
-    # Nothing of the design reaches the terminal raw (archlang/escape.py).
-    return text_block("\n\n".join(blocks) + "\n") if blocks else ""
+    # Nothing of the design reaches the terminal raw (archlang/escape.py). File names are
+    # the one thing a report prints that may hold a newline: each is shown escaped.
+    out = "\n\n".join(blocks) + "\n"
+    for f in sorted((f for f in names if has_unsafe(f)), key=len, reverse=True):
+        out = out.replace(f, escape_text(f))
+    return text_block(out)

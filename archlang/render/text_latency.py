@@ -111,6 +111,31 @@ def _n1(cc: ComponentCapacity) -> str:
     return f"ok (worst {_pct(worst.utilisation)})"
 
 
+def _store_lines(design: Design, c: ComponentCapacity) -> list[str]:
+    """A store's nodes: the hottest, and with units down where the load went and the share
+    of keys whose owner moved."""
+    from archlang.analysis.quorum import store_of
+
+    st = store_of(design.components[c.name])
+    loads = c.node_loads or ()
+    mean = sum(loads) / len(loads) if loads else 0.0
+    out = []
+    hot = c.hottest_node or "-"
+    out.append(f"    {st.nodes} nodes, rf {st.rf}, {st.shards} shard"
+               f"{'s' if st.shards != 1 else ''}: hottest {hot} "
+               f"{_num(max(loads) * st.skew)} ops/s (mean {_num(mean)}"
+               f"{f', skew {st.skew:g}' if st.skew > 1 else ''})")
+    if c.keys_moved is not None:
+        up = [x for x in loads if x > 0]
+        base = sum(loads) / len(up) if up else 0.0
+        top = sorted(((x, i) for i, x in enumerate(loads)), key=lambda t: (-t[0], t[1]))[:3]
+        took = ", ".join(f"{c.name}[{i + 1}] {_num(x)}" for x, i in top if x > 0)
+        out.append(f"    after the loss: keys whose owner moved {_pct(c.keys_moved)}, keys "
+                   f"lost {_pct(c.keys_lost or 0.0)}; busiest nodes (ops/s) {took} "
+                   f"(even spread would be {_num(base)})")
+    return out
+
+
 def format_capacity(design: Design, report: CapacityReport) -> str:
     """A table per component (load, capacity, utilisation, status, N+1), then each flow."""
     rows = [report.components[n] for n in design.components if n in report.components]
@@ -123,6 +148,8 @@ def format_capacity(design: Design, report: CapacityReport) -> str:
         line = (f"  {_cut(c.name, w):<{w}} {c.kind:<8} {_num(c.load_rps):>10} {cap:>15} "
                 f"{_pct(c.utilisation):>7} {c.status:<7} {_n1(c)}")
         out.append(line)
+        if c.node_loads:
+            out += _store_lines(design, c)
     for name in design.flows:
         fc = report.flows.get(name)
         if fc is None:

@@ -18,6 +18,8 @@ from archlang.span import normalize_newlines, source_lines
 from archlang.syntax.parser import grammar_text, parse
 
 WIDTH = 100
+_UNIT = re.compile(r"%|us|ms|s|m|h|d|rps|qps|rpm|KB|MB|GB|TB|B")
+_HAS_UNIT = re.compile(r"[A-Za-z%]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -43,7 +45,11 @@ def format_text(text: str, file: str = "<string>") -> str:
 
 
 def _q(tok) -> str:
-    return re.sub(r"\s+", " ", str(tok))
+    """A token as fmt writes it: a quantity with one space before a detached unit
+    (`120   rps` -> `120 rps`); everything else, strings above all, byte for byte."""
+    if getattr(tok, "type", None) == "QUANTITY":
+        return re.sub(r"\s+", " ", str(tok))
+    return str(tok)
 
 
 def _w(node) -> str:
@@ -55,6 +61,17 @@ def _w(node) -> str:
     if node.data == "call_opt":                 # timeout 2s, hedge p95: keyword and value
         return " ".join(_q(t) for t in node.children)
     return _w(node.children[0])
+
+
+def _step(node) -> str:
+    """`-> b | c x3 parallel`: a step of a call or a path, in canonical spacing."""
+    arrow, targets, mods = str(node.children[0]), [], []
+    for c in node.children[1:]:
+        if hasattr(c, "data"):        # call_mod: a keyword and its value, or a count
+            mods.append(" ".join(_w(t) for t in c.children))
+        else:
+            targets.append(str(c))
+    return " ".join([arrow, " | ".join(targets)] + mods)
 
 
 class _Printer:
@@ -183,11 +200,18 @@ class _Printer:
 
     def _prop(self, p) -> str:
         words = [_w(p.children[0])]
+        prev = None
         for v in p.children[1:]:
             if getattr(v, "type", None) == "COMMA":
                 words[-1] += ","
             else:
+                if (getattr(prev, "type", None) == "QUANTITY" and _UNIT.fullmatch(str(v))
+                        and _UNIT.fullmatch(str(prev)) is None and not _HAS_UNIT.search(str(prev))):
+                    # `1500` then a name `rps` (written across a form feed): a space would
+                    # make one quantity of them, so they stay apart with a `;`
+                    words[-1] += ";"
                 words.append(_w(v))
+            prev = v
         return " ".join(words)
 
     def _block(self, head: str, node, props, depth: int, braces: bool = True) -> None:
@@ -230,19 +254,8 @@ class _Printer:
             self._block(head, node, [], depth, braces=False)
 
     def s_call(self, node, depth):
-        ch = node.children
-        last = max(i for i, t in enumerate(ch) if getattr(t, "type", None) == "ARROW")
-        words = [str(t) for t in ch[:last + 1]]        # a, ->, b, ->, ... (a chain)
-        targets = []
-        mods = []
-        for c in ch[last + 1:]:
-            if hasattr(c, "data") or c.type in ("COUNT", "OPTIONAL", "WRITE", "PARALLEL", "BREAKER",
-                                                      "IDEMPOTENT"):
-                mods.append(_w(c))
-            else:
-                targets.append(str(c))
-        words.append(" | ".join(targets))
-        self.emit(depth, " ".join(words + mods), node.meta.line, node.meta.end_line)
+        words = [str(node.children[0])] + [_step(st) for st in node.children[1:]]
+        self.emit(depth, " ".join(words), node.meta.line, node.meta.end_line)
 
     def s_flow(self, node, depth):
         name = node.children[0]
@@ -267,7 +280,4 @@ class _Printer:
             return f"consistency {it.children[0]}"
         if d == "slo":
             return " ".join(["slo", str(it.children[0])] + [_q(v) for v in it.children[1:]])
-        words = ["path"]
-        for t in it.children:
-            words.append(str(t))
-        return " ".join(words)
+        return " ".join(["path", str(it.children[0])] + [_step(st) for st in it.children[1:]])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import re
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -31,12 +32,20 @@ _TERMINALS = {
 
 
 def grammar_text() -> str:
-    """The grammar: inside the installed package, or grammar/ in a checkout."""
+    """The grammar: inside the installed package, or grammar/ in a checkout, with the call
+    modifiers' keywords filled in from the one table of them (archlang/syntax/callmods.py)."""
+    import re
+
+    from archlang.syntax.callmods import MODIFIER_WORDS
+
     try:
-        return resources.files("archlang").joinpath("grammar/archlang.lark").read_text("utf-8")
+        text = resources.files("archlang").joinpath("grammar/archlang.lark").read_text("utf-8")
     except (FileNotFoundError, OSError):
         here = Path(__file__).resolve().parents[2] / "grammar" / "archlang.lark"
-        return here.read_text("utf-8")
+        text = here.read_text("utf-8")
+    words = " | ".join(f'"{w}"' for w in MODIFIER_WORDS)
+    return re.sub(r"^!modword:.*$", lambda _: f"!modword: {words}", text, count=1,
+                  flags=re.M)
 
 
 @functools.lru_cache(maxsize=1)
@@ -113,6 +122,14 @@ def parse_recovering(text: str, file: str = "<string>"):
             return False
         tok = e.token
         expected = set(e.expected)
+        if tok.type == "NAME" and "RBRACE" in expected:
+            # `path a -> b timeout 2s` in a flow: an unknown call modifier; skip its value
+            modifier = _modifier_here(lines, tok)
+            if modifier is not None:
+                line, col, width, message, hint = modifier
+                recovered.append(diag(line, col, width, message, hint))
+                last_end[0] = tok.end_pos
+                return True
         if (tok.type not in _VALUE_TOKENS or "RBRACE" not in expected
                 or not expected & prop_keys):
             return False
@@ -138,13 +155,17 @@ def parse_recovering(text: str, file: str = "<string>"):
     except UnexpectedToken as e:
         tok = e.token
         expected = set(e.expected) - {"COMMENT"}
-        if tok.type == "$END":
+        pos = len(text) if tok.type == "$END" else tok.start_pos
+        unclosed = _unclosed_block(text, pos, tok)
+        modifier = _unknown_modifier(lines, tok, expected)
+        if modifier is not None:
+            line, col, width, message, hint = modifier
+        elif unclosed is not None:
+            line, col, width, message, hint = unclosed
+        elif tok.type == "$END":
             line, col = _end_position(text)
             width = 1
             message, hint = _explain(tok, expected)
-            opened = _unclosed_brace(text)
-            if opened is not None and "RBRACE" in expected:
-                hint = f"add the missing '}}' for the '{{' at line {opened[0]}, column {opened[1]}"
         else:
             line, col = tok.line, tok.column
             width = len(str(tok))
@@ -247,20 +268,128 @@ def _strip_comment(line: str) -> str:
     return line
 
 
-def _unclosed_brace(text: str) -> tuple[int, int] | None:
-    """(line, column) of the innermost '{' that is never closed, ignoring strings and comments."""
-    stack: list[tuple[int, int]] = []
-    for n, raw in enumerate(source_lines(text), 1):
-        line = _strip_comment(raw)
+@dataclass(frozen=True)
+class _Open:
+    line: int
+    column: int         # of the block's first word
+    indent: int
+    header: str         # "server charge-api"
+
+
+def _blocks(text: str, upto: int):
+    """Scan braces up to offset ``upto`` (strings and comments skipped) -> (blocks still open
+    there, innermost last; blocks that a '}' indented less than them skipped over: a
+    closing brace at the indentation of an outer block closes that one, so the inner one
+    was left open)."""
+    stack: list[_Open] = []
+    skipped: list[_Open] = []
+    offset = 0
+    for n, raw in enumerate(text.split("\n"), 1):       # LF only, as the parser counts
+        line = _strip_comment(raw.rstrip("\r"))
+        indent = len(line) - len(line.lstrip(" \t"))
         in_str = False
         for i, ch in enumerate(line):
+            if offset + i >= upto:
+                return stack, skipped
             if ch == '"':
                 in_str = not in_str
             elif not in_str and ch == "{":
-                stack.append((n, i + 1))
+                head = line[:i].strip()
+                words = head.split()
+                start = line.find(words[0]) + 1 if words else i + 1
+                stack.append(_Open(n, start, indent, " ".join(words[:2]) or "{"))
             elif not in_str and ch == "}" and stack:
+                alone = not line[:i].strip()
+                while alone and len(stack) > 1 and indent < stack[-1].indent \
+                        and indent <= stack[-2].indent:
+                    skipped.append(stack.pop())
                 stack.pop()
-    return stack[-1] if stack else None
+        offset += len(raw) + 1
+    return stack, skipped
+
+
+#: Words that start a statement outside any component, flow or network block.
+_OUTER_WORDS = {"flow", "region", "network", "defaults", "import", "system", "client",
+                "server", "lb", "cache", "cdn", "database", "queue", "storage", "external",
+                "dns"}
+
+
+def _unclosed_block(text: str, pos: int, tok):
+    """An error explained by a block left open: "block 'server api' opened at line 3 is
+    not closed", at the block's opening line. Asked when the parse fails at ``pos`` on the
+    end of the file, on a '{', or on a word that starts a statement of an outer block."""
+    import re
+
+    stack, skipped = _blocks(text, pos)
+    if tok.type != "$END":
+        word = str(tok)
+        rest = text[tok.end_pos:].lstrip(" \t")
+        starts_call = tok.type == "NAME" and rest.startswith(("->", "~>"))
+        if not (word == "{" or word in _OUTER_WORDS or starts_call):
+            return None
+        code = "\n".join(_strip_comment(x) for x in source_lines(text))
+        code = re.sub(r'"([^"\\\n]|\\.)*"', "", code)
+        if code.count("{") <= code.count("}"):   # every block is closed: not the problem
+            return None
+        if not skipped and len(stack) < 2:
+            return None
+    culprit = skipped[0] if skipped else (stack[-1] if stack else None)
+    if culprit is None:
+        return None
+    src = source_lines(text)[culprit.line - 1]
+    width = len(culprit.header) if src[culprit.column - 1:].startswith(culprit.header) else 1
+    where = "the end of the file" if tok.type == "$END" else f"line {tok.line}"
+    return (culprit.line, culprit.column, width,
+            f"block '{culprit.header}' opened at line {culprit.line} is not closed",
+            f"add its '}}' before {where}")
+
+
+def _unknown_modifier(lines: list[str], tok, expected: set[str]):
+    """`api -> b failover 60s`: a word after a call's target that is not a call modifier
+    reads as the start of the next statement, and the parse fails just after it. Say so."""
+    import re
+
+    if "ARROW" not in expected:
+        return None
+    n = (len(lines) if tok.type == "$END" else tok.line)
+    col = None if tok.type == "$END" else tok.column
+    while n >= 1:
+        code = _strip_comment(lines[n - 1])
+        if col is not None:
+            code = code[: col - 1]
+            col = None
+        if code.strip():
+            break
+        n -= 1
+    else:
+        return None
+    m = re.search(r"([A-Za-z_][A-Za-z0-9_-]*)\s*$", code)
+    if m is None:
+        return None
+    return _modifier_word(n, m.start(1) + 1, m.group(1), code[: m.start(1)])
+
+
+def _modifier_here(lines: list[str], tok):
+    """The unexpected name ``tok`` itself, if it stands where a call modifier would."""
+    if not 0 < tok.line <= len(lines):
+        return None
+    before = _strip_comment(lines[tok.line - 1])[: tok.column - 1]
+    return _modifier_word(tok.line, tok.column, str(tok), before)
+
+
+def _modifier_word(line: int, col: int, word: str, before: str):
+    """``word`` at ``line:col`` after ``before`` on its line: a call's step before it and
+    not a modifier -> the diagnostic parts (line, col, width, message, hint)."""
+    from archlang.errors import did_you_mean
+    from archlang.syntax.callmods import MODIFIER_WORDS, listing
+
+    before = before.rstrip()
+    if word in MODIFIER_WORDS or "->" not in before and "~>" not in before:
+        return None
+    if before.endswith((">", "|")):          # the word is a call's target, not a modifier
+        return None
+    hint = did_you_mean(word, MODIFIER_WORDS) or "see the calls section of docs/language.md"
+    return (line, col, len(word), f"unknown call modifier '{word}' ({listing()})", hint)
 
 
 _PROPERTIES_HINT = ("properties are: availability, mtbf, mttr, latency, capacity, replicas, "

@@ -1,0 +1,145 @@
+"""The language server's analysis, run in a process of its own for each version of a file.
+
+``run`` reads one version of a design and sends what it finds over a pipe, in stages, as
+soon as each is ready: ``("model", ...)`` the diagnostics of parsing and building (exactly
+the CLI's: the same ArchlangError diagnostics) and the name index; ``("analysis", ...)``
+the findings and failed SLOs (as ``check`` reports them) and the figures hover shows;
+``("calls", ...)`` the latency of the calls into each component. The server kills the
+process when a newer version arrives, so a long analysis never holds up the next edit.
+
+Everything sent is plain data (dicts, lists, numbers): positions are 0-based lines and
+code-point columns.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+
+def _diag(d, source: str = "archlang") -> dict:
+    return {"file": d.span.file, "line": d.span.line - 1, "col": d.span.column - 1,
+            "end_line": d.span.end_line - 1, "end_col": d.span.end_column,
+            "severity": d.severity, "message": d.message, "hint": d.hint, "code": d.code}
+
+
+def check(path: str, text: str):
+    """(design or None, diagnostics, index) of ``text`` read as the file ``path``."""
+    import archlang
+    from archlang.lsp.scan import index
+
+    try:
+        design = archlang.loads(text, path=path)
+    except archlang.ArchlangError as e:
+        return None, [_diag(d) for d in e.diagnostics], index({path: text})
+    return design, [], index({**design.sources, path: text})
+
+
+def figures(design, result) -> dict:
+    """What hover shows of each component and flow, from the analysed result."""
+    spof_of: dict[str, list[str]] = {}
+    for f in result.flows.values():
+        for cut in f.spofs:
+            for u in cut.units:
+                if u.kind in ("component", "replica") and u.component:
+                    spof_of.setdefault(u.component, [])
+                    if f.name not in spof_of[u.component]:
+                        spof_of[u.component].append(f.name)
+    comps = {}
+    for name, c in result.components.items():
+        comps[name] = {
+            "kind": c.kind, "replicas": c.replicas, "availability": c.availability,
+            "availability_with_domains": c.availability_with_domains,
+            "replica_availability": c.replica_availability, "load_rps": c.load_rps,
+            "capacity_rps": c.capacity_rps, "utilisation": c.utilisation,
+            "capacity_status": c.capacity_status, "spof_in": sorted(spof_of.get(name, [])),
+            "flows": sorted(fl for fl, fr in result.flows.items()
+                            if any(h.name == name for h in (fr.latency.hops
+                                                            if fr.latency else ())))}
+    flows = {}
+    for name, f in result.flows.items():
+        lat = f.latency
+        flows[name] = {
+            "rate_rps": f.rate_rps, "availability": f.availability, "nines": f.nines,
+            "downtime_minutes_per_30d": f.downtime_minutes_per_30d,
+            "p50": lat.p50 if lat else None, "p99": lat.p99 if lat else None,
+            "unbounded": bool(lat and lat.unbounded), "method": lat.method if lat else None,
+            "status": f.status,
+            "spofs": [" + ".join(u.name for u in cut.units) for cut in f.spofs],
+            "slos": [{"kind": s.kind, "target": s.target, "actual": s.actual,
+                      "status": s.status, "percentile": s.percentile} for s in f.slos],
+            "max_rate_rps": f.capacity.max_rate_rps if f.capacity else None,
+            "bottleneck": f.capacity.bottleneck if f.capacity else None}
+    domains = {}
+    for r in design.regions:
+        placed = sorted(c.name for c in design.components.values()
+                        if any(p.region == r.name for p in c.placement))
+        domains[("region", r.name)] = {"availability": r.availability, "placed": placed}
+        for z in r.zones:
+            placed = sorted(c.name for c in design.components.values()
+                            if any(p.key == z.key for p in c.placement))
+            domains[("zone", z.key)] = {"availability": z.availability, "placed": placed}
+    spof_domains = {u.name for cut in result.spofs for u in cut.units
+                    if u.kind in ("zone", "region")}
+    for (kind, name), d in domains.items():
+        d["spof"] = name in spof_domains
+    return {"components": comps, "flows": flows, "system": result.system,
+            "domains": domains}
+
+
+def call_latencies(design, result) -> dict:
+    """component -> [{flow, via, p50, p99}]: the time a call into it takes on the hop itself
+    (the network into it, queueing and its service time; what it calls is not counted),
+    over the requests of each flow that make the call."""
+    import numpy as np
+
+    from archlang.analysis.distributions import quantile_sorted
+    from archlang.analysis.latency import flow_samples
+
+    out: dict[str, list[dict]] = {}
+    for name in design.flows:
+        try:
+            _, hops, _ = flow_samples(design, name, result.capacity_report)
+        except ValueError:                 # unbounded: a component at or over 100%
+            continue
+        for (comp, via), parts in sorted(hops.items(), key=lambda kv: (kv[0][0],
+                                                                       kv[0][1] or "")):
+            t = np.asarray(parts[0], dtype=float)
+            made = t[t > 0] if (t > 0).any() else t
+            x = np.sort(made)
+            out.setdefault(comp, []).append({
+                "flow": name, "via": via, "p50": float(quantile_sorted(x, 0.5)),
+                "p99": float(quantile_sorted(x, 0.99)),
+                "share": float(len(made)) / float(len(t)) if len(t) else 1.0})
+    return out
+
+
+def run(conn, path: str, text: str) -> None:
+    """The stages for one version; each is sent as soon as it is ready."""
+    try:
+        design, diagnostics, idx = check(path, text)
+        conn.send(("model", {"diagnostics": diagnostics, "index": idx}))
+        if design is None:
+            return
+        from archlang.analysis import analyze
+        from archlang.render.ci import problems
+
+        result = analyze(design)
+        found = [_diag(f) for f in problems(design, result)]
+        conn.send(("analysis", {"diagnostics": found, "figures": figures(design, result)}))
+        conn.send(("calls", call_latencies(design, result)))
+    except Exception:                      # a bug: say so, never take the server down
+        conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.send(("done", None))
+        conn.close()
+
+
+def preload() -> None:
+    """Imports done once in the fork server, so that each job starts warm."""
+    import archlang.analysis  # noqa: F401
+    import archlang.analysis.availability  # noqa: F401
+    import archlang.analysis.capacity  # noqa: F401
+    import archlang.analysis.latency  # noqa: F401
+    import archlang.render.ci  # noqa: F401
+    import archlang.rules  # noqa: F401
+    import numpy  # noqa: F401
