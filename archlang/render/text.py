@@ -101,6 +101,8 @@ def render_text(items, with_errors: bool = False) -> str:
         blocks.append("\n\n".join(p.rstrip("\n") for p in parts if p))
     # Nothing of the design reaches the terminal raw (archlang/escape.py). File names are
     # the one thing a report prints that may hold a newline: each is shown escaped.
+    if not blocks:
+        return ""
     out = "\n\n".join(blocks) + "\n"
     for f in sorted((f for f in names if has_unsafe(f)), key=len, reverse=True):
         out = out.replace(f, escape_text(f))
