@@ -93,3 +93,22 @@ def test_cli_check_and_rewrite(tmp_path):
     p.write_text("system x { server }\n")
     r = subprocess.run(cmd + [str(p)], capture_output=True, text=True)
     assert r.returncode == 2 and "m.arch:1:19" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_one_idea_lines_stay_as_written():
+    src = ("system s {\n"
+           "  database kv {\n"
+           "    replicas 6\n"
+           "    replication leaderless rf 3 read_quorum 2 write_quorum 2  # QUORUM\n"
+           "    mtbf 30d mttr 4h\n"
+           "    sharding hash 32\n"
+           "  }\n"
+           "}\n")
+    out = format_text(src)
+    assert "    replication leaderless rf 3 read_quorum 2 write_quorum 2  # QUORUM\n" in out
+    assert "    mtbf 30d mttr 4h\n" in out
+    # written on lines of their own, they stay on lines of their own
+    split = src.replace(" rf 3 read_quorum 2 write_quorum 2", "\n    rf 3\n    read_quorum 2")
+    assert "    replication leaderless\n    rf 3\n    read_quorum 2  # QUORUM\n" \
+        in format_text(split)
+    assert archlang.loads(out).model_dump() == archlang.loads(src).model_dump()

@@ -22,6 +22,10 @@ _UNIT = re.compile(r"%|us|ms|s|m|h|d|rps|qps|rpm|KB|MB|GB|TB|B")
 _HAS_UNIT = re.compile(r"[A-Za-z%]")
 
 
+# Properties that stay on the line of the one before them when written so.
+_SAME_LINE = {"mtbf": ("mttr",), "replication": ("rf", "read_quorum", "write_quorum")}
+
+
 @functools.lru_cache(maxsize=1)
 def _comment_parser():
     from lark import Lark
@@ -231,11 +235,14 @@ class _Printer:
             p = props[i]
             text, end = self._prop(p), p.meta.end_line
             nxt = props[i + 1] if i + 1 < len(props) else None
-            # `mtbf 30d mttr 1h` is one idea: keep the pair on one line as written
-            if nxt is not None and self._key(p) == "mtbf" and self._key(nxt) == "mttr" \
-                    and nxt.meta.line == p.meta.end_line:
+            # `mtbf 30d mttr 1h` and `replication leaderless rf 3 read_quorum 2 write_quorum 2`
+            # are one idea each: what follows them on their line stays there as written
+            follows = _SAME_LINE.get(self._key(p), ())
+            while nxt is not None and self._key(nxt) in follows \
+                    and nxt.meta.line == end:
                 text, end = f"{text} {self._prop(nxt)}", nxt.meta.end_line
                 i += 1
+                nxt = props[i + 1] if i + 1 < len(props) else None
             self.emit(depth + 1, text, p.meta.line, end)
             i += 1
         self.close(depth, node)
