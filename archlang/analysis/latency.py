@@ -242,7 +242,7 @@ class _Sampler:
                     times = np.where(later, t, times)
                     nets = np.where(later, net, nets)
             return times + last_mile, nets + last_mile
-        weights = ring_key_weights(st)
+        weights = ring_key_weights(st, op)
         if len(weights) == 1:
             t, net = self._shard_time(st, c, 0, at, pa, placements, up, op, n)
             return t + last_mile, net + last_mile

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Sequence
 
 from archlang.model.design import Component
@@ -68,6 +68,9 @@ class Store:
     failover: float           # factor 1 - min(T / MTBF, 1) of one leader's failures
     skew: float
     cache: bool
+    #: ``sharding range`` with ``key sequential``: every new key is the highest so far and
+    #: lands in the last shard, so every single-key write goes to that shard's copies.
+    sequential: bool = False
 
     # ---- placement -------------------------------------------------------------------------
     @property
@@ -76,7 +79,22 @@ class Store:
         return min(self.shards, self.nodes)
 
     def window_nodes(self, w: int) -> tuple[int, ...]:
-        return tuple((w + j) % self.nodes for j in range(self.rf))
+        return self._window_table[w]
+
+    @cached_property
+    def _window_table(self) -> tuple[tuple[int, ...], ...]:
+        n = self.nodes
+        return tuple(tuple((w + j) % n for j in range(self.rf)) for w in range(self.windows))
+
+    def node_windows(self, i: int) -> tuple[int, ...]:
+        """The windows node ``i`` holds a copy of: i, i - 1, ..., i - rf + 1 (mod nodes)."""
+        return self._node_table[i]
+
+    @cached_property
+    def _node_table(self) -> tuple[tuple[int, ...], ...]:
+        n, windows = self.nodes, self.windows
+        return tuple(tuple(w for w in sorted({(i - j) % n for j in range(self.rf)})
+                           if w < windows) for i in range(n))
 
     def shard_nodes(self, s: int) -> tuple[int, ...]:
         """Nodes (0-based) holding shard ``s`` (0-based): s, s + 1, ..., s + rf - 1 mod nodes."""
@@ -91,6 +109,23 @@ class Store:
     @property
     def sharded(self) -> bool:
         return self.shards > 1
+
+    @property
+    def last_window(self) -> int:
+        """The window of the last shard (shards - 1): where a sequential key's writes go."""
+        return (self.shards - 1) % self.nodes
+
+    def sequential_writes(self, op: Op) -> bool:
+        """Does ``op`` put every request on the last shard (a single-key write with a
+        sequential key on a range-sharded store)?"""
+        return self.sequential and not op.scatter and op.name == "write"
+
+    def op_weights(self, op: Op) -> tuple[float, ...]:
+        """Share of ``op``'s requests on each window: the keys' share (``weights``), or, for
+        a sequential key's writes, all of them on the last shard's window."""
+        if self.sequential_writes(op):
+            return tuple(1.0 if w == self.last_window else 0.0 for w in range(self.windows))
+        return self.weights
 
     # ---- operations ------------------------------------------------------------------------
     def op(self, kind: str, scatter: bool = False) -> Op:
@@ -135,7 +170,9 @@ def store_of(c: Component) -> Store | None:
         fo = failover_factor("active_passive", c.failover_s, c.mtbf_s)
     return Store(name=c.name, style=style, nodes=nodes, rf=c.rf, shards=shards,
                  read_quorum=c.read_quorum or 1, write_quorum=c.write_quorum or 1,
-                 sync_mode=c.sync_mode, failover=fo, skew=c.skew, cache=c.kind == "cache")
+                 sync_mode=c.sync_mode, failover=fo, skew=c.skew, cache=c.kind == "cache",
+                 sequential=c.sharding == "range" and c.key_order == "sequential"
+                 and shards > 1)
 
 
 def op_for(store: Store, write: bool, scatter: bool, consistency: str | None) -> Op:
@@ -171,7 +208,7 @@ def single_success(store: Store, op: Op, p: Sequence[float]) -> float:
     """Expected success of a single-key operation given each node's P(up): the mean over
     shards of P(the shard has its quorum), times the failover factor of its leader."""
     total = math.fsum(wt * at_least(op.quorum, [p[i] for i in store.window_nodes(w)])
-                      for w, wt in enumerate(store.weights))
+                      for w, wt in enumerate(store.op_weights(op)) if wt > 0.0)
     return total * (store.failover if op.leader else 1.0)
 
 
@@ -256,11 +293,27 @@ def success(store: Store, op: Op, p: Sequence[float]) -> float:
 def structural_success(store: Store, op: Op, up: Sequence[bool]) -> float:
     """Success of ``op`` with these nodes up and the others down, failover ignored: the
     share of keys whose shard has its quorum (single key), or 1 / 0 (scatter)."""
-    ok = [sum(1 for i in store.window_nodes(w) if up[i]) >= op.quorum
-          for w in range(store.windows)]
+    return structural_success_down(store, op, frozenset(i for i, u in enumerate(up) if not u))
+
+
+def structural_success_down(store: Store, op: Op, down: frozenset[int]) -> float:
+    """:func:`structural_success` with the nodes ``down`` down and every other up: only the
+    windows of the down nodes are counted (the others keep all rf copies)."""
+    lost: dict[int, int] = {}
+    for i in down:
+        for w in store.node_windows(i):
+            lost[w] = lost.get(w, 0) + 1
+    spare = store.rf - op.quorum          # copies a window can lose and keep its quorum
+    failed = [w for w, k in lost.items() if k > spare]
+    if op.quorum > store.rf:
+        return 0.0
     if op.scatter:
-        return 1.0 if all(ok) else 0.0
-    return math.fsum(wt for wt, good in zip(store.weights, ok) if good)
+        return 0.0 if failed else 1.0
+    weights = store.op_weights(op)
+    if not any(weights[w] > 0.0 for w in failed):
+        return math.fsum(weights)
+    bad = set(failed)
+    return math.fsum(wt for w, wt in enumerate(weights) if w not in bad)
 
 
 def vector_success(store: Store, op: Op, up, failover_up=None):
@@ -280,7 +333,7 @@ def vector_success(store: Store, op: Op, up, failover_up=None):
         ok &= failover_up[: store.windows]
     if op.scatter:
         return ok.all(axis=0).astype(np.float64)
-    weights = np.array(store.weights)
+    weights = np.array(store.op_weights(op))
     return weights @ ok.astype(np.float64)
 
 

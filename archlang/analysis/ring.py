@@ -37,8 +37,12 @@ class RingLoad:
     lost: float                   # share of keys whose shard has no up copy
 
 
-def key_weights(store: Store) -> tuple[float, ...]:
-    """Share of keys in each window: 1 / nodes each with shards >= nodes, else by shards."""
+def key_weights(store: Store, op: Op | None = None) -> tuple[float, ...]:
+    """Share of keys in each window: 1 / nodes each with shards >= nodes, else by shards;
+    for ``op`` a sequential key's write (``Store.sequential_writes``), all on the last
+    shard's window."""
+    if op is not None and store.sequential_writes(op):
+        return store.op_weights(op)
     if store.shards >= store.nodes:
         return tuple(1.0 / store.nodes for _ in range(store.nodes))
     return store.weights
@@ -51,32 +55,32 @@ def ring_load(store: Store, rates: dict[Op, float], up: Sequence[bool] | None = 
     n = store.nodes
     up = list(up) if up is not None else [True] * n
     loads = [0.0] * n
-    weights = key_weights(store)
     moved = 0.0
     lost = 0.0
-    for w, wt in enumerate(weights):
+    for w, wt in enumerate(key_weights(store)):
         copies = store.window_nodes(w)
-        alive = [i for i in copies if up[i]]
         if not up[copies[0]]:
             moved += wt
-        if not alive:
+        if not any(up[i] for i in copies):
             lost += wt
+    for op, rate in rates.items():
+        if rate <= 0.0:
             continue
-        for op, rate in rates.items():
-            if rate <= 0.0:
+        kind = op.name.removeprefix("scatter_")
+        for w, wt in enumerate(key_weights(store, op)):
+            alive = [i for i in store.window_nodes(w) if up[i]]
+            if not alive or wt <= 0.0:
                 continue
             share = rate * wt * (store.shards if op.scatter else 1)
             if op.scatter and store.shards >= store.nodes:
                 share = rate * store.shards / n           # shards per window, spread
-            kind = op.name.removeprefix("scatter_")
             if kind == "write":
                 for i in alive:
                     loads[i] += share
             elif kind == "read_leader":
                 loads[alive[0]] += share
             else:
-                q = op.quorum
-                each = share * min(q, len(alive)) / len(alive)
+                each = share * min(op.quorum, len(alive)) / len(alive)
                 for i in alive:
                     loads[i] += each
     return RingLoad(nodes=tuple(loads), keys_moved=moved, lost=lost)

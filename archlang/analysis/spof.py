@@ -22,7 +22,7 @@ import heapq
 import itertools
 from typing import Callable
 
-from archlang.analysis.quorum import structural_success
+from archlang.analysis.quorum import structural_success_down
 from archlang.analysis.result import ComponentAvailability, CutSet, Degrading, Importance, Unit
 from archlang.model.design import Design
 
@@ -85,6 +85,7 @@ class Structure:
         self.fm = fm
         self.base = base
         self._memo: dict[frozenset, float] = {}
+        self._by_domain: dict[str, dict[str, list[int]]] = {}
         self.ops = {c: sorted({nd.op for nd in fm.nodes if nd.comp == c and nd.op},
                               key=lambda o: o.name)
                     for c in fm.components if fm.models[c].store is not None}
@@ -111,6 +112,29 @@ class Structure:
             out.append(i)
         return out
 
+    def _down_nodes(self, c: str, failed: frozenset) -> frozenset[int]:
+        """The nodes of store ``c`` down with ``failed`` (and the ``--down`` units)."""
+        cm = self.fm.models[c]
+        if self.base.get(("c", c)) == "down" or ("c", c) in failed:
+            return frozenset(range(cm.n))
+        by_domain = self._by_domain.get(c)
+        if by_domain is None:
+            by_domain = {}
+            for i, ds in enumerate(cm.replica_domains):
+                for d in ds:
+                    by_domain.setdefault(d, []).append(i)
+            self._by_domain[c] = by_domain
+        down: set[int] = set()
+        for key in failed:
+            if key[0] == "r" and key[1] == c:
+                down.add(key[2])
+            elif key[0] == "d":
+                down.update(by_domain.get(key[1], ()))
+        for d, nodes in by_domain.items():
+            if self.base.get(("d", d)) == 0:
+                down.update(nodes)
+        return frozenset(down)
+
     def _state(self, comps, failed: frozenset) -> dict:
         """Component -> 1.0 / 0.0, and (store, op) -> the share of keys it serves."""
         out: dict = {}
@@ -119,19 +143,19 @@ class Structure:
             if cm.store is None:
                 out[c] = 1.0 if self._up(c, failed) else 0.0
                 continue
-            if self.base.get(("c", c)) == "down" or ("c", c) in failed:
-                up = [False] * cm.n
-            else:
-                alive = set(self._up_nodes(c, failed))
-                up = [i in alive for i in range(cm.n)]
+            down = self._down_nodes(c, failed)
             for o in self.ops[c]:
-                out[(c, o.name)] = structural_success(cm.store, o, up)
-            out[c] = 1.0 if any(up) else 0.0
+                out[(c, o.name)] = structural_success_down(cm.store, o, down)
+            out[c] = 1.0 if len(down) < cm.n else 0.0
         return out
 
     @staticmethod
     def _key(state: dict) -> frozenset:
         return frozenset((k, v) for k, v in state.items() if v != 1.0)
+
+    def unchanged(self, failed: frozenset, touched: set[str]) -> bool:
+        """Does losing ``failed`` leave every component and store operation as it was?"""
+        return all(self.base_state.get(k) == v for k, v in self._state(touched, failed).items())
 
     def success(self, failed: frozenset, touched: set[str]) -> float:
         state = dict(self.base_state)
@@ -181,14 +205,74 @@ MAX_CUT_SETS_LISTED = 1000
 def unit_classes(fm, fu: FlowUnits) -> list[list[int]]:
     """Indices into ``fu.units``, grouped into interchangeable units: the replicas of one
     group placed in the same domains (their keys differ, S does not). A zone, a region or
-    a single-replica component is a class of its own. S is evaluated once per class (and
-    once per pair of classes), so the cost depends on the placements, not on the replica
-    count: `replicas 1000 min 999` is one class, not 499,500 pairs to evaluate."""
+    a single-replica component is a class of its own, and so is a node of a store whose
+    nodes hold different shards (a ring: each node its own windows); the nodes of a store
+    with one shard on every node are interchangeable like replicas. S is evaluated once per
+    class (and once per pair of classes that can interact), so the cost depends on the
+    placements, not on the replica count: `replicas 1000 min 999` is one class, not 499,500
+    pairs to evaluate."""
     groups: dict[tuple, list[int]] = {}
     for idx, (key, _, _) in enumerate(fu.units):
-        cls = ("r", key[1], fm.models[key[1]].replica_domains[key[2]]) if key[0] == "r" else key
+        cls = key
+        if key[0] == "r":
+            cm = fm.models[key[1]]
+            if cm.store is None or cm.store.windows == 1:
+                cls = ("r", key[1], cm.replica_domains[key[2]])
         groups.setdefault(cls, []).append(idx)
     return list(groups.values())
+
+
+def _ring_node(fm, key: tuple):
+    """(store, node index) when ``key`` is a node of a store whose nodes hold different
+    shards (a ring), else None."""
+    if key[0] != "r":
+        return None
+    st = fm.models[key[1]].store
+    if st is None or st.windows == 1:
+        return None
+    return st, key[2]
+
+
+def _partners(fm, fu: FlowUnits, rest: list[list[int]], quiet: list[bool]):
+    """For each class of ``rest`` (by position), the later classes a pair with it can be a
+    cut set with. A pair is read off its single losses, and is no cut set, when one of them
+    is *quiet* (its loss alone leaves every component and store operation as it was) and
+    they touch no common component; or when both are quiet nodes of one ring that share no
+    window (each window then loses at most one copy, as with one of them alone). So a quiet
+    unit pairs only with the units that are not quiet, those touching a component it
+    touches and, on a ring, the nodes within rf - 1 of it: the pairs to evaluate grow with
+    the nodes times rf, not with the square of the nodes."""
+    units = fu.units
+    keys = [units[m[0]][0] for m in rest]
+    loud = [n for n, q in enumerate(quiet) if not q]
+    by_comp: dict[str, list[int]] = {}
+    ring_pos: dict[tuple[str, int], int] = {}
+    for n, k in enumerate(keys):
+        rn = _ring_node(fm, k)
+        if rn is not None and quiet[n]:
+            ring_pos[(k[1], rn[1])] = n
+            continue
+        for c in fu.touches[k]:
+            by_comp.setdefault(c, []).append(n)
+    for n, k in enumerate(keys):
+        if not quiet[n]:
+            yield n, range(n + 1, len(rest))
+            continue
+        cand = {m for m in loud if m > n}
+        for c in fu.touches[k]:
+            cand.update(m for m in by_comp.get(c, ()) if m > n)
+        rn = _ring_node(fm, k)
+        if rn is not None:
+            st, i = rn
+            mine = set(st.node_windows(i))
+            for d in range(1 - st.rf, st.rf):
+                m = ring_pos.get((k[1], (i + d) % st.nodes))
+                if m is not None and m > n and mine & set(st.node_windows((i + d) % st.nodes)):
+                    cand.add(m)
+        else:
+            for c in fu.touches[k]:
+                cand.update(m for (c2, _), m in ring_pos.items() if c2 == c and m > n)
+        yield n, sorted(cand)
 
 
 def cut_sets(fm, fu: FlowUnits, base: dict) -> tuple[tuple[CutSet, ...], tuple[CutSet, ...]]:
@@ -240,11 +324,12 @@ def _cuts(fm, fu: FlowUnits, base: dict):
         else:
             rest.append(members)
     ones = _whole_groups(ones, fu)
+    quiet = [st.unchanged(frozenset([units[m[0]][0]]), fu.touches[units[m[0]][0]])
+             for m in rest]
     pairs = []
-    for n, a in enumerate(rest):
-        for b in rest[n:]:
-            if a is b and len(a) < 2:
-                continue
+    for n, later in _partners(fm, fu, rest, quiet):
+        a = rest[n]
+        for b in [a] * (len(a) > 1) + [rest[m] for m in later]:
             k1, k2 = units[a[0]][0], units[a[1] if a is b else b[0]][0]
             if st.success(frozenset([k1, k2]), fu.touches[k1] | fu.touches[k2]) == 0.0:
                 pairs.append((a, b))
