@@ -39,7 +39,7 @@ def _get(obj, path: str):
 
 def test_the_doc_has_its_examples():
     cases = _cases()
-    assert len(cases) == 5
+    assert len(cases) == 6
     assert all(c.values[1] for c in cases)
 
 
