@@ -317,3 +317,41 @@ def test_readme_design_shows_followers(tmp_path):
                           str(tmp_path / "d.dot")], capture_output=True, text=True)
     assert dot.returncode == 0, dot.stderr
     assert "leader + 2 sync followers" in (tmp_path / "d.dot").read_text(encoding="utf-8")
+
+
+def _readme_by_hand():
+    """The README design's checkout availability, conditioned on the three zones (each
+    0.9995) inside the region (0.9999); given the zones every component is independent."""
+    from math import comb
+
+    z, h = 0.9995, 0.85
+    mtbf = 0.9999 * 3600 / 0.0001                      # front: MTTR 1 h
+    f_front = 1 - 15 / mtbf
+    total = 0.0
+    for za, zb, zc in itertools.product((1, 0), repeat=3):
+        pz = math.prod(z if s else 1 - z for s in (za, zb, zc))
+        front = (1 - (1 - 0.9999 * za) * (1 - 0.9999 * zb)) * f_front
+        m = 2 * (za + zb + zc)                         # api replicas in up zones, 4 needed
+        api = sum(comb(m, j) * 0.999 ** j * 0.001 ** (m - j) for j in range(4, m + 1))
+        sessions = 1 - (1 - 0.999 * za) * (1 - 0.999 * zb)
+        orders = 1 - math.prod(1 - 0.9995 * s for s in (za, zb, zc))   # a read: any copy
+        total += pz * front * api * sessions * (h + (1 - h) * orders)
+    return 0.9999 * total
+
+
+def test_readme_design_passes_its_slo(tmp_path):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("```arch\n")[1].split("```")[0]
+    f = tmp_path / "shop.arch"
+    f.write_text(block, encoding="utf-8")
+    r = archlang.analyze(archlang.load(f))
+    fl = r.flows["checkout"]
+    assert fl.availability == pytest.approx(_readme_by_hand(), abs=1e-12)
+    assert fl.availability > 0.999 and all(s.status == "pass" for s in fl.slos)
+    assert [s.units[0].name for s in fl.spofs] == ["us-east"]
+    dt = r.components["orders"].data_tier
+    assert (dt.rf, len(dt.node_loads)) == (3, 3)           # three copies, one per zone
+    cli = subprocess.run([sys.executable, "-m", "archlang.cli", "check", str(f)],
+                         capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert "3 nodes, rf 3, 1 shard" in cli.stdout
