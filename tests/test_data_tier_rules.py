@@ -2,13 +2,18 @@
 CLI's `explain`, and the capacity of a sequential key on a range-sharded store against loads
 computed here from the placement rules of docs/analyses/data-tier.md."""
 
+import itertools
+import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import archlang
 from archlang.rules import check_rules
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _codes(text, code):
@@ -159,3 +164,26 @@ def test_sequential_key_capacity_against_hand_loads(nodes, shards, rf, r, how):
     want = _hand_loads(nodes, shards, rf, r, reads, writes, how == "range")
     assert list(cc.data_tier.node_loads) == pytest.approx(want, rel=1e-12)
     assert cc.utilisation == pytest.approx(max(want) / 100000, rel=1e-12)
+
+
+def test_timeline_example_search_by_brute_force():
+    """examples/timeline.arch, flow search: edge (1 of 3), search-api (2 of 3), and a scatter
+    read over the index (24 shards on 6 nodes, rf 3, R 1: every window needs one copy up),
+    one replica / node per zone in turn; every zone and node state enumerated."""
+    d = archlang.load(ROOT / "examples" / "timeline.arch")
+    got = archlang.analyze(d).flows["search"].availability
+    z = 0.9995
+    total = 0.0
+    for zs in itertools.product((1, 0), repeat=3):
+        pz = math.prod(z if s else 1 - z for s in zs)
+        edge = 1 - math.prod(1 - 0.9999 * s for s in zs)
+        ups = [0.999 * s for s in zs]
+        api = (ups[0] * ups[1] + ups[0] * ups[2] + ups[1] * ups[2]
+               - 2 * ups[0] * ups[1] * ups[2])
+        index = 0.0
+        for ns in itertools.product((1, 0), repeat=6):
+            up = [ns[i] and zs[i % 3] for i in range(6)]
+            if all(any(up[(w + j) % 6] for j in range(3)) for w in range(6)):
+                index += math.prod(0.999 if s else 0.001 for s in ns)
+        total += pz * edge * api * index
+    assert got == pytest.approx(total, abs=1e-13)

@@ -64,6 +64,9 @@ def test_examples_use_every_construct():
     assert any(c.replication == "leader_follower" for c in comps)
     assert any(c.replication == "multi_leader" for c in comps)
     assert any(c.sharding == "hash" for c in comps)
+    assert any(c.scatter for c in calls)                                 # into a shard ring
+    assert any(c.kind == "cache" and c.sharding == "hash" for c in comps)
+    assert any(c.replication == "leaderless" for c in comps)
     assert any(c.optional for c in calls)
     assert any(c.write for c in calls)
     assert any(c.count > 1 and not c.parallel for c in calls)
