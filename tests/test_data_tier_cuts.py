@@ -11,9 +11,11 @@ import math
 import pytest
 
 import archlang
-from archlang.analysis.availability import (ExactEngine, compile_flow, component_models,
-                                            domain_availability, down_overrides)
+from archlang.analysis.compiled_flow import compile_flow
 from archlang.analysis.down import as_down
+from archlang.analysis.exact import ExactEngine
+from archlang.analysis.overrides import down_overrides
+from archlang.analysis.replica_groups import component_models, domain_availability
 
 
 def _units(design):
