@@ -35,7 +35,7 @@ _UNSAFE_NOT_NL = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHER_UNSAFE}]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
-def _esc(m: re.Match) -> str:
+def _esc(m: re.Match[str]) -> str:
     ch = m.group(0)
     if ch in _NAMED:
         return _NAMED[ch]
