@@ -6,10 +6,10 @@ import functools
 from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
-from typing_extensions import TypeIs
 
 if TYPE_CHECKING:
     from lark import Token, Tree
+    from typing_extensions import TypeIs    # typing.TypeIs from Python 3.13
 
     #: What the parser hands the builder: a token, or a tree of them.
     LarkItem: TypeAlias = "Token | Tree[Token]"

@@ -10,6 +10,7 @@ a word is classed by looking it up in the vocabulary, so a name such as ``server
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 from pygments.lexer import RegexLexer, bygroups
 from pygments.token import (
@@ -22,6 +23,7 @@ from pygments.token import (
     Punctuation,
     String,
     Whitespace,
+    _TokenType,
 )
 
 from archlang.highlight.vocabulary import vocabulary
@@ -36,14 +38,15 @@ _WORD_RE = _P["NAME"]
 _END = r"(?![A-Za-z0-9_])"
 
 
-def _alternation(words) -> str:
+def _alternation(words: Iterable[str]) -> str:
     return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))) \
         + ")"
 
 
-def _word(lexer, match):
+def _word(lexer: RegexLexer, match: re.Match[str]) -> Iterator[tuple[int, _TokenType, str]]:
     word = match.group(0)
-    yield match.start(), WORD_TOKENS.get(_V.words().get(word), Name), word
+    cls = _V.words().get(word)
+    yield match.start(), WORD_TOKENS.get(cls, Name) if cls is not None else Name, word
 
 
 # A declaration: the keyword, then the declared name (`server api`, `flow checkout`).
