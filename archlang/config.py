@@ -141,7 +141,8 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     try:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise _error(shown, f"cannot read the configuration: {getattr(e, 'strerror', e) or e}")
+        raise _error(shown, f"cannot read the configuration: {getattr(e, 'strerror', e) or e}"
+                     ) from None
     toml_loads, toml_error = _toml()
     try:
         doc = toml_loads(text)
@@ -240,4 +241,4 @@ def _cli_codes(option: str, values: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-__all__ = ["Config", "ConfigError", "FORMATS", "find_config", "load_config", "resolve"]
+__all__ = ["FORMATS", "Config", "ConfigError", "find_config", "load_config", "resolve"]

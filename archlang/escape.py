@@ -24,8 +24,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["UNSAFE", "gh_data", "gh_prop", "md_code", "md_text", "text", "text_block",
-           "xml_text", "has_unsafe"]
+__all__ = [
+    "UNSAFE",
+    "gh_data",
+    "gh_prop",
+    "has_unsafe",
+    "md_code",
+    "md_text",
+    "text",
+    "text_block",
+    "xml_text",
+]
 
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional
 # overrides and isolates (which reorder what a reader sees: "Trojan Source").

@@ -22,9 +22,10 @@ import os
 import signal
 import stat
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Iterable, Iterator, NoReturn
+from typing import Any, NoReturn
 
 
 class OutputError(Exception):

@@ -52,7 +52,8 @@ def decode(data: bytes, file: str) -> str:
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         raise SourceError([Diagnostic(
             message="the file is binary, not text (it holds a NUL byte)",
-            span=Span.point(file, line, col), hint="give a design file (.arch) written as UTF-8 text")])
+            span=Span.point(file, line, col),
+            hint="give a design file (.arch) written as UTF-8 text")])
     return text
 
 
@@ -180,8 +181,9 @@ def load_units(path: str | os.PathLike[str], root: str | os.PathLike[str] | None
             chain = [p for p, _ in stack]
             if target in chain or target == real:
                 names = [n for _, n in stack] + [file, shown]
+                cycle = names[names.index(shown):] if shown in names[:-1] else names
                 raise ImportError_([Diagnostic(
-                    message="import cycle: " + " -> ".join(names[names.index(shown):] if shown in names[:-1] else names),
+                    message="import cycle: " + " -> ".join(cycle),
                     span=sp, source_line=src_line, hint="remove one of these imports")])
             if target in done:
                 continue

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from lark import Token, Tree
-    from typing_extensions import TypeIs    # typing.TypeIs from Python 3.13
+    from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13
 
     #: What the parser hands the builder: a token, or a tree of them.
     LarkItem: TypeAlias = "Token | Tree[Token]"
@@ -46,7 +46,7 @@ class Span(BaseModel):
     end_column: int
 
     @classmethod
-    def point(cls, file: str, line: int, column: int, width: int = 1) -> "Span":
+    def point(cls, file: str, line: int, column: int, width: int = 1) -> Span:
         return cls.model_construct(file=file, line=line, column=column, end_line=line,
                                    end_column=column + max(width, 1) - 1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import ClassVar
 
 from pygments.lexer import RegexLexer, bygroups
 from pygments.token import (
@@ -58,12 +59,13 @@ class ArchlangLexer(RegexLexer):
     """archlang design files (``*.arch``)."""
 
     name = "archlang"
-    aliases = ["archlang", "arch"]
-    filenames = ["*.arch"]
-    mimetypes = ["text/x-archlang"]
+    aliases: ClassVar[list[str]] = ["archlang", "arch"]
+    filenames: ClassVar[list[str]] = ["*.arch"]
+    mimetypes: ClassVar[list[str]] = ["text/x-archlang"]
     url = "https://github.com/archlang/archlang"
 
-    tokens = {
+    # state -> [(regex, a token type or a callback such as bygroups' or _word)]
+    tokens: ClassVar[dict[str, list[tuple[str, object]]]] = {
         "root": [
             (r"[ \t\r\n\f]+", Whitespace),
             (r";", Punctuation),

@@ -74,7 +74,7 @@ def complete(text: str, line: int, col: int, idx: Index | None) -> list[Item]:
     comp = [Item(n, "component") for n in names]
     last = on_line[-1] if on_line else None
 
-    if last is not None and last.kind == "arrow" or (last is not None and last.text in
+    if (last is not None and last.kind == "arrow") or (last is not None and last.text in
                                                      ("|", "path")):
         return comp
     if block.startswith("component:") or block.startswith("defaults-kind:"):

@@ -11,8 +11,13 @@ from typing import TYPE_CHECKING
 from archlang.render.dot import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
 
 if TYPE_CHECKING:
-    from archlang.lsp.worker import CallLatency, ComponentFigures, DomainFigures, FlowFigures
-    from archlang.lsp.worker import SloFigures
+    from archlang.lsp.worker import (
+        CallLatency,
+        ComponentFigures,
+        DomainFigures,
+        FlowFigures,
+        SloFigures,
+    )
 
 
 def _slo(s: SloFigures) -> str:

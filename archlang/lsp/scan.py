@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from archlang.highlight.vocabulary import vocabulary
 
-
 #: Statements that open a block of their own (what a '{' after them belongs to).
 BLOCKS = frozenset({"system", "region", "network", "defaults", "flow"})
 

@@ -35,7 +35,7 @@ from archlang.lsp.scan import Index, Occurrence
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
-    from multiprocessing.context import ForkServerContext   # not on Windows
+    from multiprocessing.context import ForkServerContext  # not on Windows
 
     from archlang.lsp.worker import CallLatency, Figures, Message, WireDiagnostic
 
@@ -125,7 +125,7 @@ class ArchlangServer(LanguageServer):
         try:
             while True:
                 msg = await loop.run_in_executor(None, _recv, parent)
-                if msg is None or msg[0] == "done":
+                if msg is None or msg["stage"] == "done":
                     break
                 self._apply(uri, version, msg)
         except asyncio.CancelledError:
@@ -142,28 +142,26 @@ class ArchlangServer(LanguageServer):
         self.window_log_message(T.LogMessageParams(T.MessageType.Log, message))
 
     def _apply(self, uri: str, version: int, msg: Message) -> None:
-        stage = msg[0]
+        stage = msg["stage"]
         st = self.docs.get(uri)
         if st is None or st.version != version:        # a newer version is on its way
             self.log(f"superseded {uri} version {version}: its {stage} was dropped")
             return
         self.log(f"{stage} of {uri} version {version}")
-        match msg:
-            case ("model", model):
-                st.model, st.findings = model["diagnostics"], []
-                st.index = model["index"]
-                if model["diagnostics"]:
-                    st.figures, st.calls = None, None
-                self.publish(uri, version)
-            case ("analysis", analysis):
-                st.findings, st.figures = analysis["diagnostics"], analysis["figures"]
-                st.calls = None
-                self.publish(uri, version)
-            case ("calls", calls):
-                st.calls = calls
-            case ("crash", trace):
-                self.window_log_message(T.LogMessageParams(
-                    T.MessageType.Error, f"archlang analysis failed:\n{trace}"))
+        if msg["stage"] == "model":
+            st.model, st.findings = msg["diagnostics"], []
+            st.index = msg["index"]
+            if msg["diagnostics"]:
+                st.figures, st.calls = None, None
+            self.publish(uri, version)
+        elif msg["stage"] == "analysis":
+            st.findings, st.figures, st.calls = msg["diagnostics"], msg["figures"], None
+            self.publish(uri, version)
+        elif msg["stage"] == "calls":
+            st.calls = msg["calls"]
+        elif msg["stage"] == "crash":
+            self.window_log_message(T.LogMessageParams(
+                T.MessageType.Error, f"archlang analysis failed:\n{msg['trace']}"))
 
     def publish(self, uri: str, version: int) -> None:
         st = self.docs[uri]

@@ -1,11 +1,12 @@
 """The language server's analysis, run in a process of its own for each version of a file.
 
 ``run`` reads one version of a design and sends what it finds over a pipe, in stages, as
-soon as each is ready: ``("model", ...)`` the diagnostics of parsing and building (exactly
-the CLI's: the same ArchlangError diagnostics) and the name index; ``("analysis", ...)``
-the findings and failed SLOs (as ``check`` reports them) and the figures hover shows;
-``("calls", ...)`` the latency of the calls into each component. The server kills the
-process when a newer version arrives, so a long analysis never holds up the next edit.
+soon as each is ready, as a dict whose ``stage`` says which (the ``Message`` types below):
+``model``, the diagnostics of parsing and building (exactly the CLI's: the same
+ArchlangError diagnostics) and the name index; ``analysis``, the findings and failed SLOs
+(as ``check`` reports them) and the figures hover shows; ``calls``, the latency of the
+calls into each component; then ``done`` (``crash`` before it on a bug). The server kills
+the process when a newer version arrives, so a long analysis never holds up the next edit.
 
 Everything sent is plain data (dicts, lists, numbers): positions are 0-based lines and
 code-point columns.
@@ -104,21 +105,35 @@ class CallLatency(TypedDict):
     share: float               # of the flow's requests that make the call
 
 
-class ModelStage(TypedDict):
+class ModelMessage(TypedDict):
+    stage: Literal["model"]
     diagnostics: list[WireDiagnostic]
     index: Index
 
 
-class AnalysisStage(TypedDict):
+class AnalysisMessage(TypedDict):
+    stage: Literal["analysis"]
     diagnostics: list[WireDiagnostic]
     figures: Figures
 
 
+class CallsMessage(TypedDict):
+    stage: Literal["calls"]
+    calls: dict[str, list[CallLatency]]       # component -> the calls into it
+
+
+class CrashMessage(TypedDict):
+    stage: Literal["crash"]
+    trace: str
+
+
+class DoneMessage(TypedDict):
+    stage: Literal["done"]
+
+
 #: What ``run`` sends, stage by stage.
 Message: TypeAlias = (
-    "tuple[Literal['model'], ModelStage] | tuple[Literal['analysis'], AnalysisStage]"
-    " | tuple[Literal['calls'], dict[str, list[CallLatency]]] | tuple[Literal['crash'], str]"
-    " | tuple[Literal['done'], None]")
+    "ModelMessage | AnalysisMessage | CallsMessage | CrashMessage | DoneMessage")
 
 
 def _send(conn: Connection, message: Message) -> None:
@@ -189,7 +204,7 @@ def figures(design: Design, result: Result) -> Figures:
             domains[("zone", z.key)] = {"availability": z.availability, "placed": placed}
     spof_domains = {u.name for cut in result.spofs for u in cut.units
                     if u.kind in ("zone", "region")}
-    for (kind, name), d in domains.items():
+    for (_kind, name), d in domains.items():
         d["spof"] = name in spof_domains
     return {"components": comps, "flows": flows, "system": result.system,
             "domains": domains}
@@ -228,8 +243,7 @@ def run(conn: Connection, path: str, text: str) -> None:
     """The stages for one version; each is sent as soon as it is ready."""
     try:
         design, diagnostics, idx = check(path, text)
-        model: ModelStage = {"diagnostics": diagnostics, "index": idx}
-        _send(conn, ("model", model))
+        _send(conn, ModelMessage(stage="model", diagnostics=diagnostics, index=idx))
         if design is None:
             return
         from archlang.analysis import analyze
@@ -237,22 +251,23 @@ def run(conn: Connection, path: str, text: str) -> None:
 
         result = analyze(design)
         found = [_diag(f) for f in problems(design, result)]
-        analysis: AnalysisStage = {"diagnostics": found, "figures": figures(design, result)}
-        _send(conn, ("analysis", analysis))
-        _send(conn, ("calls", call_latencies(design, result)))
+        _send(conn, AnalysisMessage(stage="analysis", diagnostics=found,
+                                    figures=figures(design, result)))
+        _send(conn, CallsMessage(stage="calls", calls=call_latencies(design, result)))
     except Exception:                      # a bug: say so, never take the server down
-        _send(conn, ("crash", traceback.format_exc()))
+        _send(conn, CrashMessage(stage="crash", trace=traceback.format_exc()))
     finally:
-        _send(conn, ("done", None))
+        _send(conn, DoneMessage(stage="done"))
         conn.close()
 
 
 def preload() -> None:
     """Imports done once in the fork server, so that each job starts warm."""
-    import archlang.analysis  # noqa: F401
-    import archlang.analysis.availability  # noqa: F401
-    import archlang.analysis.capacity  # noqa: F401
-    import archlang.analysis.latency  # noqa: F401
-    import archlang.render.ci  # noqa: F401
-    import archlang.rules  # noqa: F401
     import numpy  # noqa: F401
+
+    import archlang.analysis
+    import archlang.analysis.availability
+    import archlang.analysis.capacity
+    import archlang.analysis.latency
+    import archlang.render.ci
+    import archlang.rules  # noqa: F401

@@ -397,7 +397,7 @@ def _modifier_word(line: int, col: int, word: str, before: str) -> _Parts | None
     from archlang.syntax.callmods import MODIFIER_WORDS, listing
 
     before = before.rstrip()
-    if word in MODIFIER_WORDS or "->" not in before and "~>" not in before:
+    if word in MODIFIER_WORDS or ("->" not in before and "~>" not in before):
         return None
     if before.endswith((">", "|")):          # the word is a call's target, not a modifier
         return None
@@ -410,8 +410,8 @@ _PROPERTIES_HINT = ("properties are: availability, mtbf, mttr, latency, capacity
 
 
 def _explain(tok: Token, expected: set[str]) -> tuple[str, str | None]:
-    from archlang.model.build import PROPERTY_NAMES
     from archlang.errors import did_you_mean
+    from archlang.model.build import PROPERTY_NAMES
 
     text = str(tok)
     if tok.type == "$END":
@@ -428,7 +428,8 @@ def _explain(tok: Token, expected: set[str]) -> tuple[str, str | None]:
         words = list(KINDS) + ["flow", "region", "network", "defaults", "import", "description"]
         close = did_you_mean(text, words)
         if close is None:
-            close = f"a statement starts with a kind ({', '.join(KINDS)}), 'flow', or a call 'a -> b'"
+            close = (f"a statement starts with a kind ({', '.join(KINDS)}), 'flow', "
+                     "or a call 'a -> b'")
         return f"unexpected {_token_text(tok)}", close
     if tok.type == "QUANTITY" and "NAME" in expected and len(expected) <= 2:
         return f"expected a name, found {_token_text(tok)}", "names start with a letter or '_'"
