@@ -76,7 +76,7 @@ options given here override them."""
 
 
 def _check_parser(sub) -> None:
-    from archlang.config import FORMATS
+    from archlang.formats import FORMATS
 
     c = sub.add_parser("check", help="parse, validate and analyse designs",
                        description=CHECK_HELP, epilog=EXIT_CODES,
@@ -191,8 +191,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from archlang.outfile import Interrupted, OutputError
-
+    # numpy's OpenBLAS starts a thread per core when numpy loads, which costs more than the
+    # analyses gain from it (they draw and add vectors; no matrix algebra): one thread,
+    # unless the user says otherwise. Set before anything imports numpy.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for stream in (sys.stdout, sys.stderr):   # a terminal that cannot show a character
         if stream is not None and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
@@ -204,11 +206,15 @@ def main(argv: list[str] | None = None) -> int:
         return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema, "lsp": _lsp, "watch": _watch, "serve": _serve}[args.command](args)
     except KeyboardInterrupt:
         return 130
-    except Interrupted as e:
-        return 128 + e.signum
-    except OutputError as e:
-        _err(f"archlang: error: {e}\n")
-        return EXIT_INVALID
+    except Exception as e:       # imported only when needed: `--version` stays light
+        from archlang.outfile import Interrupted, OutputError
+
+        if isinstance(e, Interrupted):
+            return 128 + e.signum
+        if isinstance(e, OutputError):
+            _err(f"archlang: error: {e}\n")
+            return EXIT_INVALID
+        raise
 
 
 class _Progress:

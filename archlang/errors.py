@@ -29,7 +29,7 @@ Severity = Literal["error", "warning", "info"]
 
 
 class Diagnostic(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     severity: Severity = "error"
     message: str
