@@ -114,6 +114,19 @@ def _check_parser(sub) -> None:
     c.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     c.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone (region.zone) or region as failed; repeatable")
+    c.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                   help="check the files in N processes (0: one per CPU); the report is "
+                        "the same, in the same order, as with -j 1 (default: 1)")
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, not '{text}'")
+    return n or (os.cpu_count() or 1)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -322,7 +335,19 @@ def _check(args) -> int:
         sys.stderr.write(f"archlang: warning: no *.arch file under {', '.join(given)}\n")
     progress = _Progress(fmt in ("text", "concise") and not args.output and not args.quiet)
     checks = []
+    on_disk = [f for f in files if f != "-"]
+    done = {}
+    if args.jobs > 1 and len(on_disk) > 1:      # every file on disk in worker processes
+        from archlang.checks import check_files
+
+        got = check_files(on_disk, cfg, args.down, fail_on, jobs=args.jobs,
+                          progress=lambda i, f: progress.show(
+                              f"analysed {f} ({i}/{len(on_disk)}) ..."))
+        done = dict(zip(on_disk, got))
     for i, f in enumerate(files, 1):
+        if f in done:
+            checks.append(done[f])
+            continue
         progress.show(f"analysing {f} ({i}/{len(files)}) ...")
         if f == "-":
             name = args.stdin_filename or "<stdin>"

@@ -90,6 +90,11 @@ class ArchlangError(Exception):
     def __str__(self) -> str:
         return self.render()
 
+    def __reduce__(self):
+        # Pickled whole (`check -j N` sends them between processes): rebuilt from the
+        # diagnostics, not from the rendered message Exception.args holds.
+        return (type(self), (self.diagnostics,))
+
 
 class SourceError(ArchlangError):
     """A file is missing, unreadable, not UTF-8 or empty."""
