@@ -465,12 +465,13 @@ def _render(args) -> int:
             f"flows: {', '.join(flows)}" if flows else "the design declares no flow")
         sys.stderr.write(f"archlang: error: {args.file} has no flow '{args.flow}'; {hint}\n")
         return EXIT_INVALID
-    # Only what the picture shows: a flow view needs its flow's latency, the whole design none.
+    # Only what the picture shows: a flow view needs its flow's latency, the whole design
+    # none; SPOFs but no other cut sets, no importance.
     from archlang.analysis import analyze
     from archlang.errors import ArchlangError
 
     try:
-        got = designs[0], analyze(designs[0], down=args.down,
+        got = designs[0], analyze(designs[0], down=args.down, detail=False,
                                   latency=[args.flow] if args.flow else ())
     except ArchlangError as e:       # an unknown name in --down
         sys.stderr.write(e.render() + "\n")

@@ -15,13 +15,15 @@ from archlang.model.design import Design
 
 
 def analyze(design: Design, down: Sequence[str] = (),
-            latency: Iterable[str] | None = None) -> Result:
+            latency: Iterable[str] | None = None, detail: bool = True) -> Result:
     """Every analysis of ``design``, with the units in ``down`` failed (what-if).
 
     ``latency``: the flows whose latency is computed (None: every flow). A diagram passes
     only the flows it shows the latency of: the whole-design view needs none, a flow view
     its own flow. The flows left out have ``latency`` None, their latency SLOs are not
-    judged, and ``Result.latency_skipped`` names them."""
+    judged, and ``Result.latency_skipped`` names them. ``detail=False`` (a diagram, which
+    shows SPOFs but no other cut set): flows carry no cut sets of order 2, degrading units or
+    importance; every other figure is the same."""
     import gc
 
     # The design's objects live as long as the analysis: frozen, the collector's full
@@ -32,13 +34,14 @@ def analyze(design: Design, down: Sequence[str] = (),
     if froze:
         gc.freeze()
     try:
-        return _analyze(design, down, latency)
+        return _analyze(design, down, latency, detail)
     finally:
         if froze:
             gc.unfreeze()
 
 
-def _analyze(design: Design, down: Sequence[str], latency: Iterable[str] | None) -> Result:
+def _analyze(design: Design, down: Sequence[str], latency: Iterable[str] | None,
+             detail: bool = True) -> Result:
     from archlang.analysis.availability import analyze_availability
     from archlang.analysis.capacity import analyze_capacity
     from archlang.analysis.down import resolve_down
@@ -64,7 +67,7 @@ def _analyze(design: Design, down: Sequence[str], latency: Iterable[str] | None)
         # hedging percentiles at the load without retries, then the load with them
         plan = build_plan(design, cap, forced)
         cap = analyze_capacity(design, forced, plan=plan)
-    avail = analyze_availability(design, forced, plan=plan)
+    avail = analyze_availability(design, forced, plan=plan, detail=detail)
     timed = None if latency is None else [f for f in design.flows if f in set(latency)]
     lat = analyze_latency(design, cap, down=forced, flows=timed, plan=plan)
     skipped = tuple(f for f in design.flows if f not in lat.flows)

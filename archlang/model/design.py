@@ -246,12 +246,19 @@ class Flow(_Model):
         return self.paths[0].hops[0].name
 
     def edges(self) -> list[tuple[str, str, bool]]:
-        """(source, target, asynchronous) for every step of every path, first seen first."""
-        seen: dict[tuple[str, str], bool] = {}
-        for p in self.paths:
-            for a, b in zip(p.hops, p.hops[1:]):
-                seen.setdefault((a.name, b.name), b.asynchronous)
-        return [(a, b, x) for (a, b), x in seen.items()]
+        """(source, target, asynchronous) for every step of every path, first seen first.
+
+        Worked out once per ``paths`` tuple (kept in ``__dict__`` under a name that is no
+        field, as ``Design`` keeps its calls by source): the renderers ask per edge."""
+        got = self.__dict__.get("edges_cache")
+        if got is None or got[0] is not self.paths:
+            seen: dict[tuple[str, str], bool] = {}
+            for p in self.paths:
+                for a, b in zip(p.hops, p.hops[1:]):
+                    seen.setdefault((a.name, b.name), b.asynchronous)
+            got = self.__dict__["edges_cache"] = (self.paths,
+                                                  [(a, b, x) for (a, b), x in seen.items()])
+        return list(got[1])
 
 
 class Design(_Model):
