@@ -367,6 +367,12 @@ def _check(args) -> int:
         else:
             checks.append(check_text(f, None, cfg, args.down, fail_on))
     progress.done()
+    import gc
+
+    # Every design and result lives until the report is written and the process ends: the
+    # collector need not walk them again (a full pass over a 10,000-component result
+    # costs more than the report).
+    gc.freeze()
     bad = [c for c in checks if not c.valid]
     for c in bad:                   # the report has them too, as findings
         sys.stderr.write(c.error.render() + "\n")

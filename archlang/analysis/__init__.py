@@ -26,18 +26,17 @@ def analyze(design: Design, down: Sequence[str] = (),
     importance; every other figure is the same."""
     import gc
 
-    # The design's objects live as long as the analysis: frozen, the collector's full
-    # passes no longer walk them again and again (at 10,000 components those passes made
-    # the analyses grow faster than the design). What the analyses allocate is collected
-    # as usual; the design is unfrozen after.
-    froze = gc.isenabled() and gc.get_freeze_count() == 0
-    if froze:
-        gc.freeze()
+    # The collector paused, as the parser and the builder pause it: the analyses allocate
+    # results that live until the end (at 10,000 components the collector's full passes
+    # over them, again and again, made the analyses grow faster than the design), and
+    # make no reference cycles worth collecting before the end.
+    was_on = gc.isenabled()
+    gc.disable()
     try:
         return _analyze(design, down, latency, detail)
     finally:
-        if froze:
-            gc.unfreeze()
+        if was_on:
+            gc.enable()
 
 
 def _analyze(design: Design, down: Sequence[str], latency: Iterable[str] | None,

@@ -593,7 +593,8 @@ def flow_samples(design: Design, flow: str, capacity: CapacityReport,
     return total, hops, False
 
 
-THREADS = 4       # flows timed at once (numpy releases the GIL while it draws)
+THREADS = 2       # flows timed at once (numpy releases the GIL while it draws; each holds
+                  # its samples: more threads, more memory)
 
 
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
