@@ -19,7 +19,8 @@ and ``str(error)`` is exactly what the CLI prints.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
