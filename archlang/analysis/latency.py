@@ -553,7 +553,9 @@ def _monte_carlo(design: Design, queues, down: Down, plan, flow: str, tree: Flow
     explicit ``samples`` is a fixed count."""
     cap = samples_for(tree, samples, down)
     n = cap
-    if samples == SAMPLES and cap > PILOT:
+    # A design with timeouts, retries or hedges is judged beyond p99 (P(L > T), hedged
+    # p999): its flows are drawn at the cap, as before.
+    if samples == SAMPLES and cap > PILOT and plan is None:
         import numpy as np
 
         total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree,
