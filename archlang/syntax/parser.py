@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import gc
 import re
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -54,8 +56,35 @@ def _parser():
 
     # No propagate_positions: tokens carry their positions, and span_of() takes a tree's
     # span from its first and last token (a third faster on large designs).
-    return Lark(grammar_text(), parser="lalr", propagate_positions=False,
-                maybe_placeholders=False, cache=True)
+    text = grammar_text()
+    keywords = {w.upper() for w in re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', text)}
+    return Lark(text, parser="lalr", propagate_positions=False, maybe_placeholders=False,
+                cache=True, lexer_callbacks={k: _whole_word for k in keywords})
+
+
+class _RunOn(Exception):
+    """A keyword that runs on into a name: `zoneb`, `replicass`."""
+
+    def __init__(self, token, word: str):
+        self.token, self.word = token, word
+
+
+# The text being parsed, for _whole_word (one parse at a time per thread).
+_parsing = threading.local()
+_NAME_TAIL = re.compile(r"[A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
+
+
+def _whole_word(token):
+    """Keywords are whole words. Lark's contextual lexer tries only the terminals that the
+    parser state accepts, so where `zone` is expected and a name is not, `zoneb` would lex
+    as `zone` + `b` (a zone named b) and `replicass 2` as `replicas` + `s`: a guess, made
+    silently. A keyword followed at once by more of a name is an error instead."""
+    text = getattr(_parsing, "text", None)
+    if text is not None and token.end_pos < len(text):
+        tail = _NAME_TAIL.match(text, token.end_pos).group()
+        if tail:
+            raise _RunOn(token, str(token) + tail)
+    return token
 
 
 def _describe(expected: set[str]) -> str:
@@ -63,6 +92,8 @@ def _describe(expected: set[str]) -> str:
     for t in sorted(expected):
         if t in _TERMINALS:
             words.append(_TERMINALS[t])
+        elif t.startswith("__ANON"):            # a punctuation string such as '<->'
+            words.append(f"'{_parser().get_terminal(t).pattern.value}'")
         elif t.isupper():
             words.append(f"'{t.lower()}'")
         else:
@@ -150,8 +181,18 @@ def parse_recovering(text: str, file: str = "<string>"):
 
     gc_was_on = gc.isenabled()
     gc.disable()
+    _parsing.text = text
     try:
         return _parser().parse(text, on_error=on_error), recovered
+    except _RunOn as e:
+        tok, word = e.token, e.word
+        near = difflib.get_close_matches(word, [str(tok)], n=1)
+        hint = f"did you mean '{tok}'?" if near else None
+        from archlang.model.build import PROPERTY_NAMES
+
+        what = "unknown property" if str(tok) in PROPERTY_NAMES else "unexpected"
+        raise SyntaxError_(recovered + [diag(tok.line, tok.column, len(word),
+                                             f"{what} {word!r}", hint)]) from None
     except UnexpectedToken as e:
         tok = e.token
         expected = set(e.expected) - {"COMMENT"}
@@ -175,7 +216,10 @@ def parse_recovering(text: str, file: str = "<string>"):
                 # `sever api { ... }`: a misspelt kind reads as the start of a call.
                 line, col, width = word[0], word[1], len(word[2])
                 message, hint = _unknown_statement(word[2])
-        raise SyntaxError_(recovered + [diag(line, col, width, message, hint)]) from None
+        last = diag(line, col, width, message, hint)
+        if recovered and recovered[-1] == last:     # `b deadline 300ms`: told once
+            raise SyntaxError_(recovered) from None
+        raise SyntaxError_(recovered + [last]) from None
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         allowed = set(e.allowed or ()) - {"COMMENT"}
@@ -191,6 +235,7 @@ def parse_recovering(text: str, file: str = "<string>"):
         raise SyntaxError_([diag(line, 1, 1, "unexpected end of file",
                                  f"expected {_describe(set(e.expected))}")]) from None
     finally:
+        _parsing.text = None
         if gc_was_on:
             gc.enable()
 
