@@ -6,7 +6,7 @@ Two strategies:
   walks grammar/archlang.lark), so that every construct and terminal is reached, most
   of them designs that parse but name things that do not exist;
 * :func:`designs`: valid designs built from the language's vocabulary (the kinds and the
-  properties each kind takes, read from the builder's tables), laid out at random: blocks
+  properties each kind takes, read from archlang/vocabulary.py), laid out at random: blocks
   on one line or many, `;` or newlines, comments, runs of spaces, strings with spaces.
 
 :func:`check_input` is what each input must satisfy: loading either succeeds or raises an
@@ -81,7 +81,7 @@ _PROPS = {
 
 @st.composite
 def _component(draw, name: str):
-    from archlang.model.build import KIND_PROPERTIES
+    from archlang.vocabulary import KIND_PROPERTIES
 
     kind = draw(st.sampled_from(["server", "cache", "database", "lb", "queue", "external"]))
     allowed = [p for p in _PROPS if p in KIND_PROPERTIES[kind]]
