@@ -188,7 +188,7 @@ def parse_recovering(text: str, file: str = "<string>"):
         tok, word = e.token, e.word
         near = difflib.get_close_matches(word, [str(tok)], n=1)
         hint = f"did you mean '{tok}'?" if near else None
-        from archlang.model.build import PROPERTY_NAMES
+        from archlang.vocabulary import PROPERTY_NAMES
 
         what = "unknown property" if str(tok) in PROPERTY_NAMES else "unexpected"
         raise SyntaxError_(recovered + [diag(tok.line, tok.column, len(word),
