@@ -47,6 +47,7 @@ from typing import Iterable, Sequence
 from archlang.analysis.common import (MINUTES_PER_30D, MINUTES_PER_YEAR, Finding, SloResult,
                                       downtime_minutes, nines)
 from archlang.analysis.down import NO_DOWN, Down, as_down
+from archlang.analysis.extranine import FlowNeed
 from archlang.analysis.quorum import (ENUMERATE_NODES, Op, Store, op_for, state_distribution,
                                      store_of)
 from archlang.analysis.quorum import success as store_success
@@ -670,15 +671,6 @@ def component_availability(cm: ComponentModel, domains: dict[str, float],
 
 
 # ---- SLOs and the extra-nine rule ---------------------------------------------------------------
-def _apart(a: float, other: float) -> str:
-    """``a`` as a percentage with as many decimals as it takes to differ from ``other``."""
-    for decimals in range(2, 10):
-        text = f"{a * 100:.{decimals}f}"
-        if text != f"{other * 100:.{decimals}f}":
-            break
-    return text.rstrip("0").rstrip(".") + "%"
-
-
 def availability_slo(target: float, actual: float, span) -> SloResult:
     budget = (1.0 - target) * MINUTES_PER_30D
     predicted = downtime_minutes(actual)
@@ -690,11 +682,6 @@ def availability_slo(target: float, actual: float, span) -> SloResult:
                      status="pass" if actual >= target else "fail", margin=actual - target,
                      span=span, error_budget_minutes_per_30d=budget,
                      predicted_downtime_minutes_per_30d=predicted, budget_use=use)
-
-
-def _pct(x: float) -> str:
-    s = f"{x * 100:.6f}".rstrip("0").rstrip(".")
-    return s + "%"
 
 
 # ---- the analysis ----------------------------------------------------------------------------
@@ -721,6 +708,7 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
 
     flows: dict[str, FlowAvailability] = {}
     findings: list[Finding] = []
+    needs: list[FlowNeed] = []
     for fl in design.flows.values():
         fm = compile_flow(design, fl.name, models, domains)
         engine = ExactEngine(fm, base)
@@ -766,21 +754,11 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
             slos=slos, method=method, ci95=ci95)
         targets = [s.target for s in fl.slos if s.kind == "availability"]
         if targets:
-            x = max(targets)
-            need = (1.0 - x) / 10.0
-            for c in spof.hard_dependencies(fm, base):
-                u = 1.0 - components[c].availability_with_domains
-                if u > need:
-                    comp = design.components[c]
-                    findings.append(Finding(
-                        code="AL101", severity="warning", span=comp.span, flow=fl.name,
-                        component=c,
-                        message=(f"{comp.kind} {c} is a hard dependency of flow {fl.name} with "
-                                 f"availability {_apart(1.0 - u, 1.0 - need)} as placed; the "
-                                 f"extra-nine rule asks for at least {_apart(1.0 - need, 1.0 - u)} "
-                                 f"under the SLO {_pct(x)}"),
-                        hint=("add replicas or spread them over zones, or make the call "
-                              "optional or give it an alternative")))
+            needs.append(FlowNeed(fl.name, max(targets),
+                                  tuple(spof.hard_dependencies(fm, base))))
+    from archlang.analysis.extranine import extra_nine_findings
+
+    findings.extend(extra_nine_findings(design, needs, models, domains, base))
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.message))
     return AvailabilityReport(flows=flows, components=components, findings=tuple(findings),
                               down=forced.names)
