@@ -177,7 +177,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="text (default), markdown (a pull-request comment), json")
     df.add_argument("--output", "-o", metavar="PATH", help="write the report here")
     e = sub.add_parser("explain", help="what a finding's code means and how to fix it")
-    e.add_argument("code", metavar="CODE")
+    e.add_argument("code", metavar="CODE", nargs="?",
+                   help="a code (AL101) or a name (weak-hard-dependency); none: list every code")
     sub.add_parser("schema", help="the JSON schema of the design and result models")
     sub.add_parser("lsp", help="run the language server on stdin/stdout (for editors)")
     w = sub.add_parser("watch", help="check a design again each time a design file is saved")
@@ -615,27 +616,25 @@ def _diff(args) -> int:
 
 
 def _explain(args) -> int:
-    from archlang.rules import REGISTRY
     from archlang.rules.catalogue import all_rules
+    from archlang.rules.docs import codes_text, explain_text
 
-    rule = REGISTRY.get(args.code)
-    if rule is None:
-        info = all_rules().get(args.code.upper())
-        if info is not None:
-            sys.stdout.write(f"{info.code} ({info.name}), {info.severity}\n\n{info.summary}\n\n"
-                             f"{info.description}\n")
-            return EXIT_OK
+    if args.code is None:
+        sys.stdout.write(codes_text())
+        return EXIT_OK
+    infos = all_rules()
+    code = args.code.upper()
+    if code not in infos:     # a rule's name works too
+        code = next((c for c, i in infos.items() if i.name == args.code.lower()), code)
+    if code not in infos:
         from archlang.errors import did_you_mean
 
-        codes = [r.code for r in REGISTRY] + [r.name for r in REGISTRY]
-        hint = did_you_mean(args.code.upper(), codes) or did_you_mean(args.code, codes)
-        _err(f"archlang: unknown rule '{args.code}'" + (f"; {hint}" if hint else "")
-                         + "\n")
+        names = list(infos) + [i.name for i in infos.values()]
+        hint = did_you_mean(args.code.upper(), names) or did_you_mean(args.code, names)
+        _err(f"archlang: unknown code '{args.code}'" + (f"; {hint}" if hint else "")
+             + " (archlang explain lists every code)\n")
         return EXIT_INVALID
-    lines = [f"{rule.code} ({rule.name}), {rule.severity}", ""]
-    for title, text in rule.docs().items():
-        lines += [f"## {title}", text, ""]
-    sys.stdout.write("\n".join(lines))
+    sys.stdout.write(explain_text(code))
     return EXIT_OK
 
 
