@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from archlang import numbers
 from archlang.analysis.common import Finding
 from archlang.config import Config
 from archlang.errors import ArchlangError
@@ -43,13 +44,17 @@ class FileCheck:
 
 def slo_text(s) -> str:
     if s.kind == "availability":
-        actual = "n/a" if s.actual is None else f"{s.actual * 100:.4f}%"
-        return f"availability {actual} against a target of {s.target * 100:g}%"
+        actual = "n/a" if s.actual is None else numbers.pct_apart(s.actual, s.target)
+        budget = ("" if s.budget_use is None else
+                  f" ({numbers.budget_used(s.budget_use)})")
+        return (f"availability {actual} against a target of {numbers.exact_pct(s.target)}"
+                + budget)
     if s.kind == "latency":
-        actual = "unbounded" if s.actual is None else f"{s.actual:.1f}ms"
-        return f"p{s.percentile:g} latency {actual} against a target of {s.target:g}ms"
-    actual = "n/a" if s.actual is None else f"{s.actual:.1f} rps"
-    return f"throughput up to {actual} against a target of {s.target:g} rps"
+        actual = "unbounded" if s.actual is None else f"{numbers.ms(s.actual)}ms"
+        return (f"p{s.percentile:g} latency {actual} against a target of "
+                f"{numbers.quantity(s.target)}ms")
+    actual = "unknown" if s.actual is None else numbers.rate(s.actual)
+    return f"throughput up to {actual} against a target of {numbers.rate(s.target)}"
 
 
 def problems(design, result) -> list[Finding]:
@@ -64,10 +69,11 @@ def problems(design, result) -> list[Finding]:
         cap = fr.capacity
         if cap is not None and not cap.fits and not any(
                 s.kind == "throughput" and s.status == "fail" for s in fr.slos):
-            most = "n/a" if cap.max_rate_rps is None else f"{cap.max_rate_rps:g} rps"
+            most = "n/a" if cap.max_rate_rps is None else numbers.rate(cap.max_rate_rps)
             out.append(Finding(
                 code=SLO_CODES["throughput"], severity="error", flow=fr.name,
-                message=f"flow '{fr.name}' does not fit its own rate: {fr.rate_rps:g} rps "
+                message=f"flow '{fr.name}' does not fit its own rate: "
+                        f"{numbers.rate(fr.rate_rps)} "
                         f"against at most {most}" + (f" ({cap.bottleneck} saturates first)"
                                                      if cap.bottleneck else ""),
                 span=design.flows[fr.name].span))

@@ -35,6 +35,7 @@ from archlang.model.design import (
     Zone,
 )
 from archlang.span import Span, source_lines, span_of
+from archlang.words import a as article
 
 # ---- units -------------------------------------------------------------------------------
 TIME_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0,
@@ -536,7 +537,7 @@ class DesignBuilder(CallsMixin, Builder):
                 hint = f"'{v.text}' belongs to '{_BELONGS[v.text]}'"
             else:
                 hint = (did_you_mean(v.text, allowed) or did_you_mean(v.text, PROPERTY_NAMES)
-                        or f"a {kind} takes: {', '.join(sorted(allowed))}")
+                        or f"{article(kind)} takes: {', '.join(sorted(allowed))}")
             self.error(v.span, f"unknown property '{v.text}'", hint)
         return cut
 
@@ -560,8 +561,8 @@ class DesignBuilder(CallsMixin, Builder):
 
     def _unknown_prop(self, kind: str, p: Prop) -> None:
         allowed = sorted(KIND_PROPERTIES[kind])
-        self.error(p.span, f"'{p.key}' does not apply to a {kind}",
-                   f"a {kind} takes: {', '.join(allowed)}")
+        self.error(p.span, f"'{p.key}' does not apply to {article(kind)}",
+                   f"{article(kind)} takes: {', '.join(allowed)}")
 
     def _reliability(self, props: list[Prop], what: str):
         """(availability, mtbf_s, mttr_s, assumed) from availability / mtbf / mttr, or None."""
@@ -570,7 +571,7 @@ class DesignBuilder(CallsMixin, Builder):
             if p.key in ("availability", "mtbf", "mttr"):
                 by.setdefault(p.key, p)
             elif p.key not in ("availability", "mtbf", "mttr"):
-                self.error(p.span, f"'{p.key}' does not apply to a {what.split()[0]}",
+                self.error(p.span, f"'{p.key}' does not apply to {article(what.split()[0])}",
                            "a region or zone takes availability, or mtbf and mttr")
         mttr_s = None
         if "mttr" in by:

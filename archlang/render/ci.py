@@ -251,13 +251,23 @@ def concise_lines(checks: list[FileCheck]) -> list[str]:
 
 
 def counts(checks: list[FileCheck]) -> str:
-    """``3 files: 1 pass, 1 fail, 1 invalid; 4 errors, 2 warnings, 1 info``."""
+    """``3 files: 1 pass, 1 fail (b.arch), 1 invalid (c.arch); 4 errors, 2 warnings, 1 info``:
+    the files that fail or are invalid are named (five at most)."""
     from collections import Counter
 
     v = Counter(c.verdict for c in checks)
     s = Counter(f.severity for c in checks for f in c.problems)
+
+    def part(k: str) -> str:
+        text = f"{v[k]} {k}"
+        if k != "pass" and v[k]:
+            names = [c.path for c in checks if c.verdict == k]
+            text += " (" + ", ".join(names[:5]) + (f" and {len(names) - 5} more"
+                                                   if len(names) > 5 else "") + ")"
+        return text
+
     files = f"{len(checks)} file{'s' if len(checks) != 1 else ''}: " + ", ".join(
-        f"{v[k]} {k}" for k in ("pass", "fail", "invalid") if v[k] or k != "invalid")
+        part(k) for k in ("pass", "fail", "invalid") if v[k] or k != "invalid")
     sev = ", ".join(f"{s[k]} {k}{'s' if s[k] != 1 and k != 'info' else ''}"
                     for k in ("error", "warning", "info") if s[k])
     return files + "; " + (sev or "no findings")

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from archlang import numbers
+
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.result import FlowResult, Result
     from archlang.model.design import Component, Design
@@ -71,59 +73,32 @@ KIND_STYLE: dict[str, KindStyle] = {
 
 # ---- number formats (shared with the HTML report) ------------------------------------------
 def fmt_pct(fraction: float | None, decimals: int | None = None) -> str:
-    """A fraction as a percentage. Availabilities keep their nines: the number of decimals
-    follows -log10(1 - A), and the value is truncated, never rounded up to 100%."""
+    """A fraction as a percentage (archlang.numbers): an availability without ``decimals``
+    (truncated, its nines kept), a share with them."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
     if decimals is None:
-        if fraction >= 1.0:
-            return "100%"
-        n = -math.log10(1.0 - fraction) if fraction > 0 else 0.0
-        decimals = min(8, max(1, math.floor(n + 1e-9)))
-        scale = 10 ** decimals
-        value = math.floor(fraction * 100 * scale + 1e-6) / scale
-        text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-        return f"{text}%"
-    return f"{fraction * 100:.{decimals}f}%"
+        return numbers.availability(fraction)
+    if math.isinf(fraction):
+        return "unbounded"
+    return f"{numbers.snap(fraction) * 100:.{decimals}f}%"
 
 
 def fmt_ms(ms: float | None) -> str:
-    if ms is None:
-        return "n/a"
-    if ms >= 1000:
-        return f"{ms / 1000:.2f} s"
-    if ms >= 100:
-        return f"{ms:.0f} ms"
-    if ms >= 10:
-        return f"{ms:.1f} ms"
-    return f"{ms:.2f} ms"
+    return "n/a" if ms is None else f"{numbers.ms(ms)} ms"
 
 
 def fmt_rate(rps: float | None) -> str:
-    if rps is None:
-        return "n/a"
-    if rps >= 100:
-        return f"{rps:,.0f} rps"
-    if rps >= 10:
-        return f"{rps:.1f} rps"
-    return f"{rps:.2f} rps"
+    return numbers.rate(rps)
 
 
 def fmt_minutes(minutes: float | None) -> str:
     """A downtime: seconds, minutes or hours, whichever reads best."""
-    if minutes is None:
-        return "n/a"
-    if minutes < 1:
-        return f"{minutes * 60:.1f} s"
-    if minutes < 120:
-        return f"{minutes:.1f} min"
-    return f"{minutes / 60:.1f} h"
+    return numbers.minutes(minutes)
 
 
 def fmt_nines(n: float | None) -> str:
-    if n is None:
-        return "n/a"
-    return "∞" if math.isinf(n) else f"{n:.2f}"
+    return numbers.nines(n)
 
 
 def fmt_duration_s(seconds: float) -> str:
@@ -493,7 +468,8 @@ def edge_label_words(view: "View", edge: "ViewEdge") -> list[str]:
     if src.home and dst.home and src.home.region != dst.home.region:
         words.append(fmt_ms(design.network.between(src.home, dst.home)))
     if edge.hop is not None:
-        words.append(f"p99 {fmt_ms(edge.hop.p99_ms)} ({fmt_pct(edge.hop.share_of_p99, 0)})")
+        own = edge.hop.hop_p99_ms if edge.hop.hop_p99_ms is not None else edge.hop.p99_ms
+        words.append(f"p99 {fmt_ms(own)} ({fmt_pct(edge.hop.share_of_p99, 0)} of the tail)")
     if view.flow is not None and result is not None and edge.target in result.components:
         words.append(f"up {fmt_pct(result.components[edge.target].availability_with_domains)}")
     return words

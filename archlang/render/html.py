@@ -141,14 +141,22 @@ def _context(design: "Design | None", result: "Result", svg: str | None,
                          if design is not None and f.name in design.flows else None)))
     comps = sorted(result.components.values(),
                    key=lambda c: (-(c.utilisation if c.utilisation is not None else -1), c.name))
+    # The findings `archlang check` lists: the analyses' and one per failing SLO, so that the
+    # report and the CLI count the same (archlang.checks.problems).
+    if design is not None:
+        from archlang.render.ci import problems
+
+        listed = problems(design, result)
+    else:
+        listed = list(result.findings)
     findings = []
-    for fd in result.findings:
+    for fd in listed:
         line = design.source_line(fd.span) if design is not None else None
         findings.append(dict(f=fd, source=line))
     by_subject: dict[str, list] = {}
     for a in result.assumptions:
         by_subject.setdefault(a.subject, []).append(a)
-    counts = {sev: sum(1 for f in result.findings if f.severity == sev)
+    counts = {sev: sum(1 for f in listed if f.severity == sev)
               for sev in ("error", "warning", "info")}
     body = inline_svg(svg) if svg else None
     from archlang.analysis import verdict

@@ -92,7 +92,8 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
                                                "p999": nb.p999, "mean": nb.mean}
         if fr.capacity is not None:
             d["capacity"] = {"max_rate_rps": _num(fr.capacity.max_rate_rps),
-                             "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits}
+                             "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits,
+                             "capacity_unknown": list(fr.capacity.capacity_unknown)}
         flows.append(d)
     components = []
     for cr in result.components.values():

@@ -18,7 +18,9 @@ _ICON = {"pass": "✅", "fail": "❌", "invalid": "⛔"}
 
 
 def _pct(a: float) -> str:
-    return f"{a * 100:.4f}%"
+    from archlang.numbers import availability
+
+    return availability(a)
 
 
 def _finding_line(f) -> str:

@@ -65,6 +65,7 @@ def invalid_text(check, with_errors: bool) -> str:
 
 def render_text(items, with_errors: bool = False) -> str:
     """``items``: a FileCheck per file (or (design, result, verdict) triples)."""
+    items = list(items)
     from archlang.render.text_availability import format_availability
     from archlang.render.text_latency import format_capacity, format_latency
 
@@ -103,6 +104,16 @@ def render_text(items, with_errors: bool = False) -> str:
     # the one thing a report prints that may hold a newline: each is shown escaped.
     if not blocks:
         return ""
+    checks = [item for item in items if hasattr(item, "verdict")]
+    if len(checks) > 1:      # one summary over the files: the verdict the exit code gives
+        from archlang.checks import overall
+        from archlang.render.ci import counts
+
+        import textwrap
+
+        wrapped = textwrap.fill(counts(checks), width=100, subsequent_indent="  ",
+                                break_on_hyphens=False, break_long_words=False)
+        blocks.append(f"{wrapped}\nverdict: {overall(checks).upper()}")
     out = "\n\n".join(blocks) + "\n"
     for f in sorted((f for f in names if has_unsafe(f)), key=len, reverse=True):
         out = out.replace(f, escape_text(f))

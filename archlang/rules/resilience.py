@@ -12,7 +12,9 @@ from archlang.rules.base import Rule, register
 
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    from archlang.numbers import quantity
+
+    return quantity(x)
 
 
 def _ms(x: float) -> str:
