@@ -87,6 +87,13 @@ def _component_hint(design: Design, name: str, cm, domains: dict, base: dict,
                          "raise its replicas' availability or add replicas")
     if one_zone:
         fixes.append(f"spread its replicas over two or more zones (all in zone {zones[0]})")
+    elif len(zones) >= 2 and cm.store is None:
+        per_zone = {z: sum(1 for ds in cm.replica_domains if z in ds) for z in zones}
+        z = min(zones, key=lambda x: (-per_zone[x], x))
+        most = per_zone[z]
+        if cm.n - most < cm.k:
+            fixes.append(f"losing zone {z} leaves {cm.n - most} of the {cm.k} replicas it "
+                         f"needs (min {cm.k}): spread them over more zones or lower min")
     if not fixes:
         fixes.append("spread its replicas over more zones or add replicas")
     return " and ".join(fixes) + f", or {other}"
