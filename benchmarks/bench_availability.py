@@ -18,8 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import archlang  # noqa: E402
-from archlang.analysis.availability import (EXACT_WORK_LIMIT, ExactEngine,  # noqa: E402
-                                            analyze_availability, compile_flow)
+from archlang.analysis.availability import analyze_availability  # noqa: E402
+from archlang.analysis.compiled_flow import compile_flow  # noqa: E402
+from archlang.analysis.exact import EXACT_WORK_LIMIT, ExactEngine  # noqa: E402
 from archlang.analysis.montecarlo import monte_carlo_availability  # noqa: E402
 
 

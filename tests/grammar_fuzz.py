@@ -6,7 +6,7 @@ Two strategies:
   walks grammar/archlang.lark), so that every construct and terminal is reached, most
   of them designs that parse but name things that do not exist;
 * :func:`designs`: valid designs built from the language's vocabulary (the kinds and the
-  properties each kind takes, read from the builder's tables), laid out at random: blocks
+  properties each kind takes, read from archlang/vocabulary.py), laid out at random: blocks
   on one line or many, `;` or newlines, comments, runs of spaces, strings with spaces.
 
 :func:`check_input` is what each input must satisfy: loading either succeeds or raises an
@@ -81,7 +81,7 @@ _PROPS = {
 
 @st.composite
 def _component(draw, name: str):
-    from archlang.model.build import KIND_PROPERTIES
+    from archlang.vocabulary import KIND_PROPERTIES
 
     kind = draw(st.sampled_from(["server", "cache", "database", "lb", "queue", "external"]))
     allowed = [p for p in _PROPS if p in KIND_PROPERTIES[kind]]
@@ -236,19 +236,20 @@ def check_input(text: str, analyse: bool = True) -> str:
         check_fmt(text)
         return "invalid"
     if analyse:
-        from archlang.analysis import analyze, verdict
+        from archlang.checks import check_text
+        from archlang.config import Config
         from archlang.render import ci
         from archlang.render.json import render_json
+        from archlang.render.markdown import render_markdown
         from archlang.render.text import render_text
 
-        result = analyze(design)
-        status = verdict(result, "error")
-        doc = json.loads(render_json([(design, result, status)], status))
-        _finite(doc)
-        for out in (render_text([(design, result, status)]),
-                    ci.render_markdown([(design, result, status)]),
-                    ci.render_github([(design, result)]),
-                    ci.render_junit([(design, result)], "error")):
+        checks = [check_text("<string>", text, Config())]
+        if not checks[0].valid:
+            raise FuzzFailure(f"loads accepted what check rejects: {checks[0].error}")
+        _finite(json.loads(render_json(checks)))
+        for out in (render_text(checks), render_markdown(checks),
+                    ci.render_github(checks), ci.render_junit(checks, "error"),
+                    ci.render_sarif(checks), ci.render_gitlab(checks)):
             if RAW.search(out):
                 raise FuzzFailure("a raw control character in an output")
     check_fmt(text)

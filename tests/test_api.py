@@ -15,7 +15,8 @@ def test_exported_members_are_sorted_and_present():
         assert hasattr(archlang, name), name
     public = {n for n in dir(archlang) if not n.startswith("_")}
     modules = {"analysis", "api", "errors", "escape", "graph", "highlight", "limits", "live",
-               "lsp", "model", "outfile", "render", "rules", "sources", "span", "syntax"}
+               "lsp", "model", "outfile", "render", "rules", "sources", "span", "syntax",
+               "vocabulary"}
     assert public - set(archlang.__all__) <= modules
 
 

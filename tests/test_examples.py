@@ -52,7 +52,7 @@ def test_examples_use_every_construct():
     calls = [c for d in designs for c in d.calls if not c.implicit]
     flows = [f for d in designs for f in d.flows.values()]
     kinds = {c.kind for c in comps}
-    from archlang.model.design import KINDS
+    from archlang.vocabulary import KINDS
 
     assert kinds == set(KINDS)
     assert any(len(d.regions) >= 2 for d in designs)

@@ -27,7 +27,7 @@ from archlang.syntax.callmods import MODIFIER_WORDS
 from archlang.highlight import textmate
 from archlang.highlight.pygments_lexer import ArchlangLexer
 from archlang.highlight.vocabulary import vocabulary
-from archlang.model import build
+from archlang import vocabulary as words
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "tests" / "node"
@@ -65,11 +65,11 @@ def test_vocabulary_holds_every_keyword_of_the_grammar_file():
 
 def test_vocabulary_holds_the_model_tables():
     v = vocabulary()
-    assert set(build.PROPERTY_NAMES) <= set(v.properties)
-    for key, words in build.ENUMS.items():
-        assert set(words) <= set(v.property_values[key]), key
-        assert set(words) <= set(v.words()), key
-    assert v.kind_properties == {k: tuple(sorted(s)) for k, s in build.KIND_PROPERTIES.items()}
+    assert set(words.PROPERTY_NAMES) <= set(v.properties)
+    for key, choices in words.ENUMS.items():
+        assert set(choices) <= set(v.property_values[key]), key
+        assert set(choices) <= set(v.words()), key
+    assert v.kind_properties == {k: tuple(sorted(s)) for k, s in words.KIND_PROPERTIES.items()}
     assert {"min", "active_passive", "followers", "sync"} <= set(v.values)
     assert set(MODIFIER_WORDS) <= set(v.modifiers)
 
@@ -220,7 +220,7 @@ def test_both_highlighters_agree_on_every_token(tm_sources):
 
 
 def test_a_property_added_to_the_model_reaches_both_highlighters(monkeypatch):
-    monkeypatch.setattr(build, "PROPERTY_NAMES", [*build.PROPERTY_NAMES, "hedge_after"])
+    monkeypatch.setattr(words, "PROPERTY_NAMES", [*words.PROPERTY_NAMES, "hedge_after"])
     vocabulary.cache_clear()
     try:
         assert "hedge_after" in textmate.grammar_json()

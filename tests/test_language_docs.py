@@ -91,7 +91,7 @@ def test_kind_settings_match_defaults_py():
 
 
 def test_every_property_is_documented():
-    from archlang.model.build import ENUMS, PROPERTY_NAMES
+    from archlang.vocabulary import ENUMS, PROPERTY_NAMES
 
     for prop in PROPERTY_NAMES:
         assert f"| `{prop}`" in TEXT or f"`{prop}`" in TEXT.split("### Properties")[1][:4000], prop
@@ -101,7 +101,7 @@ def test_every_property_is_documented():
 
 
 def test_every_unit_is_documented():
-    from archlang.model.build import UNIT_CLASSES
+    from archlang.vocabulary import UNIT_CLASSES
 
     for table, _ in UNIT_CLASSES.values():
         for unit in table:

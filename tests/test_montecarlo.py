@@ -103,11 +103,13 @@ def test_monte_carlo_honours_down():
 
 def test_beyond_the_exact_limit_falls_back_to_monte_carlo(monkeypatch):
     import archlang.analysis.availability as av
+    from archlang.analysis import exact as engine
+    from archlang.analysis.compiled_flow import compile_flow
 
     d = archlang.loads(_hand_designs()["brute1"])
     exact = analyze_availability(d).flows["f"]
     assert exact.method == "exact"
-    monkeypatch.setattr(av, "EXACT_WORK_LIMIT", 1)
+    monkeypatch.setattr(engine, "EXACT_WORK_LIMIT", 1)
     monkeypatch.setattr(av, "FALLBACK_TRIALS", TRIALS)
     monkeypatch.setattr(av, "FALLBACK_IMPORTANCE_TRIALS", 20_000)
     mc = analyze_availability(d).flows["f"]
@@ -118,5 +120,5 @@ def test_beyond_the_exact_limit_falls_back_to_monte_carlo(monkeypatch):
     # structural results do not depend on the engine
     assert mc.spofs == exact.spofs and mc.cut_sets == exact.cut_sets
     assert [i.name for i in mc.importance][:2] == [i.name for i in exact.importance][:2]
-    with pytest.raises(av.TooComplex):
-        av.ExactEngine(av.compile_flow(d, "f")).availability()
+    with pytest.raises(engine.TooComplex):
+        engine.ExactEngine(compile_flow(d, "f")).availability()

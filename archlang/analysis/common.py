@@ -54,3 +54,12 @@ def nines(availability: float) -> float:
 
 def downtime_minutes(availability: float, minutes: float = MINUTES_PER_30D) -> float:
     return (1.0 - availability) * minutes
+
+
+def failover_factor(mode: str, failover_s: float, mtbf_s: float) -> float:
+    """1 - min(T / MTBF, 1) for active_passive; 1 otherwise."""
+    if mode != "active_passive" or failover_s <= 0 or math.isinf(mtbf_s):
+        return 1.0
+    if mtbf_s <= 0:
+        return 0.0
+    return 1.0 - min(failover_s / mtbf_s, 1.0)

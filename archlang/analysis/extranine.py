@@ -52,7 +52,7 @@ def _region_of(cm, region_names: set[str]) -> str | None:
 
 def _replicas_for(cm, need: float) -> int | None:
     """The fewest replicas (same min) that reach the target with every domain up."""
-    from archlang.analysis.availability import binom_tail
+    from archlang.analysis.replica_groups import binom_tail
 
     if cm.store is not None or cm.a >= 1.0:
         return None
@@ -64,7 +64,7 @@ def _replicas_for(cm, need: float) -> int | None:
 
 def _component_hint(design: Design, name: str, cm, domains: dict, base: dict,
                     need: float) -> str:
-    from archlang.analysis.availability import component_availability
+    from archlang.analysis.replica_groups import component_availability
 
     comp = design.components[name]
     other = ("make the call optional, or give it an alternative "
@@ -101,7 +101,7 @@ def _component_hint(design: Design, name: str, cm, domains: dict, base: dict,
 
 def extra_nine_findings(design: Design, needs: list[FlowNeed], models: dict, domains: dict,
                         base: dict) -> list[Finding]:
-    from archlang.analysis.availability import component_availability
+    from archlang.analysis.replica_groups import component_availability
 
     findings: list[Finding] = []
     capped: dict[str, dict[str, list[str]]] = {}      # region -> flow -> components

@@ -19,8 +19,9 @@ from typing import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from archlang.analysis.availability import (FlowModel, compile_flow, component_models,
-                                            domain_availability, down_overrides)
+from archlang.analysis.compiled_flow import CompiledFlow, compile_flow
+from archlang.analysis.overrides import down_overrides
+from archlang.analysis.replica_groups import component_models, domain_availability
 from archlang.analysis.down import Down, as_down
 from archlang.analysis.quorum import vector_success
 from archlang.model.design import Design
@@ -45,7 +46,7 @@ class FlowSampler:
     """Vectorised sampler of one flow; ``availability(extra)`` replays the same draws
     (common random numbers) with what-if overrides, as the exact engine accepts them."""
 
-    def __init__(self, fm: FlowModel, base: dict | None = None, trials: int = 1_000_000,
+    def __init__(self, fm: CompiledFlow, base: dict | None = None, trials: int = 1_000_000,
                  seed: int = DEFAULT_SEED):
         self.fm = fm
         self.base = dict(base or {})

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
+from archlang.analysis.common import failover_factor
 from archlang.model.design import Component
 
 __all__ = ["Op", "Store", "store_of", "at_least", "single_success", "scatter_success",
@@ -120,8 +121,6 @@ def store_of(c: Component) -> Store | None:
     """The store model of a component, or None when the data tier does not model it."""
     if c.rf is None or c.kind not in ("database", "cache"):
         return None
-    from archlang.analysis.availability import failover_factor
-
     style = c.replication or "none"
     nodes = c.replicas
     if c.sharding in ("hash", "range"):

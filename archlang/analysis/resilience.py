@@ -180,7 +180,7 @@ def failover_window(design: Design, fc: FlowCall) -> float:
     c = fc.targets[0].component
     rate = 0.0
     if c.kind != "client" and c.availability < 1.0:
-        from archlang.analysis.availability import component_availability, component_models
+        from archlang.analysis.replica_groups import component_availability, component_models
 
         a = component_availability(component_models(design)[c.name], {})
         if a < 1.0:
@@ -376,7 +376,7 @@ def _subtree_mc(design, plan, flow, caller, fc, target, queues):
 # ---- the request engine (availability) ---------------------------------------------------------
 def request_engine(design: Design, fm, base, plan: Plan, admitted: dict):
     """An ExactEngine whose values are request classes (see the module docstring)."""
-    from archlang.analysis import availability as A
+    from archlang.analysis import exact as A
 
     class RequestEngine(A.ExactEngine):
         def _node(self, i: int, asg: dict):
@@ -699,7 +699,7 @@ def call_loads(plan: Plan) -> tuple:
 def request_availability(design: Design, fm, base, plan: Plan, a_state: float
                          ) -> tuple[float, float, str]:
     """(request-based availability, transient part, note for the method) of one flow."""
-    from archlang.analysis.availability import TooComplex
+    from archlang.analysis.exact import TooComplex
 
     a_tr = transient_availability(design, plan, fm.name)
     if a_tr >= 1.0 and not any(w < 1.0 for nd in fm.nodes for w in nd.windows):

@@ -71,7 +71,7 @@ def _grammar():
 def vocabulary() -> Vocabulary:
     from lark.lexer import PatternRE, PatternStr
 
-    from archlang.model import build
+    from archlang import vocabulary as vocab
 
     lark = _grammar()
     used_in: dict[str, set[str]] = {}
@@ -100,21 +100,21 @@ def vocabulary() -> Vocabulary:
                 settings[t.name] = tuple(sorted(alt.group(1).split("|")))
             elif not t.name.startswith("__"):
                 patterns[t.name] = value
-    values: set[str] = set(build._BOOL)
-    property_values: dict[str, set[str]] = {k: set(v) for k, v in build.ENUMS.items()}
-    for key, subs in build._SUB_WORDS.items():
+    values: set[str] = set(vocab.BOOL_WORDS)
+    property_values: dict[str, set[str]] = {k: set(v) for k, v in vocab.ENUMS.items()}
+    for key, subs in vocab.SUB_WORDS.items():
         property_values.setdefault(key, set()).update(subs)
     for words in property_values.values():
         values.update(words)
-    if "durable" in build.PROPERTY_NAMES:          # `durable` or `durable false`
-        property_values.setdefault("durable", set()).update(build._BOOL)
-    properties = classes["properties"] | set(build.PROPERTY_NAMES)
+    if "durable" in vocab.PROPERTY_NAMES:          # `durable` or `durable false`
+        property_values.setdefault("durable", set()).update(vocab.BOOL_WORDS)
+    properties = classes["properties"] | set(vocab.PROPERTY_NAMES)
     # the model's one list of call modifiers, however the grammar spells their rules
     from archlang.syntax.callmods import MODIFIER_WORDS
 
     modifiers = classes["modifiers"] | set(MODIFIER_WORDS)
     classes["statements"] -= modifiers
-    units = sorted({u for table, _ in build.UNIT_CLASSES.values() for u in table})
+    units = sorted({u for table, _ in vocab.UNIT_CLASSES.values() for u in table})
     return Vocabulary(
         statements=tuple(sorted(classes["statements"])),
         kinds=tuple(sorted(classes["kinds"])),
@@ -122,6 +122,6 @@ def vocabulary() -> Vocabulary:
         modifiers=tuple(sorted(modifiers)),
         values=tuple(sorted(values - properties - classes["statements"] - classes["kinds"])),
         patterns=patterns, punctuation=tuple(sorted(punctuation)),
-        kind_properties={k: tuple(sorted(v)) for k, v in build.KIND_PROPERTIES.items()},
+        kind_properties={k: tuple(sorted(v)) for k, v in vocab.KIND_PROPERTIES.items()},
         property_values={k: tuple(sorted(v)) for k, v in sorted(property_values.items()) if v},
         units=tuple(units), settings=settings)

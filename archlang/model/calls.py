@@ -31,6 +31,7 @@ from archlang.syntax.callmods import (
     CallModifier,
     describe,
 )
+from archlang.model.props import Prop, _val_from
 from archlang.span import Span, span_of
 
 #: How the unit classes of the builder read each modifier value kind.
@@ -85,8 +86,6 @@ class CallsMixin:
         return step
 
     def _modifier(self, file: str, node, step: Step) -> None:
-        from archlang.model.build import Prop, _val_from
-
         head = node.children[0]
         if getattr(head, "type", None) == "COUNT":
             mod: CallModifier = COUNT_MODIFIER

@@ -17,8 +17,6 @@ from archlang.span import Span, source_lines
 
 Kind = Literal["client", "server", "lb", "cache", "cdn", "database", "queue", "storage",
                "external", "dns"]
-KINDS: tuple[str, ...] = ("client", "server", "lb", "cache", "cdn", "database", "queue",
-                          "storage", "external", "dns")
 
 
 class _Model(BaseModel):

@@ -7,7 +7,8 @@ from collections import Counter
 from archlang.analysis.result import Result
 from archlang.escape import has_unsafe, text_block
 from archlang.escape import text as escape_text
-from archlang.model.design import KINDS, Design
+from archlang.model.design import Design
+from archlang.vocabulary import KINDS
 
 
 def summary(design: Design) -> str:

@@ -101,7 +101,7 @@ def parse_recovering(text: str, file: str = "<string>"):
     """
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-    from archlang.model.build import PROPERTY_NAMES
+    from archlang.vocabulary import PROPERTY_NAMES
 
     prop_keys = {k.upper() for k in PROPERTY_NAMES}
     recovered: list[Diagnostic] = []
@@ -221,7 +221,7 @@ def _word_before(lines: list[str], line: int, col: int) -> tuple[int, int, str] 
 
 def _unknown_statement(word: str) -> tuple[str, str]:
     from archlang.errors import did_you_mean
-    from archlang.model.design import KINDS
+    from archlang.vocabulary import KINDS
 
     kinds = did_you_mean(word, KINDS)
     if kinds:
@@ -397,7 +397,7 @@ _PROPERTIES_HINT = ("properties are: availability, mtbf, mttr, latency, capacity
 
 
 def _explain(tok, expected: set[str]) -> tuple[str, str | None]:
-    from archlang.model.build import PROPERTY_NAMES
+    from archlang.vocabulary import PROPERTY_NAMES
     from archlang.errors import did_you_mean
 
     text = str(tok)
@@ -410,7 +410,7 @@ def _explain(tok, expected: set[str]) -> tuple[str, str | None]:
         hint = did_you_mean(text, PROPERTY_NAMES) or _PROPERTIES_HINT
         return f"unknown property {text!r}", hint
     if tok.type == "NAME" and "KIND" not in expected and {"SERVER", "FLOW"} <= expected:
-        from archlang.model.design import KINDS
+        from archlang.vocabulary import KINDS
 
         words = list(KINDS) + ["flow", "region", "network", "defaults", "import", "description"]
         hint = did_you_mean(text, words)

@@ -1,0 +1,163 @@
+"""Replica groups: each component as the engines see it, and P(group up).
+
+A component's group is up when at least k of its n replicas are effectively up (a replica is
+effectively up when it, its zone and its region are up); an active_passive group is further
+multiplied by its failover factor (``archlang.analysis.common.failover_factor``). A store
+(the data tier, ``archlang.analysis.quorum``) is up as the expected success of an operation.
+docs/analyses/availability.md gives the formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import product
+from typing import Iterable
+
+from archlang.analysis.common import failover_factor
+from archlang.analysis.down import NO_DOWN, Down
+from archlang.analysis.overrides import UnitKey, replica_domain
+from archlang.analysis.quorum import Op, Store, store_of
+from archlang.analysis.quorum import success as store_success
+from archlang.model.design import Design
+
+
+@dataclass(frozen=True)
+class ComponentModel:
+    """What the engines need of one component."""
+
+    name: str
+    n: int
+    k: int
+    a: float                                    # one replica
+    failover: float                             # independent factor, 1.0 unless active_passive
+    replica_domains: tuple[tuple[str, ...], ...]  # per replica: zone key and/or region
+    client: bool = False
+    store: "Store | None" = None                # copies, quorums and shards (quorum.py)
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        return tuple(sorted({d for ds in self.replica_domains for d in ds}))
+
+
+def component_models(design: Design, down: Down = NO_DOWN) -> dict[str, ComponentModel]:
+    """Every component as the engines see it; a replica forced down by ``down`` gets a
+    domain of its own (``replica_domain``), which ``down_overrides`` forces down."""
+    out: dict[str, ComponentModel] = {}
+    for c in design.components.values():
+        doms = []
+        for i, p in enumerate(c.replica_placements()):
+            if p is None:
+                ds: tuple[str, ...] = ()
+            elif p.zone is None:
+                ds = (p.region,)
+            else:
+                ds = (p.key, p.region)
+            if (c.name, i) in down.replicas:
+                ds += (replica_domain(c.name, i),)
+            doms.append(ds)
+        client = c.kind == "client"
+        store = store_of(c)
+        out[c.name] = ComponentModel(
+            name=c.name, n=c.replicas,
+            k=1 if c.mode == "active_passive" or store else c.min_replicas,
+            a=1.0 if client else c.availability,
+            failover=(1.0 if client or store else
+                      failover_factor(c.mode, c.failover_s, c.mtbf_s)),
+            replica_domains=tuple(doms), client=client, store=store)
+    return out
+
+
+def domain_availability(design: Design) -> dict[str, float]:
+    """'region' and 'region.zone' -> availability."""
+    out: dict[str, float] = {}
+    for r in design.regions:
+        out[r.name] = r.availability
+        for z in r.zones:
+            out[z.key] = z.availability
+    return out
+
+
+def binom_tail(m: int, k: int, a: float) -> float:
+    """P(at least k of m independent replicas are up), each up with probability a."""
+    if k <= 0:
+        return 1.0
+    if m < k:
+        return 0.0
+    if a >= 1.0:
+        return 1.0
+    if a <= 0.0:
+        return 0.0
+    # Sum the smaller tail for precision.
+    if k > m / 2:
+        return math.fsum(math.comb(m, j) * a ** j * (1 - a) ** (m - j) for j in range(k, m + 1))
+    return 1.0 - math.fsum(math.comb(m, j) * a ** j * (1 - a) ** (m - j) for j in range(k))
+
+
+def group_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None = None,
+             failed_replicas: Iterable[int] = (), op: Op | None = None) -> float:
+    """P(group up | domain states). force: "down" (every replica down), "up" (every replica
+    up and no failover downtime) or None. A store (``cm.store``): the expected success of
+    ``op`` (default: a single-key read), its nodes independent given the domains."""
+    if cm.client:
+        return 1.0
+    if force == "down":
+        return 0.0
+    failed = set(failed_replicas)
+    if cm.store is not None:
+        return _store_up(cm, domain_up, force, failed, op)
+    m = sum(1 for i, ds in enumerate(cm.replica_domains)
+            if i not in failed and all(domain_up.get(d, 1) for d in ds))
+    if force == "up":
+        return 1.0 if m >= cm.k else 0.0
+    return binom_tail(m, cm.k, cm.a) * cm.failover
+
+
+def _store_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None,
+              failed: set[int], op: Op | None) -> float:
+    st = cm.store
+    op = op or st.op("read")
+    a = 1.0 if force == "up" else cm.a
+    p = [a if i not in failed and all(domain_up.get(d, 1) for d in ds) else 0.0
+         for i, ds in enumerate(cm.replica_domains)]
+    if force == "up" and st.failover < 1.0:
+        from dataclasses import replace
+        st = replace(st, failover=1.0)
+    return store_success(st, op, p)
+
+
+def node_probabilities(cm: ComponentModel, domain_up: dict[str, int],
+                       force: str | None = None) -> list[float]:
+    """P(up) of each node of a store given the domain states."""
+    a = 1.0 if force == "up" else (0.0 if force == "down" else cm.a)
+    return [a if all(domain_up.get(d, 1) for d in ds) else 0.0 for ds in cm.replica_domains]
+
+
+def component_availability(cm: ComponentModel, domains: dict[str, float],
+                           base: dict[UnitKey, object] | None = None,
+                           extra: dict[UnitKey, object] | None = None) -> float:
+    """P(group up): k of n replicas effectively up, its domains summed out exactly."""
+    over = dict(base or {})
+    over.update(extra or {})
+    force = over.get(("c", cm.name))
+    fixed: dict[str, int] = {}
+    var: list[str] = []
+    for d in cm.domains:
+        if ("d", d) in over:
+            fixed[d] = int(over[("d", d)])  # type: ignore[arg-type]
+        elif domains.get(d, 1.0) >= 1.0:
+            fixed[d] = 1
+        elif domains[d] <= 0.0:
+            fixed[d] = 0
+        else:
+            var.append(d)
+    total = 0.0
+    for combo in product((1, 0), repeat=len(var)):
+        pr = 1.0
+        states = dict(fixed)
+        for d, s in zip(var, combo):
+            states[d] = s
+            pr *= domains[d] if s else 1.0 - domains[d]
+        if pr:
+            total += pr * group_up(cm, states, force)  # type: ignore[arg-type]
+    return total
