@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 __all__ = ["snap", "quantity", "rate", "availability", "exact_pct", "pct_apart", "share",
-           "budget_used", "ms", "minutes", "nines", "count"]
+           "budget_used", "ms", "duration_ms", "minutes", "nines", "count"]
 
 
 def snap(x: float) -> float:
@@ -118,6 +118,23 @@ def ms(x: float | None, missing: str = "-") -> str:
     if math.isinf(x):
         return "unbounded"
     return f"{snap(x):.1f}"
+
+
+def duration_ms(x: float | None) -> str:
+    """A latency with its unit, in the unit that reads best (``3.43 ms``, ``62.7 ms``,
+    ``660 ms``, ``1.20 s``)."""
+    if x is None:
+        return "n/a"
+    if math.isinf(x):
+        return "unbounded"
+    x = snap(x)
+    if x >= 1000:
+        return f"{x / 1000:.2f} s"
+    if x >= 100:
+        return f"{x:.0f} ms"
+    if x >= 10:
+        return f"{x:.1f} ms"
+    return f"{x:.2f} ms"
 
 
 def minutes(m: float | None) -> str:

@@ -373,7 +373,8 @@ def test_extra_nine_region_cap_said_once():
     rep = analyze_availability(archlang.loads(REGION_DESIGN % ("99.99%", 4, "99.99%")))
     al102 = [f for f in rep.findings if f.code == "AL102"]
     assert len(al102) == 1
-    assert al102[0].span.line == 2
+    assert al102[0].span.line == 11          # at the SLO line that asks for it
+    assert "region r (99.99%, <string>:2)" in al102[0].message
     assert "front, api, one" not in al102[0].message
     assert "(api, front, one)" in al102[0].message
     assert "asks for 99.999% under the SLO 99.99%" in al102[0].message

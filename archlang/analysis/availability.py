@@ -125,10 +125,11 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
             spofs=cuts1, cut_sets=cuts2, cut_sets_total=n_cuts2, degrading=degrading,
             importance=importance,
             slos=slos, method=method, ci95=ci95)
-        targets = [s.target for s in fl.slos if s.kind == "availability"]
-        if targets:
-            needs.append(FlowNeed(fl.name, max(targets),
-                                  tuple(spof.hard_dependencies(fm, base))))
+        av = [s for s in fl.slos if s.kind == "availability"]
+        if av:
+            top = max(av, key=lambda s: s.target)
+            needs.append(FlowNeed(fl.name, top.target, tuple(spof.hard_dependencies(fm, base)),
+                                  top.span))
     findings += extra_nine_findings(design, needs, models, domains, base)
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.message))
     return AvailabilityReport(flows=flows, components=components, findings=tuple(findings),

@@ -348,7 +348,12 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
             out.append(Finding(
                 code="AL303", severity="warning", component=c.name, span=c.span,
                 message=msg,
-                hint="add a replica in another zone or more capacity per replica"))
+                hint=(f"add a replica in another zone (every replica is in {worst.lost})"
+                      if worst.utilisation is None and worst.lost != "one replica" else
+                      "add a replica (a single replica has no spare)"
+                      if worst.utilisation is None else
+                      "add replicas or capacity per replica so that the rest carry the "
+                      f"load without {worst.lost}")))
     return out
 
 

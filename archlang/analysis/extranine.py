@@ -8,7 +8,9 @@ The rule is applied to each thing the design can change on its own:
   replicas taken as up. Replicas, zones, an optional call or an alternative fix it;
 * a region that holds every replica of a hard dependency (AL102): its own unavailability.
   Nothing inside the region lifts a component above the region, so this is said once per
-  region, naming the flows and components it caps: only another region removes it.
+  region, naming the flows and components it caps: only another region removes it. It is
+  reported at the strictest SLO line that asks for it (the line the design's author can
+  change, and where `# noqa` or an "on purpose" comment goes), naming the region's line.
 
 A component whose own share is inside the allowance, in a region inside the allowance, gives
 no finding even when the two together are a little over it ("about ten times").
@@ -33,6 +35,7 @@ class FlowNeed:
     flow: str
     target: float
     hard: tuple[str, ...]
+    span: object = None       # the strictest availability SLO's line
 
 
 def _over(u: float, need: float) -> bool:
@@ -106,6 +109,7 @@ def extra_nine_findings(design: Design, needs: list[FlowNeed], models: dict, dom
     findings: list[Finding] = []
     capped: dict[str, dict[str, list[str]]] = {}      # region -> flow -> components
     strictest: dict[str, float] = {}
+    where_slo: dict[str, object] = {}                 # region -> the strictest SLO's span
     region_names = {r.name for r in design.regions}
     for fn in needs:
         need = (1.0 - fn.target) / 10.0
@@ -118,7 +122,9 @@ def extra_nine_findings(design: Design, needs: list[FlowNeed], models: dict, dom
                 if _over(1.0 - domains.get(region, 1.0), need) and \
                         ("d", region) not in base:
                     capped.setdefault(region, {}).setdefault(fn.flow, []).append(c)
-                    strictest[region] = max(strictest.get(region, 0.0), fn.target)
+                    if fn.target > strictest.get(region, 0.0):
+                        strictest[region] = fn.target
+                        where_slo[region] = fn.span
             a_own = component_availability(cm, own_domains, base)
             if not _over(1.0 - a_own, need):
                 continue
@@ -139,9 +145,11 @@ def extra_nine_findings(design: Design, needs: list[FlowNeed], models: dict, dom
         names = sorted({c for cs in flows.values() for c in cs})
         listed = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
         flow_names = sorted(flows)
+        span = where_slo[region] or r.span
         findings.append(Finding(
-            code="AL102", severity="warning", span=r.span, flow=flow_names[0],
-            message=(f"region {region} ({numbers.exact_pct(r.availability)}) holds every "
+            code="AL102", severity="warning", span=span, flow=flow_names[0],
+            message=(f"region {region} ({numbers.exact_pct(r.availability)}, "
+                     f"{r.span.file}:{r.span.line}) holds every "
                      f"replica of {len(names)} hard "
                      f"dependenc{'y' if len(names) == 1 else 'ies'} of "
                      f"flow{'s' if len(flow_names) > 1 else ''} {', '.join(flow_names)} "

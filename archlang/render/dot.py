@@ -85,7 +85,7 @@ def fmt_pct(fraction: float | None, decimals: int | None = None) -> str:
 
 
 def fmt_ms(ms: float | None) -> str:
-    return "n/a" if ms is None else f"{numbers.ms(ms)} ms"
+    return numbers.duration_ms(ms)
 
 
 def fmt_rate(rps: float | None) -> str:
@@ -583,7 +583,7 @@ def _flow_slos(flow: "FlowResult | None") -> list[dict]:
     out = []
     for s in flow.slos:
         if s.kind == "availability":
-            text = f"availability {fmt_pct(s.actual)} (SLO ≥ {fmt_pct(s.target)})"
+            text = f"availability {fmt_pct(s.actual)} (SLO ≥ {numbers.exact_pct(s.target)})"
         elif s.kind == "latency":
             p = s.percentile if s.percentile is not None else 99
             got = "unbounded" if s.actual is None else fmt_ms(s.actual)

@@ -31,6 +31,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from archlang.numbers import exact_pct
 from archlang.render.dot import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,7 +79,7 @@ def inline_svg(svg: str) -> str:
 # ---- view models -----------------------------------------------------------------------------
 def _slo_text(slo) -> str:
     if slo.kind == "availability":
-        return f"availability ≥ {fmt_pct(slo.target)}"
+        return f"availability ≥ {exact_pct(slo.target)}"
     if slo.kind == "latency":
         p = slo.percentile if slo.percentile is not None else 99
         return f"latency p{p:g} ≤ {fmt_ms(slo.target)}"

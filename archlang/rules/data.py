@@ -169,6 +169,8 @@ class MultiLeader(Rule):
             if c.replication == "multi_leader":
                 yield self.finding(f"'{c.name}' replicates multi_leader: concurrent writes "
                                    f"conflict and need a resolution strategy", c.span,
+                                   "resolve conflicts (last writer wins, CRDTs, app merge) "
+                                   "or send each key's writes to one leader",
                                    component=c.name)
 
 

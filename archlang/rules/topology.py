@@ -291,8 +291,26 @@ class AssumedValues(Rule):
         for c in design.components.values():
             missing = [f for f in ("availability", "latency") if f in c.assumed]
             if missing and c.kind != "client":
-                yield self.finding(f"'{c.name}' uses default {' and '.join(missing)}", c.span,
-                                   "declare the real figures", component=c.name)
+                shown = [f"{f} {_default_text(c, f)}" for f in missing]
+                yield self.finding(f"'{c.name}' uses the default {' and '.join(shown)}",
+                                   c.span, "declare the measured " + " and ".join(
+                                       _EXAMPLE[f] for f in missing), component=c.name)
+
+
+_EXAMPLE = {"availability": "availability (`availability 99.95%`)",
+            "latency": "latency (`latency p50 5ms p99 25ms`)"}
+
+
+def _default_text(c, what: str) -> str:
+    """The value a component took by default, as the design would write it."""
+    from archlang import numbers
+
+    if what == "availability":
+        return numbers.exact_pct(c.availability)
+    lat = c.latency
+    if lat.p50_ms == lat.p99_ms:
+        return f"{numbers.quantity(lat.p50_ms)}ms"
+    return f"p50 {numbers.quantity(lat.p50_ms)}ms p99 {numbers.quantity(lat.p99_ms)}ms"
 
 
 _STORES = {"database", "storage"}
