@@ -53,8 +53,9 @@ def rate(rps: float | None, missing: str = "n/a") -> str:
 
 
 def availability(a: float | None, missing: str = "n/a") -> str:
-    """An availability (a fraction) as a percentage, truncated: at least 4 decimals and one
-    per nine beyond, at most 10 (``99.9783%``, ``99.9989%``, ``99.999912%``, ``100%``)."""
+    """An availability (a fraction) as a percentage, truncated to 4 decimals, or one per
+    nine beyond, at most 10; trailing zeros dropped (``99.9783%``, ``99.9989%``,
+    ``99.999912%``, ``99.99%``, ``100%``)."""
     if a is None or (isinstance(a, float) and math.isnan(a)):
         return missing
     a = snap(a)
@@ -66,7 +67,7 @@ def availability(a: float | None, missing: str = "n/a") -> str:
     decimals = min(10, max(4, math.floor(n + 1e-9)))
     scale = 10 ** decimals
     value = math.floor(snap(a * 100 * scale)) / scale
-    return f"{value:.{decimals}f}%"
+    return _fixed(value, decimals) + "%"
 
 
 def exact_pct(x: float) -> str:

@@ -574,3 +574,23 @@ def test_random_designs_match_brute_force():
         assert got == pytest.approx(brute_force(d, "f"), abs=1e-12), text
         checked += 1
     assert checked == 40
+
+
+def test_one_number_formatter():
+    # archlang.numbers: no exponent, no float noise, availabilities truncated (never 100% for
+    # less), budget "used"; text, HTML, DOT and Markdown all call it.
+    from archlang import numbers as N
+    assert N.quantity(6009000.0) == "6009000" and "e" not in N.quantity(2e6)
+    assert N.quantity(359.9999999999999) == "360" and N.quantity(600.4591) == "600.459"
+    assert N.availability(0.99999999999998) == "100%"        # float noise is 1
+    assert N.availability(0.999995) == "99.9995%"
+    assert N.availability(0.9999999) == "99.99999%"          # 7 nines: 5 decimals
+    assert N.availability(0.99998999) == "99.9989%"          # truncated, not 99.9990%
+    assert N.availability(0.9999) == "99.99%"
+    assert N.budget_used(0.71) == "budget 71% used"
+    from archlang.render.dot import fmt_pct, fmt_rate
+    from archlang.render.markdown import _pct as md_pct
+    from archlang.render.text_availability import _avail
+    for a in (0.99998999, 0.9978, 0.999999123):
+        assert fmt_pct(a) == md_pct(a) == _avail(a) == N.availability(a)
+    assert fmt_rate(2e6) == "2000000 rps"

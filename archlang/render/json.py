@@ -22,6 +22,15 @@ def _num(x):
     return x
 
 
+def _rate(x):
+    """A load or rate without float noise (12 significant digits: 359.9999999999999 is
+    360.0); availabilities and probabilities keep every digit."""
+    from archlang.numbers import snap
+
+    x = _num(x)
+    return None if x is None else snap(float(x))
+
+
 def slo_json(s: SloResult) -> dict:
     if s.kind == "latency":
         d = {"kind": "latency", "percentile": s.percentile, "target_ms": s.target,
@@ -91,7 +100,7 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             d["latency_without_breaker_ms"] = {"p50": nb.p50, "p90": nb.p90, "p99": nb.p99,
                                                "p999": nb.p999, "mean": nb.mean}
         if fr.capacity is not None:
-            d["capacity"] = {"max_rate_rps": _num(fr.capacity.max_rate_rps),
+            d["capacity"] = {"max_rate_rps": _rate(fr.capacity.max_rate_rps),
                              "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits,
                              "capacity_unknown": list(fr.capacity.capacity_unknown)}
         flows.append(d)
@@ -105,7 +114,7 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "availability": cr.availability,
             "availability_with_domains": cr.availability_with_domains,
             "replica_availability": cr.replica_availability,
-            "load_rps": cr.load_rps, "capacity_rps": cr.capacity_rps,
+            "load_rps": _rate(cr.load_rps), "capacity_rps": cr.capacity_rps,
             "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
             "utilisation_at_min": _num(cr.utilisation_at_min),
             "retry_amplification": cr.retry_amplification,
