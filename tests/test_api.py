@@ -16,7 +16,7 @@ def test_exported_members_are_sorted_and_present():
     public = {n for n in dir(archlang) if not n.startswith("_")}
     modules = {"analysis", "api", "errors", "escape", "graph", "highlight", "limits", "live",
                "lsp", "model", "outfile", "render", "rules", "sources", "span", "syntax",
-               "vocabulary"}
+               "vocabulary", "numbers", "words"}
     assert public - set(archlang.__all__) <= modules
 
 
