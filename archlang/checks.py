@@ -16,11 +16,17 @@ is an error).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
-from archlang.analysis.common import Finding
+from archlang.analysis.common import Finding, SloResult
 from archlang.config import Config
 from archlang.errors import ArchlangError
+
+if TYPE_CHECKING:
+    from archlang.analysis.result import Result
+    from archlang.model.design import Design
 
 INVALID_CODE = "AL000"
 SLO_CODES = {"availability": "AL001", "latency": "AL002", "throughput": "AL003"}
@@ -30,18 +36,18 @@ RANK = {"info": 0, "warning": 1, "error": 2}
 @dataclass
 class FileCheck:
     path: str                         # as named on the command line (or --stdin-filename)
-    design: object = None             # Design, None when invalid
-    result: object = None             # Result, None when invalid
+    design: Design | None = None      # None when invalid
+    result: Result | None = None      # None when invalid
     error: ArchlangError | None = None
     problems: list[Finding] = field(default_factory=list)   # kept by the selection
-    verdict: str = "pass"             # pass | fail | invalid
+    verdict: Literal["pass", "fail", "invalid"] = "pass"
 
     @property
     def valid(self) -> bool:
         return self.error is None
 
 
-def slo_text(s) -> str:
+def slo_text(s: SloResult) -> str:
     if s.kind == "availability":
         actual = "n/a" if s.actual is None else f"{s.actual * 100:.4f}%"
         return f"availability {actual} against a target of {s.target * 100:g}%"
@@ -52,7 +58,7 @@ def slo_text(s) -> str:
     return f"throughput up to {actual} against a target of {s.target:g} rps"
 
 
-def problems(design, result) -> list[Finding]:
+def problems(design: Design, result: Result) -> list[Finding]:
     """Findings plus one error per failing SLO (and per flow over its own rate), in order."""
     out = list(result.findings)
     for fr in result.flows.values():
@@ -83,7 +89,7 @@ def invalid_findings(error: ArchlangError) -> list[Finding]:
             for d in error.diagnostics]
 
 
-def check_text(path: str, text: str | None, config: Config, down=(),
+def check_text(path: str, text: str | None, config: Config, down: Sequence[str] = (),
                fail_on: str = "error") -> FileCheck:
     """Check one file (``text`` given: stdin named ``path``)."""
     from archlang.analysis import analyze
