@@ -46,6 +46,11 @@ class FileCheck:
     def valid(self) -> bool:
         return self.error is None
 
+    def analysed(self) -> tuple[Design, Result]:
+        """The design and result of a valid file (an invalid one has neither)."""
+        assert self.design is not None and self.result is not None, self.path
+        return self.design, self.result
+
 
 def slo_text(s: SloResult) -> str:
     if s.kind == "availability":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from archlang.analysis.result import AvailabilityReport, CutSet
+from archlang.analysis.result import AvailabilityReport, CutSet, FlowAvailability
 from archlang.model.design import Design
 from archlang.render.dot import fmt_minutes
 
@@ -29,7 +29,7 @@ def _nines(n: float) -> str:
     return "inf" if math.isinf(n) else f"{n + 0.0:.2f}"    # + 0.0: no "-0.00"
 
 
-def _slo(report_flow) -> str:
+def _slo(report_flow: FlowAvailability) -> str:
     if not report_flow.slos:
         return "-"
     worst = min(report_flow.slos, key=lambda s: (s.status == "pass", -s.target))
@@ -82,6 +82,7 @@ def format_availability(design: Design, report: AvailabilityReport) -> str:
     out.append("improve first (Birnbaum importance A(up) - A(down); gain if made perfect)")
     for name, fl in report.flows.items():
         for rank, i in enumerate(fl.importance[:TOP], 1):
-            out.append(f"  {_cut(name, 16) if rank == 1 else '':16}  {rank}. {_cut(i.name):{NAME}}  "
+            first = _cut(name, 16) if rank == 1 else ""
+            out.append(f"  {first:16}  {rank}. {_cut(i.name):{NAME}}  "
                        f"{i.kind:9}  {i.birnbaum:.6f}  +{i.gain_if_perfect:.2e}")
     return "\n".join(out) + "\n"
