@@ -261,8 +261,8 @@ def counts(checks: list[FileCheck]) -> str:
     """``3 files: 1 pass, 1 fail, 1 invalid; 4 errors, 2 warnings, 1 info``."""
     from collections import Counter
 
-    v = Counter(c.verdict for c in checks)
-    s = Counter(f.severity for c in checks for f in c.problems)
+    v = Counter[str](c.verdict for c in checks)
+    s = Counter[str](f.severity for c in checks for f in c.problems)
     files = f"{len(checks)} file{'s' if len(checks) != 1 else ''}: " + ", ".join(
         f"{v[k]} {k}" for k in ("pass", "fail", "invalid") if v[k] or k != "invalid")
     sev = ", ".join(f"{s[k]} {k}{'s' if s[k] != 1 and k != 'info' else ''}"
