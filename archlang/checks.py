@@ -16,7 +16,7 @@ is an error).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -110,6 +110,44 @@ def check_text(path: str, text: str | None, config: Config, down: Sequence[str] 
     fail = any(RANK[f.severity] >= limit or f.code in SLO_CODES.values() for f in kept)
     return FileCheck(path=path, design=design, result=result, problems=kept,
                      verdict="fail" if fail else "pass")
+
+
+#: The arguments of one :func:`check_text` call: path, text, config, down, fail_on.
+_Job = tuple[str, "str | None", Config, Sequence[str], str]
+
+
+def _check_file(job: _Job) -> FileCheck:
+    """One file of :func:`check_files`, in a worker process."""
+    return check_text(*job)
+
+
+def check_files(paths: list[str], config: Config, down: Sequence[str] = (),
+                fail_on: str = "error", jobs: int = 1,
+                progress: Callable[[int, str], object] | None = None) -> list[FileCheck]:
+    """:func:`check_text` of each file, in the order given. ``jobs`` > 1: in that many
+    worker processes (each file is checked on its own, so the checks and the report made of
+    them are the same, byte for byte, as with one). ``progress(i, path)`` is told of each
+    file as it is started (one process) or done (several)."""
+    work = [(p, None, config, tuple(down), fail_on) for p in paths]
+    if jobs <= 1 or len(work) <= 1:
+        out = []
+        for i, job in enumerate(work, 1):
+            if progress is not None:
+                progress(i, job[0])
+            out.append(check_text(*job))
+        return out
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn: a fresh interpreter per worker, never a fork of a process that may hold threads
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=ctx) as pool:
+        out = []
+        for i, fc in enumerate(pool.map(_check_file, work), 1):
+            if progress is not None:
+                progress(i, fc.path)
+            out.append(fc)
+        return out
 
 
 def overall(checks: list[FileCheck]) -> str:

@@ -88,7 +88,7 @@ options given here override them."""
 
 
 def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
-    from archlang.config import FORMATS
+    from archlang.formats import FORMATS
 
     c = sub.add_parser("check", help="parse, validate and analyse designs",
                        description=CHECK_HELP, epilog=EXIT_CODES,
@@ -126,6 +126,19 @@ def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     c.add_argument("--isolated", action="store_true", help="ignore every configuration file")
     c.add_argument("--down", action="append", default=[], metavar="NAME",
                    help="treat a component, zone (region.zone) or region as failed; repeatable")
+    c.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                   help="check the files in N processes (0: one per CPU); the report is "
+                        "the same, in the same order, as with -j 1 (default: 1)")
+
+
+def _jobs(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, not '{text}'")
+    return n or (os.cpu_count() or 1)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -203,8 +216,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from archlang.outfile import Interrupted, OutputError
-
+    # numpy's OpenBLAS starts a thread per core when numpy loads, which costs more than the
+    # analyses gain from it (they draw and add vectors; no matrix algebra): one thread,
+    # unless the user says otherwise. Set before anything imports numpy.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for stream in (sys.stdout, sys.stderr):   # a terminal that cannot show a character
         if stream is not None and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
@@ -218,11 +233,15 @@ def main(argv: list[str] | None = None) -> int:
                 "watch": _watch, "serve": _serve}[args.command](args)
     except KeyboardInterrupt:
         return 130
-    except Interrupted as e:
-        return 128 + e.signum
-    except OutputError as e:
-        _err(f"archlang: error: {e}\n")
-        return EXIT_INVALID
+    except Exception as e:       # imported only when needed: `--version` stays light
+        from archlang.outfile import Interrupted, OutputError
+
+        if isinstance(e, Interrupted):
+            return 128 + e.signum
+        if isinstance(e, OutputError):
+            _err(f"archlang: error: {e}\n")
+            return EXIT_INVALID
+        raise
 
 
 class _Progress:
@@ -331,7 +350,19 @@ def _check(args: argparse.Namespace) -> int:
         sys.stderr.write(f"archlang: warning: no *.arch file under {', '.join(given)}\n")
     progress = _Progress(fmt in ("text", "concise") and not args.output and not args.quiet)
     checks = []
+    on_disk = [f for f in files if f != "-"]
+    done = {}
+    if args.jobs > 1 and len(on_disk) > 1:      # every file on disk in worker processes
+        from archlang.checks import check_files
+
+        got = check_files(on_disk, cfg, args.down, fail_on, jobs=args.jobs,
+                          progress=lambda i, f: progress.show(
+                              f"analysed {f} ({i}/{len(on_disk)}) ..."))
+        done = dict(zip(on_disk, got))
     for i, f in enumerate(files, 1):
+        if f in done:
+            checks.append(done[f])
+            continue
         progress.show(f"analysing {f} ({i}/{len(files)}) ...")
         if f == "-":
             name = args.stdin_filename or "<stdin>"
@@ -351,6 +382,12 @@ def _check(args: argparse.Namespace) -> int:
         else:
             checks.append(check_text(f, None, cfg, args.down, fail_on))
     progress.done()
+    import gc
+
+    # Every design and result lives until the report is written and the process ends: the
+    # collector need not walk them again (a full pass over a 10,000-component result
+    # costs more than the report).
+    gc.freeze()
     bad = [c for c in checks if not c.valid]
     for c in bad:                   # the report has them too, as findings
         assert c.error is not None
@@ -451,12 +488,13 @@ def _render(args: argparse.Namespace) -> int:
             f"flows: {', '.join(flows)}" if flows else "the design declares no flow")
         sys.stderr.write(f"archlang: error: {args.file} has no flow '{args.flow}'; {hint}\n")
         return EXIT_INVALID
-    # Only what the picture shows: a flow view needs its flow's latency, the whole design none.
+    # Only what the picture shows: a flow view needs its flow's latency, the whole design
+    # none; SPOFs but no other cut sets, no importance.
     from archlang.analysis import analyze
     from archlang.errors import ArchlangError
 
     try:
-        got = designs[0], analyze(designs[0], down=args.down,
+        got = designs[0], analyze(designs[0], down=args.down, detail=False,
                                   latency=[args.flow] if args.flow else ())
     except ArchlangError as e:       # an unknown name in --down
         sys.stderr.write(e.render() + "\n")

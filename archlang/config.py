@@ -34,10 +34,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TypedDict
 
 from archlang.errors import ArchlangError, Diagnostic, did_you_mean
+from archlang.formats import FORMATS
 from archlang.span import Span
 
 KEYS = ("select", "ignore", "fail-on", "format", "exclude", "per-file-ignores")
-FORMATS = ("text", "concise", "json", "sarif", "junit", "github", "gitlab", "markdown")
 _CODE_PREFIX = re.compile(r"^(ALL|AL\d{0,3})$")
 
 

@@ -37,7 +37,7 @@ def source_lines(text: str) -> tuple[str, ...]:
 class Span(BaseModel):
     """A range of source text. Lines and columns count from 1; the end is inclusive."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     file: str
     line: int

@@ -58,10 +58,11 @@ FALLBACK_IMPORTANCE_TRIALS = 100_000
 
 
 def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
-                         plan=None) -> AvailabilityReport:
+                         plan=None, detail: bool = True) -> AvailabilityReport:
     """Availability, SPOFs, cut sets, degrading units, importance and availability SLOs of
     every flow, and each component's own availability. ``down`` forces units down: names
-    (see ``archlang.analysis.down``) or a resolved ``Down``."""
+    (see ``archlang.analysis.down``) or a resolved ``Down``. ``detail=False`` (a diagram):
+    no cut sets of order 2, degrading units or importance (left empty), the rest alike."""
     from archlang.analysis import spof
 
     forced = as_down(design, down)
@@ -104,9 +105,13 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
             a = engine.availability()
             evaluate, a_ref = engine.availability, a
         units = spof.flow_units(design, fm, base)
-        cuts1, cuts2, n_cuts2 = spof.cut_sets_counted(fm, units, base)
-        degrading = spof.degrading(fm, units, base)
-        importance = spof.importance(design, fm, evaluate, a_ref, base, components)
+        if detail:
+            cuts1, cuts2, n_cuts2 = spof.cut_sets_counted(fm, units, base)
+            degrading = spof.degrading(fm, units, base)
+            importance = spof.importance(design, fm, evaluate, a_ref, base, components)
+        else:
+            cuts1, cuts2, n_cuts2 = spof.spofs_only(fm, units, base), (), 0
+            degrading, importance = (), ()
         a_state, a_transient = a, 1.0
         if plan is not None:   # request based: error rates, timeouts, retries, limits
             from archlang.analysis.resilience import request_availability

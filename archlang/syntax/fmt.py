@@ -49,7 +49,8 @@ def _comment_parser() -> tuple[Lark, list[Token]]:
 
     sink: list[Token] = []
     parser = Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                  maybe_placeholders=False, lexer_callbacks={"COMMENT": sink.append})
+                  maybe_placeholders=False, lexer_callbacks={"COMMENT": sink.append},
+                  cache=True)    # Lark's cached grammar analysis, as the parser has it
     return parser, sink
 
 
