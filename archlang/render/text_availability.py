@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from archlang import numbers
-from archlang.analysis.result import AvailabilityReport, CutSet
+from archlang.analysis.result import AvailabilityReport, CutSet, FlowAvailability
 from archlang.model.design import Design
 from archlang.numbers import minutes as fmt_minutes
 
@@ -22,7 +22,7 @@ _avail = _pct = numbers.availability        # one formatter for every output
 _nines = numbers.nines
 
 
-def _slo(report_flow) -> str:
+def _slo(report_flow: FlowAvailability) -> str:
     if not report_flow.slos:
         return "-"
     worst = min(report_flow.slos, key=lambda s: (s.status == "pass", -s.target))
@@ -73,6 +73,7 @@ def format_availability(design: Design, report: AvailabilityReport) -> str:
     out.append("improve first (Birnbaum importance A(up) - A(down); gain if made perfect)")
     for name, fl in report.flows.items():
         for rank, i in enumerate(fl.importance[:TOP], 1):
-            out.append(f"  {_cut(name, 16) if rank == 1 else '':16}  {rank}. {_cut(i.name):{NAME}}  "
+            first = _cut(name, 16) if rank == 1 else ""
+            out.append(f"  {first:16}  {rank}. {_cut(i.name):{NAME}}  "
                        f"{i.kind:9}  {i.birnbaum:.6f}  +{i.gain_if_perfect:.2e}")
     return "\n".join(out) + "\n"

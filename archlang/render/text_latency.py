@@ -60,7 +60,7 @@ def _hop_p99(h) -> str:
 
 
 def _bar(share: float) -> str:
-    return "#" * max(0, min(BAR, int(round(share * BAR))))
+    return "#" * max(0, min(BAR, round(share * BAR)))
 
 
 def _pname(p: float | None) -> str:
@@ -123,6 +123,7 @@ def _store_lines(design: Design, c: ComponentCapacity) -> list[str]:
     from archlang.analysis.quorum import store_of
 
     st = store_of(design.components[c.name])
+    assert st is not None, c.name            # called for the stores of the data tier
     loads = c.node_loads or ()
     mean = sum(loads) / len(loads) if loads else 0.0
     out = []

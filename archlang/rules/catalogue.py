@@ -163,10 +163,10 @@ class RuleInfo:
     help_uri: str
 
 
-def _from_registry():
+def _from_registry() -> dict[str, RuleInfo]:
     from archlang.rules import REGISTRY
 
-    out = {}
+    out: dict[str, RuleInfo] = {}
     for r in REGISTRY:
         docs = r.docs()
         body = "\n\n".join(f"## {k}\n\n{v}" for k, v in docs.items())

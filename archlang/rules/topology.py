@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from archlang.analysis.common import Finding
 from archlang.model.design import Design
 from archlang.rules.base import Rule, register
 
@@ -39,11 +42,11 @@ class SingleZone(Rule):
     name = "replicas-in-one-zone"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.replicas < 2 or not c.placement:
                 continue
-            zones = {p.key for p in c.replica_placements()}
+            zones = {p.key for p in c.replica_placements() if p is not None}  # all placed
             if len(zones) != 1 or c.placement[0].zone is None:
                 continue
             region = design.region(c.placement[0].region)
@@ -85,7 +88,7 @@ class StatefulBehindRoundRobin(Rule):
     name = "stateful-behind-round-robin"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for lb in design.components.values():
             if lb.kind != "lb" or (lb.strategy or "round_robin") in _STICKY:
                 continue
@@ -127,7 +130,7 @@ class Layer4PathRouting(Rule):
     name = "layer4-path-routing"
     severity = "error"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind == "lb" and c.layer == 4 and c.strategy == "path":
                 yield self.finding(f"layer-4 balancer '{c.name}' cannot route by path",
@@ -166,7 +169,7 @@ class CdnDynamicOrigin(Rule):
     name = "cdn-dynamic-origin"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind != "cdn":
                 continue
@@ -207,7 +210,7 @@ class UnusedComponent(Rule):
     name = "unused-component"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         if not design.flows:
             return
         from archlang.graph import flow_tree
@@ -252,7 +255,7 @@ class NoFlows(Rule):
     name = "no-flows"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         if design.components and not design.flows:
             yield self.finding("the design has no flow: nothing is analysed", design.span,
                                "add: flow NAME rate R rps { path client -> ... }")
@@ -287,7 +290,7 @@ class AssumedValues(Rule):
     name = "assumed-values"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             missing = [f for f in ("availability", "latency") if f in c.assumed]
             if missing and c.kind != "client":
