@@ -28,19 +28,33 @@ import fnmatch
 import os
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
+from typing import Any, TypedDict
 
 from archlang.errors import ArchlangError, Diagnostic, did_you_mean
+from archlang.formats import FORMATS
 from archlang.span import Span
 
 KEYS = ("select", "ignore", "fail-on", "format", "exclude", "per-file-ignores")
-FORMATS = ("text", "concise", "json", "sarif", "junit", "github", "gitlab", "markdown")
 _CODE_PREFIX = re.compile(r"^(ALL|AL\d{0,3})$")
 
 
 class ConfigError(ArchlangError):
     """The configuration file is not valid TOML or holds a wrong key or value."""
+
+
+class _ConfigFields(TypedDict, total=False):
+    """The fields of :class:`Config` that a file or the command line sets."""
+
+    path: str | None
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    fail_on: str
+    format: str
+    exclude: tuple[str, ...]
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...]
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,7 @@ class Config:
         return _longest(code, self.select) > _longest(code, ignore)
 
 
-def _longest(code: str, prefixes) -> int:
+def _longest(code: str, prefixes: Iterable[str]) -> int:
     best = -1
     for p in prefixes:
         p = "AL" if p == "ALL" else p
@@ -89,12 +103,13 @@ def _matches(pattern: str, file: str, root: Path) -> bool:
         fnmatch.fnmatchcase(rel, pattern.lstrip("./").rstrip("/") + "/*")
 
 
-def _toml():
+def _toml() -> tuple[Callable[[str], dict[str, Any]], type[ValueError]]:
+    """TOML's ``loads`` and its decode error (``tomllib``, or ``tomli`` on Python 3.10)."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib
-    return tomllib
+    return tomllib.loads, tomllib.TOMLDecodeError
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -107,29 +122,31 @@ def find_config(start: Path | None = None) -> Path | None:
         py = d / "pyproject.toml"
         if py.is_file():
             try:
-                if "archlang" in _toml().loads(py.read_text("utf-8")).get("tool", {}):
+                if "archlang" in _toml()[0](py.read_text("utf-8")).get("tool", {}):
                     return py
-            except (OSError, UnicodeDecodeError, _toml().TOMLDecodeError):
+            except (OSError, UnicodeDecodeError, _toml()[1]):
                 return py        # report its error when it is read
     return None
 
 
-def _error(path: str, message: str, hint: str | None = None, line: int = 1, col: int = 1):
+def _error(path: str, message: str, hint: str | None = None, line: int = 1,
+           col: int = 1) -> ConfigError:
     return ConfigError([Diagnostic(message=message, span=Span.point(path, line, col),
                                    hint=hint)])
 
 
-def load_config(path: str | os.PathLike) -> Config:
+def load_config(path: str | os.PathLike[str]) -> Config:
     """Read one configuration file. Raises ConfigError with the file and, for TOML, line."""
     shown = os.fspath(path)
     try:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise _error(shown, f"cannot read the configuration: {getattr(e, 'strerror', e) or e}")
-    toml = _toml()
+        raise _error(shown, f"cannot read the configuration: {getattr(e, 'strerror', e) or e}"
+                     ) from None
+    toml_loads, toml_error = _toml()
     try:
-        doc = toml.loads(text)
-    except toml.TOMLDecodeError as e:
+        doc = toml_loads(text)
+    except toml_error as e:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (1, 1)
         raise _error(shown, f"invalid TOML: {str(e).split(' (at line')[0]}", line=line,
@@ -147,7 +164,7 @@ def load_config(path: str | os.PathLike) -> Config:
             raise _error(shown, f"unknown key '{key}' in {where}",
                          hint or f"the keys are: {', '.join(KEYS)}")
 
-    def codes(key, value) -> tuple[str, ...]:
+    def codes(key: str, value: object) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -161,12 +178,12 @@ def load_config(path: str | os.PathLike) -> Config:
             out.append(v)
         return tuple(out)
 
-    def choice(key, value, allowed):
-        if value not in allowed:
+    def choice(key: str, value: object, allowed: Sequence[str]) -> str:
+        if not isinstance(value, str) or value not in allowed:
             raise _error(shown, f"'{key}' must be one of {', '.join(allowed)}, found {value!r}")
         return value
 
-    kw: dict = {"path": shown}
+    kw: _ConfigFields = {"path": shown}
     if "select" in doc:
         kw["select"] = codes("select", doc["select"])
     if "ignore" in doc:
@@ -202,12 +219,12 @@ def resolve(config_path: str | None = None, isolated: bool = False,
     else:
         found = find_config()
         cfg = load_config(found) if found else Config()
-    kw = {}
+    kw: _ConfigFields = {}
     if select:
         kw["select"] = _cli_codes("--select", select)
     if ignore:
         kw["ignore"] = cfg.ignore + _cli_codes("--ignore", ignore)
-    return Config(**{**cfg.__dict__, **kw}) if kw else cfg
+    return replace(cfg, **kw) if kw else cfg
 
 
 def _cli_codes(option: str, values: list[str]) -> tuple[str, ...]:
@@ -224,4 +241,4 @@ def _cli_codes(option: str, values: list[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-__all__ = ["Config", "ConfigError", "FORMATS", "find_config", "load_config", "resolve"]
+__all__ = ["FORMATS", "Config", "ConfigError", "find_config", "load_config", "resolve"]

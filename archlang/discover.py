@@ -11,7 +11,12 @@ tools keep their own files in (``.git``, ``.venv``, ``node_modules``, ... as ruf
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
 
 SUFFIX = ".arch"
 SKIPPED_DIRS = frozenset({
@@ -25,7 +30,7 @@ class _Ignores:
     """The .gitignore files met on the way down, each applying below its own directory."""
 
     def __init__(self, exclude: tuple[str, ...] = (), exclude_root: Path | None = None):
-        self.specs: list[tuple[Path, object]] = []
+        self.specs: list[tuple[Path, GitIgnoreSpec]] = []
         if exclude:
             self.specs.append((exclude_root or Path.cwd().resolve(), _spec(exclude)))
 
@@ -49,7 +54,7 @@ class _Ignores:
         return False
 
 
-def _spec(lines):
+def _spec(lines: Iterable[str]) -> GitIgnoreSpec:
     import pathspec
 
     return pathspec.GitIgnoreSpec.from_lines(lines)
@@ -94,7 +99,7 @@ def expand(paths: list[str], exclude: tuple[str, ...] = (),
     return out
 
 
-def _walk(d: Path, ignores: _Ignores):
+def _walk(d: Path, ignores: _Ignores) -> Iterator[Path]:
     ignores.add_dir(d)
     try:
         entries = sorted(os.scandir(d), key=lambda e: e.name)

@@ -19,7 +19,8 @@ and ``str(error)`` is exactly what the CLI prints.
 from __future__ import annotations
 
 import difflib
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,7 +30,7 @@ Severity = Literal["error", "warning", "info"]
 
 
 class Diagnostic(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     severity: Severity = "error"
     message: str
@@ -89,6 +90,11 @@ class ArchlangError(Exception):
 
     def __str__(self) -> str:
         return self.render()
+
+    def __reduce__(self) -> tuple[type[ArchlangError], tuple[list[Diagnostic]]]:
+        # Pickled whole (`check -j N` sends them between processes): rebuilt from the
+        # diagnostics, not from the rendered message Exception.args holds.
+        return (type(self), (self.diagnostics,))
 
 
 class SourceError(ArchlangError):

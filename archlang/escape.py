@@ -24,8 +24,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["UNSAFE", "gh_data", "gh_prop", "md_code", "md_text", "text", "text_block",
-           "xml_text", "has_unsafe"]
+__all__ = [
+    "UNSAFE",
+    "gh_data",
+    "gh_prop",
+    "has_unsafe",
+    "md_code",
+    "md_text",
+    "text",
+    "text_block",
+    "xml_text",
+]
 
 # C0 and C1 controls, DEL, the Unicode line and paragraph separators and the bidirectional
 # overrides and isolates (which reorder what a reader sees: "Trojan Source").
@@ -35,7 +44,7 @@ _UNSAFE_NOT_NL = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHER_UNSAFE}]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
-def _esc(m: re.Match) -> str:
+def _esc(m: re.Match[str]) -> str:
     ch = m.group(0)
     if ch in _NAMED:
         return _NAMED[ch]

@@ -15,13 +15,24 @@ import subprocess
 import tarfile
 import tempfile
 from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Literal, overload
 
 
 class GitError(Exception):
     """git is missing, this is not a repository, or a revision or path does not exist."""
 
 
-def _git(args: list[str], cwd: str | os.PathLike | None = None, binary: bool = False):
+@overload
+def _git(args: list[str], cwd: str | os.PathLike[str] | None = None,
+         binary: Literal[False] = False) -> str: ...
+@overload
+def _git(args: list[str], cwd: str | os.PathLike[str] | None = None, *,
+         binary: Literal[True]) -> bytes: ...
+
+
+def _git(args: list[str], cwd: str | os.PathLike[str] | None = None,
+         binary: bool = False) -> str | bytes:
     try:
         r = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False,
                            stdin=subprocess.DEVNULL)
@@ -33,7 +44,7 @@ def _git(args: list[str], cwd: str | os.PathLike | None = None, binary: bool = F
     return r.stdout if binary else r.stdout.decode("utf-8", "surrogateescape")
 
 
-def toplevel(cwd: str | os.PathLike | None = None) -> Path:
+def toplevel(cwd: str | os.PathLike[str] | None = None) -> Path:
     return Path(_git(["rev-parse", "--show-toplevel"], cwd=cwd).strip())
 
 
@@ -77,16 +88,17 @@ def arch_files(rev: str, paths: list[str], top: Path) -> list[str]:
 class Snapshot:
     """The files of one revision, extracted on demand into a temporary directory."""
 
-    def __init__(self, rev: str, top: Path):
+    def __init__(self, rev: str, top: Path) -> None:
         self.rev, self.top = rev, top
         self._tmp = tempfile.TemporaryDirectory(prefix="archlang-rev-")
         self.dir = Path(self._tmp.name)
         self._done: set[str] = set()
 
-    def __enter__(self):
+    def __enter__(self) -> Snapshot:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.close()
 
     def close(self) -> None:

@@ -11,11 +11,11 @@ located at the construct that exceeds it, like any other. docs/language.md lists
 from __future__ import annotations
 
 # ---- size of the input -------------------------------------------------------------------
-MAX_FILE_BYTES = 1_000_000          # one design file
+MAX_FILE_BYTES = 4_000_000          # one design file
 MAX_FILES = 200                     # files of one design, the root and every import
 MAX_IMPORT_DEPTH = 100              # imports nested in a chain
-MAX_COMPONENTS = 2_000              # components of one design
-MAX_CALLS = 10_000                  # declared calls (a chain `a -> b -> c` counts 2)
+MAX_COMPONENTS = 20_000             # components of one design
+MAX_CALLS = 40_000                  # declared calls (a chain `a -> b -> c` counts 2)
 MAX_FLOWS = 500                     # flows of one design
 MAX_PATH_HOPS = 100                 # components on one `path` line
 MAX_REQUEST_DEPTH = 200             # components one request passes through, calls followed

@@ -22,8 +22,10 @@ import os
 import signal
 import stat
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
+from types import FrameType
+from typing import Any, NoReturn
 
 
 class OutputError(Exception):
@@ -56,13 +58,17 @@ def check_not_input(path: str, inputs: Iterable[str]) -> None:
             continue
 
 
+#: What ``signal.signal`` returns: a handler, SIG_DFL / SIG_IGN, or None (not set from Python).
+_Handler = Callable[[int, "FrameType | None"], Any] | int | signal.Handlers | None
+
+
 @contextlib.contextmanager
 def _signals_clean_up() -> Iterator[None]:
     """SIGTERM / SIGHUP raise Interrupted while the block runs (main thread only)."""
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> NoReturn:
         raise Interrupted(signum)
 
-    saved = {}
+    saved: dict[signal.Signals, _Handler] = {}
     try:
         for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
             if sig is not None:
@@ -76,7 +82,7 @@ def _signals_clean_up() -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def write_output(path: str | os.PathLike, data: str | bytes, inputs: Iterable[str] = ()
+def write_output(path: str | os.PathLike[str], data: str | bytes, inputs: Iterable[str] = ()
                  ) -> None:
     """Write ``data`` (text is UTF-8) to ``path`` as the module docstring says."""
     shown = os.fspath(path)

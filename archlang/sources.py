@@ -9,12 +9,28 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from archlang.errors import Diagnostic, ImportError_, SourceError, SyntaxError_
 from archlang.limits import MAX_FILE_BYTES, MAX_FILES, MAX_IMPORT_DEPTH
-from archlang.span import Span, normalize_newlines, source_lines, span_of
+from archlang.span import (
+    Span,
+    is_tree,
+    normalize_newlines,
+    source_lines,
+    span_of,
+    token_of,
+    tree_of,
+)
 from archlang.syntax.parser import decode_string, parse, parse_recovering, string_problems
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
+
+#: One file of a design: its name (as messages show it) and its syntax tree.
+Unit: TypeAlias = "tuple[str, Tree[Token]]"
 
 
 def decode(data: bytes, file: str) -> str:
@@ -36,7 +52,8 @@ def decode(data: bytes, file: str) -> str:
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         raise SourceError([Diagnostic(
             message="the file is binary, not text (it holds a NUL byte)",
-            span=Span.point(file, line, col), hint="give a design file (.arch) written as UTF-8 text")])
+            span=Span.point(file, line, col),
+            hint="give a design file (.arch) written as UTF-8 text")])
     return text
 
 
@@ -101,9 +118,9 @@ def read_file(path: str, at: Span | None = None, source_line: str | None = None,
     raise SourceError([Diagnostic(message=msg, span=where, source_line=source_line, hint=hint)])
 
 
-def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
-               text: str | None = None, recovered: list | None = None,
-               name: str | None = None):
+def load_units(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
+               text: str | None = None, recovered: list[Diagnostic] | None = None,
+               name: str | None = None) -> tuple[list[Unit], dict[str, str]]:
     """Parse ``path`` and everything it imports.
 
     Returns ``(units, sources)``: ``units`` is ``[(file, tree), ...]`` root first, then imports
@@ -118,10 +135,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
     root_dir = Path(root if root is not None else (Path(actual).parent if actual != "<string>"
                                                    else Path.cwd())).resolve()
     sources: dict[str, str] = {}
-    units: list[tuple[str, object]] = []
+    units: list[Unit] = []
     done: set[Path] = set()
 
-    def visit(file: str, real: Path | None, txt: str, stack: list[tuple[Path | None, str]]):
+    def visit(file: str, real: Path | None, txt: str,
+              stack: list[tuple[Path | None, str]]) -> None:
         txt = normalize_newlines(txt)
         check_not_empty(txt, file)
         sources[file] = txt
@@ -131,9 +149,9 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
             tree, found = parse_recovering(txt, file)
             recovered.extend(found)
         bad_strings = string_problems(tree, file, txt)
-        if bad_strings and recovered is None:
-            raise SyntaxError_(bad_strings)
         if bad_strings:
+            if recovered is None:
+                raise SyntaxError_(bad_strings)
             recovered.extend(bad_strings)
         if not tree.children:
             raise SourceError([Diagnostic(message="the file declares nothing: it holds only "
@@ -144,7 +162,7 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
         if real is not None:
             done.add(real)
         for imp in _imports(tree):
-            tok = imp.children[-1]
+            tok = token_of(imp.children[-1])
             rel = decode_string(str(tok))
             sp = span_of(file, imp)
             lines = source_lines(txt)
@@ -163,8 +181,9 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
             chain = [p for p, _ in stack]
             if target in chain or target == real:
                 names = [n for _, n in stack] + [file, shown]
+                cycle = names[names.index(shown):] if shown in names[:-1] else names
                 raise ImportError_([Diagnostic(
-                    message="import cycle: " + " -> ".join(names[names.index(shown):] if shown in names[:-1] else names),
+                    message="import cycle: " + " -> ".join(cycle),
                     span=sp, source_line=src_line, hint="remove one of these imports")])
             if target in done:
                 continue
@@ -181,6 +200,7 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
             child_text = read_file(str(target), at=sp, source_line=src_line, shown=shown)
             visit(shown, target, child_text, stack + [(real, file)])
 
+    real: Path | None
     if text is None:
         txt = read_file(actual, shown=display)
         real = Path(actual).resolve()
@@ -196,11 +216,11 @@ def load_units(path: str | os.PathLike, root: str | os.PathLike | None = None,
     return units, sources
 
 
-def _imports(tree):
-    for node in tree.children:
+def _imports(tree: Tree[Token]) -> Iterator[Tree[Token]]:
+    for node in map(tree_of, tree.children):
         if node.data == "import_stmt":
             yield node
         elif node.data == "system":
             for stmt in node.children[1:]:
-                if getattr(stmt, "data", None) == "import_stmt":
+                if is_tree(stmt) and stmt.data == "import_stmt":
                     yield stmt

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
+    from typing_extensions import TypeIs  # typing.TypeIs from Python 3.13
+
+    #: What the parser hands the builder: a token, or a tree of them.
+    LarkItem: TypeAlias = "Token | Tree[Token]"
 
 
 def normalize_newlines(text: str) -> str:
@@ -29,7 +37,7 @@ def source_lines(text: str) -> tuple[str, ...]:
 class Span(BaseModel):
     """A range of source text. Lines and columns count from 1; the end is inclusive."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     file: str
     line: int
@@ -38,7 +46,7 @@ class Span(BaseModel):
     end_column: int
 
     @classmethod
-    def point(cls, file: str, line: int, column: int, width: int = 1) -> "Span":
+    def point(cls, file: str, line: int, column: int, width: int = 1) -> Span:
         return cls.model_construct(file=file, line=line, column=column, end_line=line,
                                    end_column=column + max(width, 1) - 1)
 
@@ -46,19 +54,63 @@ class Span(BaseModel):
         return f"{self.file}:{self.line}:{self.column}"
 
 
-def _edge_token(tree, last: bool):
+def is_tree(item: LarkItem) -> TypeIs[Tree[Token]]:
+    """A Lark tree rather than a token (told apart without importing Lark)."""
+    return hasattr(item, "children")
+
+
+def tree_of(item: LarkItem) -> Tree[Token]:
+    """``item`` where the grammar puts a rule: a tree (a token there is a bug)."""
+    if not is_tree(item):
+        raise TypeError(f"expected a syntax tree, found the token {item!r}")
+    return item
+
+
+def token_of(item: LarkItem) -> Token:
+    """``item`` where the grammar puts a terminal: a token (a tree there is a bug)."""
+    if is_tree(item):
+        raise TypeError(f"expected a token, found the tree {item.data!r}")
+    return item
+
+
+# A token the parser or its lexer made always carries its positions; Lark's type has them
+# Optional for tokens made by hand (except $END's end, which the parser leaves unset).
+def line_of(tok: Token) -> int:
+    """The line of a token from the parser."""
+    assert tok.line is not None, tok
+    return tok.line
+
+
+def column_of(tok: Token) -> int:
+    """The column of a token from the parser."""
+    assert tok.column is not None, tok
+    return tok.column
+
+
+def start_of(tok: Token) -> int:
+    """The offset of a token from the parser."""
+    assert tok.start_pos is not None, tok
+    return tok.start_pos
+
+
+def end_of(tok: Token) -> int:
+    """The offset just after a token from the parser (not $END)."""
+    assert tok.end_pos is not None, tok
+    return tok.end_pos
+
+
+def _edge_token(tree: LarkItem, last: bool) -> Token | None:
     """The first (or last) token under a Lark tree, or None when it holds none."""
-    stack = [tree]
+    stack: list[LarkItem] = [tree]
     while stack:
         node = stack.pop()
-        children = getattr(node, "children", None)
-        if children is None:
+        if not is_tree(node):
             return node
-        stack.extend(children if last else reversed(children))
+        stack.extend(node.children if last else reversed(node.children))
     return None
 
 
-def span_of(file: str, item, default: Span | None = None) -> Span:
+def span_of(file: str, item: LarkItem, default: Span | None = None) -> Span:
     """The span of a Lark token, or of a tree: from its first token to its last.
 
     The parser keeps no positions on trees (``propagate_positions`` costs a third of the
@@ -66,13 +118,15 @@ def span_of(file: str, item, default: Span | None = None) -> Span:
     anonymous keywords such as ``path`` or ``import`` are not among them. A tree without
     tokens gets ``default`` (or line 1, column 1).
     """
-    if hasattr(item, "children"):  # a Tree
+    if is_tree(item):
         first, end = _edge_token(item, False), _edge_token(item, True)
-        if first is None:
+        if first is None or end is None:
             return default or Span.point(file, 1, 1)
-        return Span.model_construct(file=file, line=first.line, column=first.column,
-                                    end_line=end.end_line,
-                                    end_column=max(end.end_column - 1, 1))
+        # Tokens from the parser always carry their positions; `or` only satisfies the
+        # Optional in Lark's Token type (the token branch below falls back the same way).
+        return Span.model_construct(file=file, line=first.line or 1, column=first.column or 1,
+                                    end_line=end.end_line or 1,
+                                    end_column=max((end.end_column or 2) - 1, 1))
     # Lark's end_column points one past the last character. The values are Lark's own
     # positions (trusted ints), so the model is constructed without validation: this runs
     # for every token of a design.

@@ -15,13 +15,32 @@ from archlang.model.design import Design
 
 
 def analyze(design: Design, down: Sequence[str] = (),
-            latency: Iterable[str] | None = None) -> Result:
+            latency: Iterable[str] | None = None, detail: bool = True) -> Result:
     """Every analysis of ``design``, with the units in ``down`` failed (what-if).
 
     ``latency``: the flows whose latency is computed (None: every flow). A diagram passes
     only the flows it shows the latency of: the whole-design view needs none, a flow view
     its own flow. The flows left out have ``latency`` None, their latency SLOs are not
-    judged, and ``Result.latency_skipped`` names them."""
+    judged, and ``Result.latency_skipped`` names them. ``detail=False`` (a diagram, which
+    shows SPOFs but no other cut set): flows carry no cut sets of order 2, degrading units or
+    importance; every other figure is the same."""
+    import gc
+
+    # The collector paused, as the parser and the builder pause it: the analyses allocate
+    # results that live until the end (at 10,000 components the collector's full passes
+    # over them, again and again, made the analyses grow faster than the design), and
+    # make no reference cycles worth collecting before the end.
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyze(design, down, latency, detail)
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _analyze(design: Design, down: Sequence[str], latency: Iterable[str] | None,
+             detail: bool = True) -> Result:
     from archlang.analysis.availability import analyze_availability
     from archlang.analysis.capacity import analyze_capacity
     from archlang.analysis.down import resolve_down
@@ -47,7 +66,7 @@ def analyze(design: Design, down: Sequence[str] = (),
         # hedging percentiles at the load without retries, then the load with them
         plan = build_plan(design, cap, forced)
         cap = analyze_capacity(design, forced, plan=plan)
-    avail = analyze_availability(design, forced, plan=plan)
+    avail = analyze_availability(design, forced, plan=plan, detail=detail)
     timed = None if latency is None else [f for f in design.flows if f in set(latency)]
     lat = analyze_latency(design, cap, down=forced, flows=timed, plan=plan)
     skipped = tuple(f for f in design.flows if f not in lat.flows)

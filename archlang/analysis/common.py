@@ -14,7 +14,7 @@ MINUTES_PER_YEAR = 365 * 24 * 60
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Finding(Frozen):

@@ -56,9 +56,14 @@ SAMPLES = 200_000             # Monte Carlo samples per flow, at most
 MIN_SAMPLES = 20_000          # ... and at least
 BUDGET = 1_000_000            # samples x components visited by one request, per flow
 UNBOUNDED_AT = 1.0 - 1e-9     # utilisation at which the M/M/c wait has no steady state
+#: The error the default sizing aims at: the half-width of the 95% interval on p99, as a
+#: share of p99 (docs/analyses/latency.md, "Sample size").
+P99_ERROR_TARGET = 0.005
+PILOT = MIN_SAMPLES           # samples of the pilot draw that sizes a flow's run
+PILOT_MARGIN = 1.25           # ... and the share more than its error asks for
 
-__all__ = ["BUDGET", "MIN_SAMPLES", "SAMPLES", "SEED", "analyze_latency", "flow_samples",
-           "samples_for"]
+__all__ = ["BUDGET", "MIN_SAMPLES", "P99_ERROR_TARGET", "PILOT", "SAMPLES", "SEED",
+           "analyze_latency", "flow_samples", "samples_for", "sized_samples"]
 
 
 
@@ -521,6 +526,47 @@ def samples_for(tree: FlowNode, cap: int = SAMPLES, down: Down = NO_DOWN) -> int
     return max(min(MIN_SAMPLES, cap), min(cap, n))
 
 
+def sized_samples(x_sorted, cap: int) -> int:
+    """The samples a flow needs for its p99 error to reach ``P99_ERROR_TARGET``, from the
+    sorted pilot draw ``x_sorted``: the interval's half-width shrinks as 1/sqrt(n), so
+    ``n = 1.25 * pilot * (error / (target * p99))^2`` (the pilot's error is itself an
+    estimate: a quarter more), rounded up to a thousand, between the pilot and ``cap``
+    (``samples_for``)."""
+    import math
+
+    pilot = len(x_sorted)
+    p99 = quantile_sorted(x_sorted, 0.99)
+    err = quantile_ci_halfwidth(x_sorted, 0.99)
+    if p99 <= 0.0 or err <= 0.0:
+        return pilot
+    need = math.ceil(PILOT_MARGIN * pilot * (err / (P99_ERROR_TARGET * p99)) ** 2
+                     / 1000.0) * 1000
+    return max(pilot, min(cap, need))
+
+
+def _monte_carlo(design: Design, queues, down: Down, plan, flow: str, tree: FlowNode,
+                 samples: int):
+    """(total, hops, n) of the Monte Carlo run of ``flow``. ``samples`` is the cap
+    (``samples_for``); with the default cap the run is sized to the error target from a
+    pilot of ``PILOT`` samples (the pilot is the run when it is enough), and a flow whose
+    pilot asks for the cap or more draws exactly the cap, as a fixed count would. An
+    explicit ``samples`` is a fixed count."""
+    cap = samples_for(tree, samples, down)
+    n = cap
+    # A design with timeouts, retries or hedges is judged beyond p99 (P(L > T), hedged
+    # p999): its flows are drawn at the cap, as before.
+    if samples == SAMPLES and cap > PILOT and plan is None:
+        import numpy as np
+
+        total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree,
+                                PILOT)
+        n = sized_samples(np.sort(total), cap)
+        if n == PILOT:
+            return total, hops, n
+    total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree, n)
+    return total, hops, n
+
+
 def _rng(flow: str):
     import numpy as np
 
@@ -545,12 +591,12 @@ def flow_samples(design: Design, flow: str, capacity: CapacityReport,
         return total, hops, True
     except _Stochastic:
         pass
-    total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree,
-                            samples_for(tree, samples, down))
+    total, hops, _ = _monte_carlo(design, queues, down, plan, flow, tree, samples)
     return total, hops, False
 
 
-THREADS = 4       # flows timed at once (numpy releases the GIL while it draws)
+THREADS = 2       # flows timed at once (numpy releases the GIL while it draws; each holds
+                  # its samples: more threads, more memory)
 
 
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
@@ -604,8 +650,7 @@ def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, floa
         total, hops = _evaluate(_sampler(design, queues, None, down, plan, name), tree, 1)
         method, error = "exact", 0.0
     except _Stochastic:
-        n = samples_for(tree, samples, down)
-        total, hops = _evaluate(_sampler(design, queues, _rng(name), down, plan, name), tree, n)
+        total, hops, n = _monte_carlo(design, queues, down, plan, name, tree, samples)
         method = f"monte carlo, {n} samples, seed {SEED}+crc32(flow)"
         error = None
 
@@ -624,6 +669,7 @@ def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, floa
         hop_list.append(HopLatency(
             name=comp, via=via, mean_ms=m, share_of_mean=m / mean if mean > 0 else 0.0,
             p99_ms=p, share_of_p99=p / tail_mean if tail_mean > 0 else 0.0,
+            hop_p99_ms=float(np.quantile(t, 0.99)) if len(t) > 1 else float(t.mean()),
             network_ms=float(net.mean()), queueing_ms=float(que.mean())))
 
     slos: list[SloResult] = []

@@ -225,8 +225,13 @@ def _pairs(class_pairs):
             yield from itertools.product(a, b)
 
 
-def _cuts(fm, fu: FlowUnits, base: dict):
-    """SPOFs, and the pairs of unit classes whose joint failure fails the flow."""
+def spofs_only(fm, fu: FlowUnits, base: dict) -> tuple[CutSet, ...]:
+    """The cut sets of order 1 of :func:`cut_sets` alone (a diagram shows no others)."""
+    return tuple(sorted(_cuts(fm, fu, base, pairs=False)[0], key=_sort_key))
+
+
+def _cuts(fm, fu: FlowUnits, base: dict, pairs: bool = True):
+    """SPOFs, and (``pairs``) the pairs of unit classes whose joint failure fails the flow."""
     st = Structure(fm, base)
     if st.baseline == 0.0:
         return [], []
@@ -240,6 +245,8 @@ def _cuts(fm, fu: FlowUnits, base: dict):
         else:
             rest.append(members)
     ones = _whole_groups(ones, fu)
+    if not pairs:
+        return ones, []
     pairs = []
     for n, a in enumerate(rest):
         for b in rest[n:]:

@@ -10,6 +10,8 @@ a word is classed by looking it up in the vocabulary, so a name such as ``server
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from typing import ClassVar
 
 from pygments.lexer import RegexLexer, bygroups
 from pygments.token import (
@@ -22,6 +24,7 @@ from pygments.token import (
     Punctuation,
     String,
     Whitespace,
+    _TokenType,
 )
 
 from archlang.highlight.vocabulary import vocabulary
@@ -36,14 +39,15 @@ _WORD_RE = _P["NAME"]
 _END = r"(?![A-Za-z0-9_])"
 
 
-def _alternation(words) -> str:
+def _alternation(words: Iterable[str]) -> str:
     return "(?:" + "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w))) \
         + ")"
 
 
-def _word(lexer, match):
+def _word(lexer: RegexLexer, match: re.Match[str]) -> Iterator[tuple[int, _TokenType, str]]:
     word = match.group(0)
-    yield match.start(), WORD_TOKENS.get(_V.words().get(word), Name), word
+    cls = _V.words().get(word)
+    yield match.start(), WORD_TOKENS.get(cls, Name) if cls is not None else Name, word
 
 
 # A declaration: the keyword, then the declared name (`server api`, `flow checkout`).
@@ -55,12 +59,13 @@ class ArchlangLexer(RegexLexer):
     """archlang design files (``*.arch``)."""
 
     name = "archlang"
-    aliases = ["archlang", "arch"]
-    filenames = ["*.arch"]
-    mimetypes = ["text/x-archlang"]
+    aliases: ClassVar[list[str]] = ["archlang", "arch"]
+    filenames: ClassVar[list[str]] = ["*.arch"]
+    mimetypes: ClassVar[list[str]] = ["text/x-archlang"]
     url = "https://github.com/archlang/archlang"
 
-    tokens = {
+    # state -> [(regex, a token type or a callback such as bygroups' or _word)]
+    tokens: ClassVar[dict[str, list[tuple[str, object]]]] = {
         "root": [
             (r"[ \t\r\n\f]+", Whitespace),
             (r";", Punctuation),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from archlang.highlight.vocabulary import vocabulary
@@ -26,12 +27,13 @@ _END = r"(?![A-Za-z0-9_]|-[A-Za-z0-9_])"
 _START = r"(?<![A-Za-z0-9_-])"
 
 
-def _words(words) -> str:
+def _words(words: Iterable[str]) -> str:
     alt = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
     return f"{_START}(?:{alt}){_END}"
 
 
-def grammar() -> dict:
+def grammar() -> dict[str, object]:
+    """The TextMate grammar, as the JSON document editors read."""
     v = vocabulary()
     p = v.patterns
     name = p["NAME"]

@@ -18,6 +18,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lark import Lark
 
 #: Rules whose keyword terminals form a class of their own.
 _RULE_CLASS = {"kind": "kinds", "propkey": "properties", "domainkey": "properties",
@@ -61,7 +65,7 @@ class Vocabulary:
         return out
 
 
-def _grammar():
+def _grammar() -> Lark:
     from lark import Lark
 
     from archlang.syntax.parser import grammar_text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archlang.highlight.vocabulary import vocabulary
-from archlang.lsp.scan import BLOCKS, Index, tokens
+from archlang.lsp.scan import BLOCKS, Index, Tok, tokens
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,13 @@ _TOP = ("description", "flow", "import", "network", "region", "defaults")
 _FLOW = ("path", "rate", "slo", "description", "consistency")
 
 
-def _blocks(before: list) -> tuple[list[str], list]:
+def _blocks(before: list[Tok]) -> tuple[list[str], list[Tok]]:
     """The open blocks at the cursor ("system", "component:server", "region", ...) and the
     tokens of the statement being written."""
     words = vocabulary().words()
     stack: list[str] = []
     pending = "block"
-    stmt: list = []
+    stmt: list[Tok] = []
     for i, t in enumerate(before):
         if t.kind == "punct" and t.text == "{":
             stack.append(pending)
@@ -74,7 +74,7 @@ def complete(text: str, line: int, col: int, idx: Index | None) -> list[Item]:
     comp = [Item(n, "component") for n in names]
     last = on_line[-1] if on_line else None
 
-    if last is not None and last.kind == "arrow" or (last is not None and last.text in
+    if (last is not None and last.kind == "arrow") or (last is not None and last.text in
                                                      ("|", "path")):
         return comp
     if block.startswith("component:") or block.startswith("defaults-kind:"):

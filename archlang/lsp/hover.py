@@ -6,12 +6,24 @@ come from the last analysis of the design; a name whose figures are not in yet s
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from archlang.numbers import exact_pct
 from archlang.render.dot import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
 
+if TYPE_CHECKING:
+    from archlang.lsp.worker import (
+        CallLatency,
+        ComponentFigures,
+        DomainFigures,
+        FlowFigures,
+        SloFigures,
+    )
 
-def _slo(s: dict) -> str:
+
+def _slo(s: SloFigures) -> str:
     if s["kind"] == "availability":
-        target, actual = fmt_pct(s["target"]), fmt_pct(s["actual"])
+        target, actual = exact_pct(s["target"]), fmt_pct(s["actual"])
         what = f"availability ≥ {target}"
     elif s["kind"] == "latency":
         p = s["percentile"] if s["percentile"] is not None else 99
@@ -22,7 +34,8 @@ def _slo(s: dict) -> str:
     return f"- {'✅ pass' if s['status'] == 'pass' else '❌ FAIL'}: {what} (actual {actual})"
 
 
-def component(name: str, fig: dict | None, calls: list[dict] | None, pending: bool) -> str:
+def component(name: str, fig: ComponentFigures | None, calls: list[CallLatency] | None,
+              pending: bool) -> str:
     if fig is None:
         return f"**{name}**\n\n" + ("_analysing…_" if pending else "_no figures: the design "
                                                                      "does not check_")
@@ -53,7 +66,7 @@ def component(name: str, fig: dict | None, calls: list[dict] | None, pending: bo
     return "\n".join(lines)
 
 
-def flow(name: str, fig: dict | None, pending: bool) -> str:
+def flow(name: str, fig: FlowFigures | None, pending: bool) -> str:
     if fig is None:
         return f"**flow {name}**\n\n" + ("_analysing…_" if pending else "_no figures: the "
                                                                          "design does not "
@@ -75,12 +88,12 @@ def flow(name: str, fig: dict | None, pending: bool) -> str:
     return "\n".join(lines)
 
 
-def domain(kind: str, name: str, fig: dict | None) -> str:
+def domain(kind: str, name: str, fig: DomainFigures | None) -> str:
     if fig is None:
         return f"**{kind} {name}**"
     placed = ", ".join(fig["placed"]) or "nothing"
     return "\n".join([f"**{kind} {name}**", "",
-                      f"- availability: {fmt_pct(fig['availability'])}",
+                      f"- availability: {exact_pct(fig['availability'])}",
                       f"- placed here: {placed}",
                       "- **SPOF** of a flow" if fig["spof"] else
                       "- not a single point of failure"])

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from archlang.highlight.vocabulary import vocabulary
 
-
 #: Statements that open a block of their own (what a '{' after them belongs to).
 BLOCKS = frozenset({"system", "region", "network", "defaults", "flow"})
 
@@ -31,7 +30,7 @@ class Tok:
 
 
 @functools.lru_cache(maxsize=1)
-def _token_re() -> re.Pattern:
+def _token_re() -> re.Pattern[str]:
     p = vocabulary().patterns
     parts = [("ws", r"[ \t\r\f;]+"), ("nl", r"\n"), ("comment", p["COMMENT"]),
              ("string", p["STRING"]), ("number", p["COUNT"]), ("number", p["PERCENTILE"]),
@@ -50,6 +49,7 @@ def tokens(text: str) -> list[Tok]:
     out: list[Tok] = []
     line, line_start = 0, 0
     for m in _token_re().finditer(text):
+        assert m.lastgroup is not None          # every alternative is a named group
         kind = m.lastgroup.rstrip("0123456789")
         if kind == "nl":
             line, line_start = line + 1, m.end()
@@ -136,8 +136,9 @@ def index(sources: dict[str, str]) -> Index:
                 if t.text in BLOCKS:
                     pending = t.text
                 continue
-            if after_keyword and prev.text in ("region", "zone", "flow", "system") \
-                    or (after_keyword and words.get(prev.text) == "kind"):
+            if after_keyword and prev is not None and (
+                    prev.text in ("region", "zone", "flow", "system")
+                    or words.get(prev.text) == "kind"):
                 kw = prev.text
                 if words.get(kw) == "kind":
                     if "defaults" not in stack:

@@ -21,6 +21,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
@@ -30,7 +31,13 @@ from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 from archlang import __version__
 from archlang.lsp import hover, worker
 from archlang.lsp.complete import complete
-from archlang.lsp.scan import Index
+from archlang.lsp.scan import Index, Occurrence
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import ForkServerContext  # not on Windows
+
+    from archlang.lsp.worker import CallLatency, Figures, Message, WireDiagnostic
 
 #: Seconds after the last change before the design is read again.
 DEBOUNCE_S = 0.15
@@ -49,22 +56,22 @@ _ITEM_KIND = {"keyword": T.CompletionItemKind.Keyword, "kind": T.CompletionItemK
 class DocState:
     version: int = 0
     index: Index | None = None
-    model: list[dict] = field(default_factory=list)       # diagnostics of parse/build
-    findings: list[dict] = field(default_factory=list)    # of the analysis
-    figures: dict | None = None
-    calls: dict | None = None
+    model: list[WireDiagnostic] = field(default_factory=list)     # of parse/build
+    findings: list[WireDiagnostic] = field(default_factory=list)  # of the analysis
+    figures: Figures | None = None
+    calls: dict[str, list[CallLatency]] | None = None
     analysing: bool = False
-    task: asyncio.Task | None = None
+    task: asyncio.Task[None] | None = None
     published: set[str] = field(default_factory=set)      # URIs diagnostics went to
 
 
 class ArchlangServer(LanguageServer):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("archlang", __version__)
         self.docs: dict[str, DocState] = {}
-        self._mp = None
+        self._mp: ForkServerContext | None = None
 
-    def context(self):
+    def context(self) -> ForkServerContext:
         if self._mp is None:
             self._mp = multiprocessing.get_context("forkserver")
             self._mp.set_forkserver_preload(["archlang.lsp.worker", "archlang.analysis",
@@ -93,7 +100,7 @@ class ArchlangServer(LanguageServer):
     def cursor(self, uri: str, pos: T.Position) -> tuple[str, int, int, str]:
         doc = self.workspace.get_text_document(uri)
         p = doc.position_from_client_units(pos)
-        return to_fs_path(uri), p.line, p.character, doc.source
+        return _path(uri), p.line, p.character, doc.source
 
     # ---- analysis -------------------------------------------------------------------------
     def schedule(self, uri: str, version: int, delay: float) -> None:
@@ -107,7 +114,7 @@ class ArchlangServer(LanguageServer):
         await asyncio.sleep(delay)
         st = self.docs[uri]
         text = self.workspace.get_text_document(uri).source
-        path = to_fs_path(uri)
+        path = _path(uri)
         ctx = self.context()
         loop = asyncio.get_running_loop()
         parent, child = ctx.Pipe(duplex=False)
@@ -118,9 +125,9 @@ class ArchlangServer(LanguageServer):
         try:
             while True:
                 msg = await loop.run_in_executor(None, _recv, parent)
-                if msg is None or msg[0] == "done":
+                if msg is None or msg["stage"] == "done":
                     break
-                self._apply(uri, version, *msg)
+                self._apply(uri, version, msg)
         except asyncio.CancelledError:
             proc.kill()
             self.log(f"superseded {uri} version {version}: its worker was stopped")
@@ -134,26 +141,27 @@ class ArchlangServer(LanguageServer):
     def log(self, message: str) -> None:
         self.window_log_message(T.LogMessageParams(T.MessageType.Log, message))
 
-    def _apply(self, uri: str, version: int, stage: str, data) -> None:
+    def _apply(self, uri: str, version: int, msg: Message) -> None:
+        stage = msg["stage"]
         st = self.docs.get(uri)
         if st is None or st.version != version:        # a newer version is on its way
             self.log(f"superseded {uri} version {version}: its {stage} was dropped")
             return
         self.log(f"{stage} of {uri} version {version}")
-        if stage == "model":
-            st.model, st.findings = data["diagnostics"], []
-            st.index = data["index"]
-            if data["diagnostics"]:
+        if msg["stage"] == "model":
+            st.model, st.findings = msg["diagnostics"], []
+            st.index = msg["index"]
+            if msg["diagnostics"]:
                 st.figures, st.calls = None, None
             self.publish(uri, version)
-        elif stage == "analysis":
-            st.findings, st.figures, st.calls = data["diagnostics"], data["figures"], None
+        elif msg["stage"] == "analysis":
+            st.findings, st.figures, st.calls = msg["diagnostics"], msg["figures"], None
             self.publish(uri, version)
-        elif stage == "calls":
-            st.calls = data
-        elif stage == "crash":
-            self.window_log_message(T.LogMessageParams(T.MessageType.Error,
-                                                       f"archlang analysis failed:\n{data}"))
+        elif msg["stage"] == "calls":
+            st.calls = msg["calls"]
+        elif msg["stage"] == "crash":
+            self.window_log_message(T.LogMessageParams(
+                T.MessageType.Error, f"archlang analysis failed:\n{msg['trace']}"))
 
     def publish(self, uri: str, version: int) -> None:
         st = self.docs[uri]
@@ -169,7 +177,7 @@ class ArchlangServer(LanguageServer):
                 target, diags, version=version if target == uri else None))
         st.published = set(by_uri)
 
-    def diagnostic(self, d: dict) -> T.Diagnostic:
+    def diagnostic(self, d: WireDiagnostic) -> T.Diagnostic:
         message = d["message"] + (f"\nhint: {d['hint']}" if d["hint"] else "")
         return T.Diagnostic(
             range=self.to_range(d["file"], d["line"], d["col"], d["end_line"], d["end_col"]),
@@ -177,35 +185,43 @@ class ArchlangServer(LanguageServer):
             source="archlang", data={"hint": d["hint"]} if d["hint"] else None)
 
 
-def _recv(conn):
+def _path(uri: str) -> str:
+    """The file of a document's URI (the client opens files: their URIs have one)."""
+    path = to_fs_path(uri)
+    assert path is not None, uri
+    return path
+
+
+def _recv(conn: Connection) -> Message | None:
     try:
-        return conn.recv()
+        msg: Message = conn.recv()          # what worker.run sent
     except (EOFError, OSError):
         return None
+    return msg
 
 
 server = ArchlangServer()
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_OPEN)
-async def did_open(ls: ArchlangServer, params: T.DidOpenTextDocumentParams):
+async def did_open(ls: ArchlangServer, params: T.DidOpenTextDocumentParams) -> None:
     ls.schedule(params.text_document.uri, params.text_document.version, 0.0)
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_CHANGE)
-async def did_change(ls: ArchlangServer, params: T.DidChangeTextDocumentParams):
+async def did_change(ls: ArchlangServer, params: T.DidChangeTextDocumentParams) -> None:
     ls.schedule(params.text_document.uri, params.text_document.version, DEBOUNCE_S)
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_SAVE)
-async def did_save(ls: ArchlangServer, params: T.DidSaveTextDocumentParams):
+async def did_save(ls: ArchlangServer, params: T.DidSaveTextDocumentParams) -> None:
     # imported files may have changed on disk: read every open design again
     for uri, st in list(ls.docs.items()):
         ls.schedule(uri, st.version, 0.0)
 
 
 @server.feature(T.TEXT_DOCUMENT_DID_CLOSE)
-async def did_close(ls: ArchlangServer, params: T.DidCloseTextDocumentParams):
+async def did_close(ls: ArchlangServer, params: T.DidCloseTextDocumentParams) -> None:
     st = ls.docs.pop(params.text_document.uri, None)
     if st is not None:
         if st.task is not None:
@@ -214,13 +230,13 @@ async def did_close(ls: ArchlangServer, params: T.DidCloseTextDocumentParams):
             ls.text_document_publish_diagnostics(T.PublishDiagnosticsParams(uri, []))
 
 
-def _location(ls: ArchlangServer, o) -> T.Location:
+def _location(ls: ArchlangServer, o: Occurrence) -> T.Location:
     return T.Location(from_fs_path(o.file), ls.to_range(o.file, o.line, o.col, o.line,
                                                         o.end_col))
 
 
 @server.feature(T.TEXT_DOCUMENT_HOVER)
-def on_hover(ls: ArchlangServer, params: T.HoverParams):
+def on_hover(ls: ArchlangServer, params: T.HoverParams) -> T.Hover | None:
     st = ls.docs.get(params.text_document.uri)
     if st is None or st.index is None:
         return None
@@ -229,22 +245,22 @@ def on_hover(ls: ArchlangServer, params: T.HoverParams):
     if o is None:
         return None
     kind, name = o.key
-    figs = st.figures or {}
+    figs = st.figures
     if kind == "component":
-        text = hover.component(name, figs.get("components", {}).get(name),
+        text = hover.component(name, figs["components"].get(name) if figs else None,
                                (st.calls or {}).get(name), st.analysing)
     elif kind == "flow":
-        text = hover.flow(name, figs.get("flows", {}).get(name), st.analysing)
+        text = hover.flow(name, figs["flows"].get(name) if figs else None, st.analysing)
     elif kind == "import":
         text = f"imports `{name}`"
     else:
-        text = hover.domain(kind, name, figs.get("domains", {}).get((kind, name)))
+        text = hover.domain(kind, name, figs["domains"].get((kind, name)) if figs else None)
     return T.Hover(T.MarkupContent(T.MarkupKind.Markdown, text),
                    range=ls.to_range(o.file, o.line, o.col, o.line, o.end_col))
 
 
 @server.feature(T.TEXT_DOCUMENT_DEFINITION)
-def on_definition(ls: ArchlangServer, params: T.DefinitionParams):
+def on_definition(ls: ArchlangServer, params: T.DefinitionParams) -> T.Location | None:
     st = ls.docs.get(params.text_document.uri)
     if st is None or st.index is None:
         return None
@@ -260,7 +276,8 @@ def on_definition(ls: ArchlangServer, params: T.DefinitionParams):
 
 
 @server.feature(T.TEXT_DOCUMENT_REFERENCES)
-def on_references(ls: ArchlangServer, params: T.ReferenceParams):
+def on_references(ls: ArchlangServer, params: T.ReferenceParams
+                  ) -> list[T.Location] | None:
     st = ls.docs.get(params.text_document.uri)
     if st is None or st.index is None:
         return None
@@ -274,7 +291,7 @@ def on_references(ls: ArchlangServer, params: T.ReferenceParams):
 
 @server.feature(T.TEXT_DOCUMENT_COMPLETION,
                 T.CompletionOptions(trigger_characters=[" ", ">", ".", ","]))
-def on_completion(ls: ArchlangServer, params: T.CompletionParams):
+def on_completion(ls: ArchlangServer, params: T.CompletionParams) -> T.CompletionList:
     st = ls.docs.get(params.text_document.uri)
     _, line, col, text = ls.cursor(params.text_document.uri, params.position)
     items = complete(text, line, col, st.index if st else None)
@@ -284,7 +301,8 @@ def on_completion(ls: ArchlangServer, params: T.CompletionParams):
 
 
 @server.feature(T.TEXT_DOCUMENT_FORMATTING)
-async def on_formatting(ls: ArchlangServer, params: T.DocumentFormattingParams):
+async def on_formatting(ls: ArchlangServer, params: T.DocumentFormattingParams
+                        ) -> list[T.TextEdit] | None:
     from archlang.errors import ArchlangError
     from archlang.syntax.fmt import format_text
 
@@ -292,7 +310,7 @@ async def on_formatting(ls: ArchlangServer, params: T.DocumentFormattingParams):
     text = doc.source
     try:
         new = await asyncio.get_running_loop().run_in_executor(
-            None, format_text, text, to_fs_path(params.text_document.uri))
+            None, format_text, text, _path(params.text_document.uri))
     except ArchlangError:
         return None                    # the diagnostics already say why
     if new == text:
@@ -305,7 +323,7 @@ async def on_formatting(ls: ArchlangServer, params: T.DocumentFormattingParams):
 
 @server.feature(T.TEXT_DOCUMENT_CODE_ACTION,
                 T.CodeActionOptions(code_action_kinds=[T.CodeActionKind.QuickFix]))
-def on_code_action(ls: ArchlangServer, params: T.CodeActionParams):
+def on_code_action(ls: ArchlangServer, params: T.CodeActionParams) -> list[T.CodeAction]:
     """"did you mean 'x'?" -> a fix that writes x in place of the misspelt word."""
     doc = ls.workspace.get_text_document(params.text_document.uri)
     actions = []

@@ -1,11 +1,12 @@
 """The language server's analysis, run in a process of its own for each version of a file.
 
 ``run`` reads one version of a design and sends what it finds over a pipe, in stages, as
-soon as each is ready: ``("model", ...)`` the diagnostics of parsing and building (exactly
-the CLI's: the same ArchlangError diagnostics) and the name index; ``("analysis", ...)``
-the findings and failed SLOs (as ``check`` reports them) and the figures hover shows;
-``("calls", ...)`` the latency of the calls into each component. The server kills the
-process when a newer version arrives, so a long analysis never holds up the next edit.
+soon as each is ready, as a dict whose ``stage`` says which (the ``Message`` types below):
+``model``, the diagnostics of parsing and building (exactly the CLI's: the same
+ArchlangError diagnostics) and the name index; ``analysis``, the findings and failed SLOs
+(as ``check`` reports them) and the figures hover shows; ``calls``, the latency of the
+calls into each component; then ``done`` (``crash`` before it on a bug). The server kills
+the process when a newer version arrives, so a long analysis never holds up the next edit.
 
 Everything sent is plain data (dicts, lists, numbers): positions are 0-based lines and
 code-point columns.
@@ -14,15 +15,138 @@ code-point columns.
 from __future__ import annotations
 
 import traceback
+from typing import TYPE_CHECKING, Literal, TypeAlias, TypedDict
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from archlang.analysis.common import Finding
+    from archlang.analysis.result import Result
+    from archlang.errors import Diagnostic
+    from archlang.lsp.scan import Index
+    from archlang.model.design import Design
 
 
-def _diag(d, source: str = "archlang") -> dict:
+# ---- what goes over the pipe -------------------------------------------------------------
+class WireDiagnostic(TypedDict):
+    """A diagnostic or a finding, positions 0-based (``end_col`` one past the last)."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    severity: Literal["error", "warning", "info"]
+    message: str
+    hint: str | None
+    code: str | None
+
+
+class SloFigures(TypedDict):
+    kind: Literal["availability", "latency", "throughput"]
+    target: float
+    actual: float | None
+    status: Literal["pass", "fail"]
+    percentile: float | None
+
+
+class ComponentFigures(TypedDict):
+    kind: str
+    replicas: int
+    availability: float
+    availability_with_domains: float
+    replica_availability: float
+    load_rps: float
+    capacity_rps: float | None
+    utilisation: float | None
+    capacity_status: str
+    spof_in: list[str]
+    flows: list[str]
+
+
+class FlowFigures(TypedDict):
+    rate_rps: float
+    availability: float
+    nines: float
+    downtime_minutes_per_30d: float
+    p50: float | None
+    p99: float | None
+    unbounded: bool
+    method: str | None
+    status: Literal["pass", "fail"]
+    spofs: list[str]
+    slos: list[SloFigures]
+    max_rate_rps: float | None
+    bottleneck: str | None
+
+
+class DomainFigures(TypedDict, total=False):
+    availability: float
+    placed: list[str]
+    spof: bool                 # set once every domain is listed
+
+
+class Figures(TypedDict):
+    """What hover shows: each component, flow and zone or region (keyed (kind, name))."""
+
+    components: dict[str, ComponentFigures]
+    flows: dict[str, FlowFigures]
+    system: str
+    domains: dict[tuple[str, str], DomainFigures]
+
+
+class CallLatency(TypedDict):
+    """The time of the calls into a component on one flow, from one caller."""
+
+    flow: str
+    via: str | None
+    p50: float
+    p99: float
+    share: float               # of the flow's requests that make the call
+
+
+class ModelMessage(TypedDict):
+    stage: Literal["model"]
+    diagnostics: list[WireDiagnostic]
+    index: Index
+
+
+class AnalysisMessage(TypedDict):
+    stage: Literal["analysis"]
+    diagnostics: list[WireDiagnostic]
+    figures: Figures
+
+
+class CallsMessage(TypedDict):
+    stage: Literal["calls"]
+    calls: dict[str, list[CallLatency]]       # component -> the calls into it
+
+
+class CrashMessage(TypedDict):
+    stage: Literal["crash"]
+    trace: str
+
+
+class DoneMessage(TypedDict):
+    stage: Literal["done"]
+
+
+#: What ``run`` sends, stage by stage.
+Message: TypeAlias = (
+    "ModelMessage | AnalysisMessage | CallsMessage | CrashMessage | DoneMessage")
+
+
+def _send(conn: Connection, message: Message) -> None:
+    conn.send(message)
+
+
+def _diag(d: Diagnostic | Finding) -> WireDiagnostic:
     return {"file": d.span.file, "line": d.span.line - 1, "col": d.span.column - 1,
             "end_line": d.span.end_line - 1, "end_col": d.span.end_column,
             "severity": d.severity, "message": d.message, "hint": d.hint, "code": d.code}
 
 
-def check(path: str, text: str):
+def check(path: str, text: str) -> tuple[Design | None, list[WireDiagnostic], Index]:
     """(design or None, diagnostics, index) of ``text`` read as the file ``path``."""
     import archlang
     from archlang.lsp.scan import index
@@ -34,7 +158,7 @@ def check(path: str, text: str):
     return design, [], index({**design.sources, path: text})
 
 
-def figures(design, result) -> dict:
+def figures(design: Design, result: Result) -> Figures:
     """What hover shows of each component and flow, from the analysed result."""
     spof_of: dict[str, list[str]] = {}
     for f in result.flows.values():
@@ -44,7 +168,7 @@ def figures(design, result) -> dict:
                     spof_of.setdefault(u.component, [])
                     if f.name not in spof_of[u.component]:
                         spof_of[u.component].append(f.name)
-    comps = {}
+    comps: dict[str, ComponentFigures] = {}
     for name, c in result.components.items():
         comps[name] = {
             "kind": c.kind, "replicas": c.replicas, "availability": c.availability,
@@ -55,7 +179,7 @@ def figures(design, result) -> dict:
             "flows": sorted(fl for fl, fr in result.flows.items()
                             if any(h.name == name for h in (fr.latency.hops
                                                             if fr.latency else ())))}
-    flows = {}
+    flows: dict[str, FlowFigures] = {}
     for name, f in result.flows.items():
         lat = f.latency
         flows[name] = {
@@ -69,7 +193,7 @@ def figures(design, result) -> dict:
                       "status": s.status, "percentile": s.percentile} for s in f.slos],
             "max_rate_rps": f.capacity.max_rate_rps if f.capacity else None,
             "bottleneck": f.capacity.bottleneck if f.capacity else None}
-    domains = {}
+    domains: dict[tuple[str, str], DomainFigures] = {}
     for r in design.regions:
         placed = sorted(c.name for c in design.components.values()
                         if any(p.region == r.name for p in c.placement))
@@ -80,13 +204,13 @@ def figures(design, result) -> dict:
             domains[("zone", z.key)] = {"availability": z.availability, "placed": placed}
     spof_domains = {u.name for cut in result.spofs for u in cut.units
                     if u.kind in ("zone", "region")}
-    for (kind, name), d in domains.items():
+    for (_kind, name), d in domains.items():
         d["spof"] = name in spof_domains
     return {"components": comps, "flows": flows, "system": result.system,
             "domains": domains}
 
 
-def call_latencies(design, result) -> dict:
+def call_latencies(design: Design, result: Result) -> dict[str, list[CallLatency]]:
     """component -> [{flow, via, p50, p99}]: the time a call into it takes on the hop itself
     (the network into it, queueing and its service time; what it calls is not counted),
     over the requests of each flow that make the call."""
@@ -95,10 +219,12 @@ def call_latencies(design, result) -> dict:
     from archlang.analysis.distributions import quantile_sorted
     from archlang.analysis.latency import flow_samples
 
-    out: dict[str, list[dict]] = {}
+    out: dict[str, list[CallLatency]] = {}
+    capacity = result.capacity_report
+    assert capacity is not None, "analyze() reports capacity"
     for name in design.flows:
         try:
-            _, hops, _ = flow_samples(design, name, result.capacity_report)
+            _, hops, _ = flow_samples(design, name, capacity)
         except ValueError:                 # unbounded: a component at or over 100%
             continue
         for (comp, via), parts in sorted(hops.items(), key=lambda kv: (kv[0][0],
@@ -113,33 +239,35 @@ def call_latencies(design, result) -> dict:
     return out
 
 
-def run(conn, path: str, text: str) -> None:
+def run(conn: Connection, path: str, text: str) -> None:
     """The stages for one version; each is sent as soon as it is ready."""
     try:
         design, diagnostics, idx = check(path, text)
-        conn.send(("model", {"diagnostics": diagnostics, "index": idx}))
+        _send(conn, ModelMessage(stage="model", diagnostics=diagnostics, index=idx))
         if design is None:
             return
         from archlang.analysis import analyze
-        from archlang.render.ci import problems
+        from archlang.checks import problems
 
         result = analyze(design)
         found = [_diag(f) for f in problems(design, result)]
-        conn.send(("analysis", {"diagnostics": found, "figures": figures(design, result)}))
-        conn.send(("calls", call_latencies(design, result)))
+        _send(conn, AnalysisMessage(stage="analysis", diagnostics=found,
+                                    figures=figures(design, result)))
+        _send(conn, CallsMessage(stage="calls", calls=call_latencies(design, result)))
     except Exception:                      # a bug: say so, never take the server down
-        conn.send(("crash", traceback.format_exc()))
+        _send(conn, CrashMessage(stage="crash", trace=traceback.format_exc()))
     finally:
-        conn.send(("done", None))
+        _send(conn, DoneMessage(stage="done"))
         conn.close()
 
 
 def preload() -> None:
     """Imports done once in the fork server, so that each job starts warm."""
-    import archlang.analysis  # noqa: F401
-    import archlang.analysis.availability  # noqa: F401
-    import archlang.analysis.capacity  # noqa: F401
-    import archlang.analysis.latency  # noqa: F401
-    import archlang.render.ci  # noqa: F401
-    import archlang.rules  # noqa: F401
     import numpy  # noqa: F401
+
+    import archlang.analysis
+    import archlang.analysis.availability
+    import archlang.analysis.capacity
+    import archlang.analysis.latency
+    import archlang.render.ci
+    import archlang.rules  # noqa: F401

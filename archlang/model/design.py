@@ -22,7 +22,8 @@ Kind = Literal["client", "server", "lb", "cache", "cdn", "database", "queue", "s
 class _Model(BaseModel):
     # An MTBF is infinite for a replica that never fails (availability 100%, clients):
     # JSON has no infinity, so it is written as the string "Infinity" and read back.
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings",
+                              defer_build=True)
 
 
 class Zone(_Model):
@@ -243,12 +244,19 @@ class Flow(_Model):
         return self.paths[0].hops[0].name
 
     def edges(self) -> list[tuple[str, str, bool]]:
-        """(source, target, asynchronous) for every step of every path, first seen first."""
-        seen: dict[tuple[str, str], bool] = {}
-        for p in self.paths:
-            for a, b in zip(p.hops, p.hops[1:]):
-                seen.setdefault((a.name, b.name), b.asynchronous)
-        return [(a, b, x) for (a, b), x in seen.items()]
+        """(source, target, asynchronous) for every step of every path, first seen first.
+
+        Worked out once per ``paths`` tuple (kept in ``__dict__`` under a name that is no
+        field, as ``Design`` keeps its calls by source): the renderers ask per edge."""
+        got = self.__dict__.get("edges_cache")
+        if got is None or got[0] is not self.paths:
+            seen: dict[tuple[str, str], bool] = {}
+            for p in self.paths:
+                for a, b in zip(p.hops, p.hops[1:]):
+                    seen.setdefault((a.name, b.name), b.asynchronous)
+            got = self.__dict__["edges_cache"] = (self.paths,
+                                                  [(a, b, x) for (a, b), x in seen.items()])
+        return list(got[1])
 
 
 class Design(_Model):
@@ -273,11 +281,24 @@ class Design(_Model):
         r = self.region(region)
         return r.zone(zone) if r else None
 
+    def _calls_by_source(self) -> dict[str, list[Call]]:
+        """The calls out of each component, in source order; built once per ``calls`` tuple
+        (a ``model_copy`` with other calls builds its own), so each look-up is O(1). Kept in
+        the instance ``__dict__`` under a name that is no field: equality and dumps ignore it."""
+        got = self.__dict__.get("calls_by_source_cache")
+        if got is None or got[0] is not self.calls:
+            index: dict[str, list[Call]] = {}
+            for c in self.calls:
+                index.setdefault(c.source, []).append(c)
+            got = self.__dict__["calls_by_source_cache"] = (self.calls, index)
+        return got[1]
+
     def calls_from(self, name: str) -> list[Call]:
-        return [c for c in self.calls if c.source == name]
+        return list(self._calls_by_source().get(name, ()))
 
     def call_between(self, source: str, target: str) -> Call | None:
-        return next((c for c in self.calls if c.source == source and target in c.targets), None)
+        return next((c for c in self._calls_by_source().get(source, ()) if target in c.targets),
+                    None)
 
     def assumptions(self) -> list[tuple[str, str, Span]]:
         """(construct, field, span) for every value that took its default."""

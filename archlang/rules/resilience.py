@@ -7,12 +7,21 @@ jitter".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from archlang.analysis.common import Finding
 from archlang.model.design import Call, Design
 from archlang.rules.base import Rule, register
 
+if TYPE_CHECKING:
+    from archlang.graph import FlowCall, FlowNode
+
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    from archlang.numbers import quantity
+
+    return quantity(x)
 
 
 def _ms(x: float) -> str:
@@ -39,7 +48,7 @@ def _label(call: Call) -> str:
     return f"{call.source} -> {' | '.join(call.targets)}"
 
 
-def _flow_calls(design: Design, name: str):
+def _flow_calls(design: Design, name: str) -> Iterator[tuple[FlowNode, FlowCall]]:
     """(caller node, FlowCall) of the synchronous request tree of a flow, each call once."""
     from archlang.graph import flow_tree
 
@@ -86,7 +95,7 @@ class RetryAmplification(Rule):
     name = "retry-amplification"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         from archlang.analysis.resilience import AMPLIFICATION_THRESHOLD, amplification_paths
 
         for comp, (factor, calls) in amplification_paths(design).items():
@@ -132,7 +141,7 @@ class DeadlineExceeded(Rule):
     name = "deadline-exceeded"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for caller in design.calls:
             if caller.timeout_ms is None:
                 continue
@@ -178,7 +187,7 @@ class SloBeyondTimeouts(Rule):
     name = "slo-beyond-timeouts"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for name, fl in design.flows.items():
             slos = [s for s in fl.slos if s.kind == "latency"]
             if not slos:
@@ -226,7 +235,7 @@ class RetriedWrite(Rule):
     name = "retried-write"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for call in design.calls:
             if call.write and call.retries > 0 and not call.idempotent:
                 yield self.finding(
@@ -268,7 +277,7 @@ class MissingTimeout(Rule):
     name = "missing-timeout"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         if not any(c.timeout_ms is not None for c in design.calls):
             return
         flagged: set[int] = set()

@@ -75,9 +75,10 @@ def listing() -> str:
     return ", ".join(m.word for m in CALL_MODIFIERS)
 
 
-def describe(mod: CallModifier, value) -> str:
+def describe(mod: CallModifier, value: float | None) -> str:
     """A modifier's value as it would be written: 'x100', 'parallel', 'no optional',
-    'timeout 2s'."""
+    'timeout 2s'. ``value``: the ``Call`` field's (a flag's bool, a count's int, a number,
+    or None when unset)."""
     if mod.value is None:
         return mod.word if value else f"no '{mod.word}'"
     if mod.value == "count":

@@ -13,9 +13,26 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
-from archlang.span import normalize_newlines, source_lines
+from archlang.span import (
+    column_of,
+    end_of,
+    is_tree,
+    line_of,
+    normalize_newlines,
+    source_lines,
+    token_of,
+    tree_of,
+)
 from archlang.syntax.parser import grammar_text, parse
+
+if TYPE_CHECKING:
+    from lark import Lark, Token, Tree
+
+    Node: TypeAlias = "Tree[Token]"
+    Item: TypeAlias = "Token | Tree[Token]"
 
 WIDTH = 100
 _UNIT = re.compile(r"%|us|ms|s|m|h|d|rps|qps|rpm|KB|MB|GB|TB|B")
@@ -27,12 +44,13 @@ _SAME_LINE = {"mtbf": ("mttr",), "replication": ("rf", "read_quorum", "write_quo
 
 
 @functools.lru_cache(maxsize=1)
-def _comment_parser():
+def _comment_parser() -> tuple[Lark, list[Token]]:
     from lark import Lark
 
-    sink: list = []
+    sink: list[Token] = []
     parser = Lark(grammar_text(), parser="lalr", propagate_positions=True,
-                  maybe_placeholders=False, lexer_callbacks={"COMMENT": sink.append})
+                  maybe_placeholders=False, lexer_callbacks={"COMMENT": sink.append},
+                  cache=True)    # Lark's cached grammar analysis, as the parser has it
     return parser, sink
 
 
@@ -48,7 +66,7 @@ def format_text(text: str, file: str = "<string>") -> str:
     return _Printer(text, comments).run(tree)
 
 
-def _q(tok) -> str:
+def _q(tok: Item) -> str:
     """A token as fmt writes it: a quantity with one space before a detached unit
     (`120   rps` -> `120 rps`); everything else, strings above all, byte for byte."""
     if getattr(tok, "type", None) == "QUANTITY":
@@ -56,9 +74,9 @@ def _q(tok) -> str:
     return str(tok)
 
 
-def _w(node) -> str:
+def _w(node: Item) -> str:
     """The text of a token, a dotted ref, or a one-keyword rule (kind, propkey, call_mod)."""
-    if not hasattr(node, "data"):
+    if not is_tree(node):
         return _q(node)
     if node.data == "ref":
         return ".".join(str(t) for t in node.children)
@@ -67,11 +85,12 @@ def _w(node) -> str:
     return _w(node.children[0])
 
 
-def _step(node) -> str:
+def _step(node: Item) -> str:
     """`-> b | c x3 parallel`: a step of a call or a path, in canonical spacing."""
-    arrow, targets, mods = str(node.children[0]), [], []
-    for c in node.children[1:]:
-        if hasattr(c, "data"):        # call_mod: a keyword and its value, or a count
+    children = tree_of(node).children
+    arrow, targets, mods = str(children[0]), [], []
+    for c in children[1:]:
+        if is_tree(c):        # call_mod: a keyword and its value, or a count
             mods.append(" ".join(_w(t) for t in c.children))
         else:
             targets.append(str(c))
@@ -79,17 +98,18 @@ def _step(node) -> str:
 
 
 class _Printer:
-    def __init__(self, text: str, comments):
+    def __init__(self, text: str, comments: Iterable[Token]) -> None:
         self.text = text
         self.src = source_lines(text)
-        self.full: list = []          # comments alone on their line
+        self.full: list[tuple[int, str]] = []     # comments alone on their line: (line, text)
         self.trailing: dict[int, tuple[int, str]] = {}
         for c in comments:
-            before = self.src[c.line - 1][: c.column - 1]
+            line, column = line_of(c), column_of(c)
+            before = self.src[line - 1][: column - 1]
             if before.strip():
-                self.trailing[c.line] = (c.column, str(c).rstrip())
+                self.trailing[line] = (column, str(c).rstrip())
             else:
-                self.full.append(c)
+                self.full.append((line, str(c)))
         self.out: list[str] = []
         self.last = 0                 # last source line accounted for
 
@@ -99,25 +119,25 @@ class _Printer:
                    if 0 < i <= len(self.src))
 
     def _flush(self, before: int, depth: int) -> None:
-        while self.full and self.full[0].line < before:
-            c = self.full.pop(0)
-            self._blank_if_gap(c.line)
-            self.out.append("  " * depth + str(c).rstrip())
-            self.last = c.line
+        while self.full and self.full[0][0] < before:
+            line, comment = self.full.pop(0)
+            self._blank_if_gap(line)
+            self.out.append("  " * depth + comment.rstrip())
+            self.last = line
 
     def _blank_if_gap(self, line: int) -> None:
         if self.out and self._gap(line) and self.out[-1] != "" and not self.out[-1].endswith("{"):
             self.out.append("")
 
     def emit(self, depth: int, text: str, start: int, end: int | None = None,
-             inside=()) -> None:
+             inside: Iterable[Item] = ()) -> None:
         """One output line for source lines start..end. A comment at the end of a line goes
         with the last construct on that line, so a block header leaves it to a construct
         ``inside`` it that starts on the same line."""
         end = end or start
         self._flush(start, depth)
         self._blank_if_gap(start)
-        busy = {c.meta.line for c in inside if hasattr(c, "meta") and not c.meta.empty}
+        busy = {c.meta.line for c in inside if is_tree(c) and not c.meta.empty}
         tails = [self.trailing.pop(i) for i in range(start, end + 1)
                  if i in self.trailing and i not in busy]
         line = "  " * depth + text
@@ -126,65 +146,67 @@ class _Printer:
         self.out.append(line)
         self.last = max(self.last, end)
 
-    def close(self, depth: int, node) -> None:
+    def close(self, depth: int, node: Node) -> None:
         end = node.meta.end_line
         self._flush(end, depth + 1)
         self.emit(depth, "}", end)
 
-    def run(self, tree) -> str:
+    def run(self, tree: Node) -> str:
         for node in tree.children:
             self.stmt(node, 0)
         self._flush(10**9, 0)
         return "\n".join(self.out).rstrip("\n") + "\n"
 
     # ---- statements --------------------------------------------------------------------
-    def stmt(self, node, depth: int) -> None:
+    def stmt(self, node: Item, depth: int) -> None:
+        node = tree_of(node)
         getattr(self, "s_" + node.data)(node, depth)
 
-    def s_system(self, node, depth):
+    def s_system(self, node: Node, depth: int) -> None:
         name = next(t for t in node.children if getattr(t, "type", None) == "NAME")
-        stmts = [c for c in node.children if hasattr(c, "data")]
+        stmts = [c for c in node.children if is_tree(c)]
         self.emit(depth, f"system {name} {{", node.meta.line, inside=stmts)
         for s in stmts:
             self.stmt(s, depth + 1)
         self.close(depth, node)
 
-    def s_import_stmt(self, node, depth):
+    def s_import_stmt(self, node: Node, depth: int) -> None:
         path = next(t for t in node.children if getattr(t, "type", None) == "STRING")
         self.emit(depth, f"import {path}", node.meta.line, node.meta.end_line)
 
-    def s_description(self, node, depth):
+    def s_description(self, node: Node, depth: int) -> None:
         self.emit(depth, f"description {node.children[0]}", node.meta.line, node.meta.end_line)
 
-    def _domain_props(self, nodes) -> str:
+    def _domain_props(self, nodes: Iterable[Item]) -> str:
         parts = []
-        for p in nodes:
+        for p in map(tree_of, nodes):
             parts.append(" ".join([_w(p.children[0])] + [_q(v) for v in p.children[1:]]))
         return (" " + " ".join(parts)) if parts else ""
 
-    def s_region(self, node, depth):
-        props = [c for c in node.children[1:] if c.data == "domain_prop"]
-        body = [c for c in node.children[1:] if c.data == "region_body"]
+    def s_region(self, node: Node, depth: int) -> None:
+        props = [c for c in map(tree_of, node.children[1:]) if c.data == "domain_prop"]
+        body = [c for c in map(tree_of, node.children[1:]) if c.data == "region_body"]
         head = f"region {node.children[0]}{self._domain_props(props)}"
         if not body:
             self.emit(depth, head, node.meta.line, node.meta.end_line)
             return
         b = body[0]
+        zone_trees = [tree_of(z) for z in b.children]
         if node.meta.line == node.meta.end_line:
             zones = " ".join(f"zone {z.children[0]}{self._domain_props(z.children[1:])}"
-                             for z in b.children)
+                             for z in zone_trees)
             one = f"{head} {{ {zones} }}" if zones else f"{head} {{ }}"
             if len("  " * depth + one) <= WIDTH:
                 self.emit(depth, one, node.meta.line)
                 return
         self.emit(depth, head + " {", node.meta.line, inside=b.children)
-        for z in b.children:
+        for z in zone_trees:
             self.emit(depth + 1, f"zone {z.children[0]}{self._domain_props(z.children[1:])}",
                       z.meta.line, z.meta.end_line)
         self.close(depth, node)
 
-    def s_network(self, node, depth):
-        items = [c for c in node.children if hasattr(c, "data")]
+    def s_network(self, node: Node, depth: int) -> None:
+        items = [c for c in node.children if is_tree(c)]
         self.emit(depth, "network {", node.meta.line, inside=items)
         for item in items:
             if item.data == "net_setting":
@@ -195,17 +217,18 @@ class _Printer:
             self.emit(depth + 1, text, item.meta.line, item.meta.end_line)
         self.close(depth, node)
 
-    def s_defaults(self, node, depth):
+    def s_defaults(self, node: Node, depth: int) -> None:
         self.emit(depth, "defaults {", node.meta.line, inside=node.children)
-        for block in node.children:
+        for block in map(tree_of, node.children):
             kind = _w(block.children[0])
             self._block(f"{kind}", block, block.children[1:], depth + 1)
         self.close(depth, node)
 
-    def _prop(self, p) -> str:
-        words = [_w(p.children[0])]
+    def _prop(self, p: Item) -> str:
+        children = tree_of(p).children
+        words = [_w(children[0])]
         prev = None
-        for v in p.children[1:]:
+        for v in children[1:]:
             if getattr(v, "type", None) == "COMMA":
                 words[-1] += ","
             else:
@@ -218,7 +241,8 @@ class _Printer:
             prev = v
         return " ".join(words)
 
-    def _block(self, head: str, node, props, depth: int, braces: bool = True) -> None:
+    def _block(self, head: str, node: Node, props: Sequence[Item], depth: int,
+               braces: bool = True) -> None:
         if not braces:
             self.emit(depth, head, node.meta.line, node.meta.end_line)
             return
@@ -228,13 +252,13 @@ class _Printer:
             if len("  " * depth + one) <= WIDTH:
                 self.emit(depth, one, node.meta.line)
                 return
-        props = list(props)
-        self.emit(depth, head + " {", node.meta.line, inside=props)
+        trees = [tree_of(p) for p in props]
+        self.emit(depth, head + " {", node.meta.line, inside=trees)
         i = 0
-        while i < len(props):
-            p = props[i]
+        while i < len(trees):
+            p = trees[i]
             text, end = self._prop(p), p.meta.end_line
-            nxt = props[i + 1] if i + 1 < len(props) else None
+            nxt = trees[i + 1] if i + 1 < len(trees) else None
             # `mtbf 30d mttr 1h` and `replication leaderless rf 3 read_quorum 2 write_quorum 2`
             # are one idea each: what follows them on their line stays there as written
             follows = _SAME_LINE.get(self._key(p), ())
@@ -242,33 +266,33 @@ class _Printer:
                     and nxt.meta.line == end:
                 text, end = f"{text} {self._prop(nxt)}", nxt.meta.end_line
                 i += 1
-                nxt = props[i + 1] if i + 1 < len(props) else None
+                nxt = trees[i + 1] if i + 1 < len(trees) else None
             self.emit(depth + 1, text, p.meta.line, end)
             i += 1
         self.close(depth, node)
 
     @staticmethod
-    def _key(p) -> str:
-        return _w(p.children[0])
+    def _key(p: Item) -> str:
+        return _w(tree_of(p).children[0])
 
-    def s_component(self, node, depth):
+    def s_component(self, node: Node, depth: int) -> None:
         kind = _w(node.children[0])
         head = f"{kind} {node.children[1]}"
         if len(node.children) > 2:
-            body = node.children[2]
+            body = tree_of(node.children[2])
             self._block(head, node, body.children, depth)
         else:
             self._block(head, node, [], depth, braces=False)
 
-    def s_call(self, node, depth):
+    def s_call(self, node: Node, depth: int) -> None:
         words = [str(node.children[0])] + [_step(st) for st in node.children[1:]]
         self.emit(depth, " ".join(words), node.meta.line, node.meta.end_line)
 
-    def s_flow(self, node, depth):
-        name = node.children[0]
-        brace = self.text.index("{", name.end_pos)
+    def s_flow(self, node: Node, depth: int) -> None:
+        name = token_of(node.children[0])
+        brace = self.text.index("{", end_of(name))
         head = f"flow {name}"
-        items = list(node.children[1:])
+        items = [tree_of(c) for c in node.children[1:]]
         if items and items[0].data == "flow_rate" and items[0].meta.start_pos < brace:
             head += f" rate {_q(items[0].children[0])}"
             items = items[1:]
@@ -277,7 +301,7 @@ class _Printer:
             self.emit(depth + 1, self._flow_item(it), it.meta.line, it.meta.end_line)
         self.close(depth, node)
 
-    def _flow_item(self, it) -> str:
+    def _flow_item(self, it: Node) -> str:
         d = it.data
         if d == "flow_rate":
             return f"rate {_q(it.children[0])}"

@@ -7,12 +7,21 @@ import functools
 import gc
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archlang.errors import Diagnostic, SyntaxError_
-from archlang.span import Span, source_lines
+from archlang.span import Span, column_of, end_of, line_of, source_lines, start_of
+
+if TYPE_CHECKING:
+    from lark import Lark, Token, Tree
+    from lark.exceptions import UnexpectedInput
+
+#: Where a diagnostic goes and what it says: (line, column, width, message, hint).
+_Parts = tuple[int, int, int, str, "str | None"]
 
 # What the grammar's terminals mean to a person reading an error.
 _TERMINALS = {
@@ -51,7 +60,7 @@ def grammar_text() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _parser():
+def _parser() -> Lark:
     from lark import Lark
 
     # No propagate_positions: tokens carry their positions, and span_of() takes a tree's
@@ -65,7 +74,8 @@ def _parser():
 class _RunOn(Exception):
     """A keyword that runs on into a name: `zoneb`, `replicass`."""
 
-    def __init__(self, token, word: str):
+    def __init__(self, token: Token, word: str) -> None:
+        super().__init__(word)
         self.token, self.word = token, word
 
 
@@ -74,7 +84,7 @@ _parsing = threading.local()
 _NAME_TAIL = re.compile(r"[A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
 
 
-def _whole_word(token):
+def _whole_word(token: Token) -> Token:
     """Keywords are whole words. Lark's contextual lexer tries only the terminals that the
     parser state accepts, so where `zone` is expected and a name is not, `zoneb` would lex
     as `zone` + `b` (a zone named b) and `replicass 2` as `replicas` + `s`: a guess, made
@@ -104,13 +114,13 @@ def _describe(expected: set[str]) -> str:
     return ", ".join(words)
 
 
-def _token_text(token) -> str:
+def _token_text(token: Token) -> str:
     if token.type == "$END":
         return "end of file"
     return repr(str(token))
 
 
-def parse(text: str, file: str = "<string>"):
+def parse(text: str, file: str = "<string>") -> Tree[Token]:
     """Parse ``text``; raise :class:`SyntaxError_` with a span on the first syntax error."""
     tree, recovered = parse_recovering(text, file)
     if recovered:
@@ -122,7 +132,8 @@ def parse(text: str, file: str = "<string>"):
 _VALUE_TOKENS = {"NAME", "QUANTITY", "PERCENTILE", "STRING", "COMMA", "DOT"}
 
 
-def parse_recovering(text: str, file: str = "<string>"):
+def parse_recovering(text: str, file: str = "<string>"
+                     ) -> tuple[Tree[Token], list[Diagnostic]]:
     """Parse ``text`` -> ``(tree, diagnostics)``.
 
     An unknown property inside a block (`server api { availabilty 99% }`) does not stop the
@@ -141,17 +152,18 @@ def parse_recovering(text: str, file: str = "<string>"):
 
     lines = source_lines(text)
 
-    def diag(line: int, col: int, width: int, message: str, hint: str | None = None):
+    def diag(line: int, col: int, width: int, message: str,
+             hint: str | None = None) -> Diagnostic:
         src = lines[line - 1] if 0 < line <= len(lines) else ""
         return Diagnostic(message=message, span=Span.point(file, line, col, width), hint=hint,
                           source_line=src)
 
     # The garbage collector finds nothing to free in a growing parse tree but walks it again
     # and again: pausing it makes large files parse about 1.7x faster.
-    def on_error(e) -> bool:
+    def on_error(e: UnexpectedInput) -> bool:
         if not isinstance(e, UnexpectedToken):
             return False
-        tok = e.token
+        tok: Token = e.token
         expected = set(e.expected)
         if tok.type == "NAME" and "RBRACE" in expected:
             # `path a -> b timeout 2s` in a flow: an unknown call modifier; skip its value
@@ -159,7 +171,7 @@ def parse_recovering(text: str, file: str = "<string>"):
             if modifier is not None:
                 line, col, width, message, hint = modifier
                 recovered.append(diag(line, col, width, message, hint))
-                last_end[0] = tok.end_pos
+                last_end[0] = end_of(tok)
                 return True
         if (tok.type not in _VALUE_TOKENS or "RBRACE" not in expected
                 or not expected & prop_keys):
@@ -167,15 +179,15 @@ def parse_recovering(text: str, file: str = "<string>"):
         # A run of skipped tokens is reported once: its first token (an unknown property or
         # a value that follows no property), and any name after a value in it (`1
         # availabilty 10%`: the misspelt property must not hide behind the stray value).
-        gap = text[last_end[0]:tok.start_pos] if last_end[0] >= 0 else "x"
+        gap = text[last_end[0]:start_of(tok)] if last_end[0] >= 0 else "x"
         starts = bool(_strip_comment(gap).strip())
         if tok.type == "NAME" and (starts or last_type[0] != "NAME"):
             message, hint = _explain(tok, expected)
-            recovered.append(diag(tok.line, tok.column, len(str(tok)), message, hint))
+            recovered.append(diag(line_of(tok), column_of(tok), len(str(tok)), message, hint))
         elif starts:
             message, hint = _stray_value(tok)
-            recovered.append(diag(tok.line, tok.column, len(str(tok)), message, hint))
-        last_end[0] = tok.end_pos
+            recovered.append(diag(line_of(tok), column_of(tok), len(str(tok)), message, hint))
+        last_end[0] = end_of(tok)
         last_type[0] = tok.type
         return True
 
@@ -194,9 +206,9 @@ def parse_recovering(text: str, file: str = "<string>"):
         raise SyntaxError_(recovered + [diag(tok.line, tok.column, len(word),
                                              f"{what} {word!r}", hint)]) from None
     except UnexpectedToken as e:
-        tok = e.token
+        tok: Token = e.token
         expected = set(e.expected) - {"COMMENT"}
-        pos = len(text) if tok.type == "$END" else tok.start_pos
+        pos = len(text) if tok.type == "$END" else start_of(tok)
         unclosed = _unclosed_block(text, pos, tok)
         modifier = _unknown_modifier(lines, tok, expected)
         if modifier is not None:
@@ -208,7 +220,7 @@ def parse_recovering(text: str, file: str = "<string>"):
             width = 1
             message, hint = _explain(tok, expected)
         else:
-            line, col = tok.line, tok.column
+            line, col = line_of(tok), column_of(tok)
             width = len(str(tok))
             message, hint = _explain(tok, expected)
             word = _word_before(lines, line, col)
@@ -221,7 +233,8 @@ def parse_recovering(text: str, file: str = "<string>"):
             raise SyntaxError_(recovered) from None
         raise SyntaxError_(recovered + [last]) from None
     except UnexpectedCharacters as e:
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        at = e.pos_in_stream if e.pos_in_stream is not None else len(text)  # always set here
+        ch = text[at] if at < len(text) else ""
         allowed = set(e.allowed or ()) - {"COMMENT"}
         hint = f"expected {_describe(allowed)}" if allowed else None
         if ch == '"':
@@ -240,7 +253,7 @@ def parse_recovering(text: str, file: str = "<string>"):
             gc.enable()
 
 
-def _stray_value(tok) -> tuple[str, str]:
+def _stray_value(tok: Token) -> tuple[str, str]:
     """A value in a block that follows no property (`server api { 40ms replicas 2 }`)."""
     text = str(tok)
     unit = text.lstrip("-0123456789.").strip()
@@ -254,7 +267,7 @@ def _stray_value(tok) -> tuple[str, str]:
     return f"unexpected {text!r}: a value without a property", hint
 
 
-def _word_before(lines: list[str], line: int, col: int) -> tuple[int, int, str] | None:
+def _word_before(lines: Sequence[str], line: int, col: int) -> tuple[int, int, str] | None:
     """(line, column, word) of the name just before ``line:col`` on the same line."""
     import re
 
@@ -321,7 +334,7 @@ class _Open:
     header: str         # "server charge-api"
 
 
-def _blocks(text: str, upto: int):
+def _blocks(text: str, upto: int) -> tuple[list[_Open], list[_Open]]:
     """Scan braces up to offset ``upto`` (strings and comments skipped) -> (blocks still open
     there, innermost last; blocks that a '}' indented less than them skipped over: a
     closing brace at the indentation of an outer block closes that one, so the inner one
@@ -359,7 +372,7 @@ _OUTER_WORDS = {"flow", "region", "network", "defaults", "import", "system", "cl
                 "dns"}
 
 
-def _unclosed_block(text: str, pos: int, tok):
+def _unclosed_block(text: str, pos: int, tok: Token) -> _Parts | None:
     """An error explained by a block left open: "block 'server api' opened at line 3 is
     not closed", at the block's opening line. Asked when the parse fails at ``pos`` on the
     end of the file, on a '{', or on a word that starts a statement of an outer block."""
@@ -389,15 +402,15 @@ def _unclosed_block(text: str, pos: int, tok):
             f"add its '}}' before {where}")
 
 
-def _unknown_modifier(lines: list[str], tok, expected: set[str]):
+def _unknown_modifier(lines: Sequence[str], tok: Token, expected: set[str]) -> _Parts | None:
     """`api -> b failover 60s`: a word after a call's target that is not a call modifier
     reads as the start of the next statement, and the parse fails just after it. Say so."""
     import re
 
     if "ARROW" not in expected:
         return None
-    n = (len(lines) if tok.type == "$END" else tok.line)
-    col = None if tok.type == "$END" else tok.column
+    n = (len(lines) if tok.type == "$END" else line_of(tok))
+    col = None if tok.type == "$END" else column_of(tok)
     while n >= 1:
         code = _strip_comment(lines[n - 1])
         if col is not None:
@@ -414,22 +427,23 @@ def _unknown_modifier(lines: list[str], tok, expected: set[str]):
     return _modifier_word(n, m.start(1) + 1, m.group(1), code[: m.start(1)])
 
 
-def _modifier_here(lines: list[str], tok):
+def _modifier_here(lines: Sequence[str], tok: Token) -> _Parts | None:
     """The unexpected name ``tok`` itself, if it stands where a call modifier would."""
-    if not 0 < tok.line <= len(lines):
+    line, col = line_of(tok), column_of(tok)
+    if not 0 < line <= len(lines):
         return None
-    before = _strip_comment(lines[tok.line - 1])[: tok.column - 1]
-    return _modifier_word(tok.line, tok.column, str(tok), before)
+    before = _strip_comment(lines[line - 1])[: col - 1]
+    return _modifier_word(line, col, str(tok), before)
 
 
-def _modifier_word(line: int, col: int, word: str, before: str):
+def _modifier_word(line: int, col: int, word: str, before: str) -> _Parts | None:
     """``word`` at ``line:col`` after ``before`` on its line: a call's step before it and
     not a modifier -> the diagnostic parts (line, col, width, message, hint)."""
     from archlang.errors import did_you_mean
     from archlang.syntax.callmods import MODIFIER_WORDS, listing
 
     before = before.rstrip()
-    if word in MODIFIER_WORDS or "->" not in before and "~>" not in before:
+    if word in MODIFIER_WORDS or ("->" not in before and "~>" not in before):
         return None
     if before.endswith((">", "|")):          # the word is a call's target, not a modifier
         return None
@@ -441,9 +455,9 @@ _PROPERTIES_HINT = ("properties are: availability, mtbf, mttr, latency, capacity
                     "placement, ... (see docs/language.md)")
 
 
-def _explain(tok, expected: set[str]) -> tuple[str, str | None]:
-    from archlang.vocabulary import PROPERTY_NAMES
+def _explain(tok: Token, expected: set[str]) -> tuple[str, str | None]:
     from archlang.errors import did_you_mean
+    from archlang.vocabulary import PROPERTY_NAMES
 
     text = str(tok)
     if tok.type == "$END":
@@ -458,10 +472,11 @@ def _explain(tok, expected: set[str]) -> tuple[str, str | None]:
         from archlang.vocabulary import KINDS
 
         words = list(KINDS) + ["flow", "region", "network", "defaults", "import", "description"]
-        hint = did_you_mean(text, words)
-        if hint is None:
-            hint = f"a statement starts with a kind ({', '.join(KINDS)}), 'flow', or a call 'a -> b'"
-        return f"unexpected {_token_text(tok)}", hint
+        close = did_you_mean(text, words)
+        if close is None:
+            close = (f"a statement starts with a kind ({', '.join(KINDS)}), 'flow', "
+                     "or a call 'a -> b'")
+        return f"unexpected {_token_text(tok)}", close
     if tok.type == "QUANTITY" and "NAME" in expected and len(expected) <= 2:
         return f"expected a name, found {_token_text(tok)}", "names start with a letter or '_'"
     return f"unexpected {_token_text(tok)}", f"expected {_describe(expected)}"
@@ -477,7 +492,7 @@ def decode_string(token: str) -> str:
     return _ESCAPE.sub(lambda m: m.group(1), token[1:-1])
 
 
-def string_problems(tree, file: str, text: str) -> list[Diagnostic]:
+def string_problems(tree: Tree[Token], file: str, text: str) -> list[Diagnostic]:
     """Strings with an escape other than `\\"` and `\\\\`, or a control character
     (ESC, CR, ...): reported, never decoded silently or passed on to an output."""
     from archlang.escape import UNSAFE
@@ -503,8 +518,8 @@ def string_problems(tree, file: str, text: str) -> list[Diagnostic]:
         if problem is None:
             continue
         offset, width, message, hint = problem
-        col = tok.column + offset
-        src = lines[tok.line - 1] if 0 < tok.line <= len(lines) else None
+        line, col = line_of(tok), column_of(tok) + offset
+        src = lines[line - 1] if 0 < line <= len(lines) else None
         out.append(Diagnostic(message=message, hint=hint, source_line=src,
-                              span=Span.point(file, tok.line, col, width)))
+                              span=Span.point(file, line, col, width)))
     return out

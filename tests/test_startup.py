@@ -1,0 +1,66 @@
+"""What each command imports: the light commands never load numpy or the analyses."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = """
+import contextlib, io, json, os, sys
+from archlang.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(sys.argv[1:])
+    except SystemExit:
+        pass
+print(json.dumps({"modules": sorted(sys.modules),
+                  "openblas": os.environ.get("OPENBLAS_NUM_THREADS")}))
+"""
+
+ENGINES = ["archlang.analysis.availability", "archlang.analysis.latency",
+           "archlang.analysis.capacity", "archlang.analysis.montecarlo",
+           "archlang.analysis.spof", "archlang.analysis.resilience"]
+
+
+def imported(*args, env=None):
+    r = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=ROOT, capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout.splitlines()[-1])
+
+
+def test_version_imports_no_pydantic_lark_or_numpy():
+    got = set(imported("--version")["modules"])
+    assert "archlang" in got
+    assert not got & {"numpy", "pydantic", "lark", "networkx", "jinja2",
+                      "archlang.model.design", "archlang.analysis"}
+
+
+@pytest.mark.parametrize("args", [["explain", "AL101"], ["schema"],
+                                  ["fmt", "--check", "examples/shop.arch"]])
+def test_light_commands_import_neither_numpy_nor_the_analyses(args):
+    got = set(imported(*args)["modules"])
+    assert "archlang.cli" in got
+    assert not got & {"numpy", "networkx", "jinja2", *ENGINES}, args
+
+
+def test_check_loads_numpy_with_openblas_on_one_thread_unless_told():
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    got = imported("check", "examples/shop.arch", env=env)
+    assert "numpy" in got["modules"] and got["openblas"] == "1"
+    got = imported("check", "examples/shop.arch", env={**env, "OPENBLAS_NUM_THREADS": "2"})
+    assert got["openblas"] == "2"
+
+
+def test_the_public_names_load_on_first_use():
+    code = ("import sys, archlang; before = 'archlang.api' in sys.modules; "
+            "d = archlang.loads('system t {\\n  server api\\n}\\n'); "
+            "print(before, type(d).__name__, 'archlang.api' in sys.modules, "
+            "'load' in dir(archlang))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.split() == ["False", "Design", "True", "True"], r.stderr
