@@ -227,7 +227,7 @@ def _context(design: Design | None, result: Result, svg: str | None,
     # The findings `archlang check` lists: the analyses' and one per failing SLO, so that the
     # report and the CLI count the same (archlang.checks.problems).
     if design is not None:
-        from archlang.render.ci import problems
+        from archlang.checks import problems
 
         listed = problems(design, result)
     else:

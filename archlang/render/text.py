@@ -116,14 +116,15 @@ def render_text(items: Iterable[FileCheck | tuple[Design, Result, str]],
         return ""
     checks = [item for item in items if hasattr(item, "verdict")]
     if len(checks) > 1:      # one summary over the files: the verdict the exit code gives
+        import textwrap
+
         from archlang.checks import overall
         from archlang.render.ci import counts
 
-        import textwrap
-
-        wrapped = textwrap.fill(counts(checks), width=100, subsequent_indent="  ",
+        files = [c for c in checks if isinstance(c, FileCheck)]
+        wrapped = textwrap.fill(counts(files), width=100, subsequent_indent="  ",
                                 break_on_hyphens=False, break_long_words=False)
-        blocks.append(f"{wrapped}\nverdict: {overall(checks).upper()}")
+        blocks.append(f"{wrapped}\nverdict: {overall(files).upper()}")
     out = "\n\n".join(blocks) + "\n"
     for f in sorted((f for f in names if has_unsafe(f)), key=len, reverse=True):
         out = out.replace(f, escape_text(f))

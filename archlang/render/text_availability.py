@@ -3,8 +3,6 @@ the top of each flow's importance ranking. Plain text, deterministic, at most 10
 
 from __future__ import annotations
 
-import math
-
 from archlang import numbers
 from archlang.analysis.result import AvailabilityReport, CutSet, FlowAvailability
 from archlang.model.design import Design
@@ -26,7 +24,8 @@ def _slo(report_flow: FlowAvailability) -> str:
     if not report_flow.slos:
         return "-"
     worst = min(report_flow.slos, key=lambda s: (s.status == "pass", -s.target))
-    return f"{worst.status} {numbers.exact_pct(worst.target)} ({numbers.budget_used(worst.budget_use)})"
+    used = numbers.budget_used(worst.budget_use)
+    return f"{worst.status} {numbers.exact_pct(worst.target)} ({used})"
 
 
 def _where(design: Design, cs: CutSet) -> str:

@@ -8,8 +8,14 @@ from __future__ import annotations
 import math
 
 from archlang import numbers
-
-from archlang.analysis.result import CapacityReport, ComponentCapacity, LatencyReport, ZoneLoss
+from archlang.analysis.result import (
+    CapacityReport,
+    ComponentCapacity,
+    FlowCapacity,
+    HopLatency,
+    LatencyReport,
+    ZoneLoss,
+)
 from archlang.model.design import Design
 
 WIDTH = 100
@@ -55,7 +61,7 @@ def _num(x: float | None) -> str:
     return numbers.quantity(x)
 
 
-def _hop_p99(h) -> str:
+def _hop_p99(h: HopLatency) -> str:
     return "-" if h.hop_p99_ms is None else f"{h.hop_p99_ms:.2f}"
 
 
@@ -180,7 +186,7 @@ def _signed(x: float | None) -> str:
     return ("+" if x >= 0 else "-") + numbers.quantity(abs(x))
 
 
-def flow_fit_text(fc) -> str:
+def flow_fit_text(fc: FlowCapacity) -> str:
     """Whether a flow fits its rate: "unknown" without a declared capacity on the flow, and
     the components whose capacity is unknown beside a verdict on the rest."""
     if fc.max_rate_rps is None:

@@ -336,7 +336,7 @@ class TimeoutBelowLatency(Rule):
     name = "timeout-below-latency"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         if not any(c.timeout_ms is not None for c in design.calls):
             return
         from archlang.analysis.capacity import analyze_capacity
@@ -353,6 +353,7 @@ class TimeoutBelowLatency(Rule):
         for (cid, target), (p, flow) in sorted(
                 worst.items(), key=lambda kv: (calls[kv[0][0]].span.line, kv[0][1])):
             call = calls[cid]
+            assert call.timeout_ms is not None      # only timed calls have a P(L > T)
             share = ("every attempt into {t} times out" if p >= 0.9995
                      else f"{_share(p)} of the attempts into {{t}} time out").format(t=target)
             yield self.finding(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from archlang.analysis.common import Finding
-from archlang.model.design import Design
+from archlang.model.design import Call, Component, Design
 from archlang.rules.base import Rule, register
 
 _STICKY = {"consistent_hashing", "ip_hash"}
@@ -304,7 +304,7 @@ _EXAMPLE = {"availability": "availability (`availability 99.95%`)",
             "latency": "latency (`latency p50 5ms p99 25ms`)"}
 
 
-def _default_text(c, what: str) -> str:
+def _default_text(c: Component, what: str) -> str:
     """The value a component took by default, as the design would write it."""
     from archlang import numbers
 
@@ -319,7 +319,7 @@ def _default_text(c, what: str) -> str:
 _STORES = {"database", "storage"}
 
 
-def _plain(call) -> bool:
+def _plain(call: Call) -> bool:
     """A call statement with no modifier: written to list the caller's calls."""
     return (len(call.targets) == 1 and not call.optional and not call.write
             and call.count == 1 and not call.parallel and not call.asynchronous
@@ -364,7 +364,7 @@ class UndeclaredCall(Rule):
     name = "undeclared-call"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         declared: dict[str, list[str]] = {}
         for call in design.calls:
             if not call.implicit and _plain(call):
@@ -427,7 +427,7 @@ class UnusedPlacement(Rule):
     name = "unused-placement"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if len(c.placement) > c.replicas:
                 empty = ", ".join(p.key for p in c.placement[c.replicas:])

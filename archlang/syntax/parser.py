@@ -90,8 +90,10 @@ def _whole_word(token: Token) -> Token:
     as `zone` + `b` (a zone named b) and `replicass 2` as `replicas` + `s`: a guess, made
     silently. A keyword followed at once by more of a name is an error instead."""
     text = getattr(_parsing, "text", None)
-    if text is not None and token.end_pos < len(text):
-        tail = _NAME_TAIL.match(text, token.end_pos).group()
+    end = end_of(token)
+    if text is not None and end < len(text):
+        m = _NAME_TAIL.match(text, end)
+        tail = m.group() if m else ""
         if tail:
             raise _RunOn(token, str(token) + tail)
     return token
@@ -196,15 +198,15 @@ def parse_recovering(text: str, file: str = "<string>"
     _parsing.text = text
     try:
         return _parser().parse(text, on_error=on_error), recovered
-    except _RunOn as e:
-        tok, word = e.token, e.word
-        near = difflib.get_close_matches(word, [str(tok)], n=1)
-        hint = f"did you mean '{tok}'?" if near else None
+    except _RunOn as run_on:
+        kw, whole = run_on.token, run_on.word
+        near = difflib.get_close_matches(whole, [str(kw)], n=1)
+        suggest = f"did you mean '{kw}'?" if near else None
         from archlang.vocabulary import PROPERTY_NAMES
 
-        what = "unknown property" if str(tok) in PROPERTY_NAMES else "unexpected"
-        raise SyntaxError_(recovered + [diag(tok.line, tok.column, len(word),
-                                             f"{what} {word!r}", hint)]) from None
+        what = "unknown property" if str(kw) in PROPERTY_NAMES else "unexpected"
+        raise SyntaxError_(recovered + [diag(line_of(kw), column_of(kw), len(whole),
+                                             f"{what} {whole!r}", suggest)]) from None
     except UnexpectedToken as e:
         tok: Token = e.token
         expected = set(e.expected) - {"COMMENT"}
