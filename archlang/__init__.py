@@ -26,10 +26,19 @@ _LAZY = {
 __all__ = sorted([*_LAZY, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
-    from archlang.api import analyze, load, loads, render_html, render_svg
-    from archlang.errors import (ArchlangError, DesignError, Diagnostic, ImportError_,
-                                 SourceError, SyntaxError_)
-    from archlang.model.design import Design
+    # `as`: re-exported (what mypy --strict asks of a package's public names)
+    from archlang.api import analyze as analyze
+    from archlang.api import load as load
+    from archlang.api import loads as loads
+    from archlang.api import render_html as render_html
+    from archlang.api import render_svg as render_svg
+    from archlang.errors import ArchlangError as ArchlangError
+    from archlang.errors import DesignError as DesignError
+    from archlang.errors import Diagnostic as Diagnostic
+    from archlang.errors import ImportError_ as ImportError_
+    from archlang.errors import SourceError as SourceError
+    from archlang.errors import SyntaxError_ as SyntaxError_
+    from archlang.model.design import Design as Design
 
 
 def __getattr__(name: str):

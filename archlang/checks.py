@@ -16,11 +16,18 @@ is an error).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
-from archlang.analysis.common import Finding
+from archlang import numbers
+from archlang.analysis.common import Finding, SloResult
 from archlang.config import Config
 from archlang.errors import ArchlangError
+
+if TYPE_CHECKING:
+    from archlang.analysis.result import Result
+    from archlang.model.design import Design
 
 INVALID_CODE = "AL000"
 SLO_CODES = {"availability": "AL001", "latency": "AL002", "throughput": "AL003"}
@@ -30,29 +37,38 @@ RANK = {"info": 0, "warning": 1, "error": 2}
 @dataclass
 class FileCheck:
     path: str                         # as named on the command line (or --stdin-filename)
-    design: object = None             # Design, None when invalid
-    result: object = None             # Result, None when invalid
+    design: Design | None = None      # None when invalid
+    result: Result | None = None      # None when invalid
     error: ArchlangError | None = None
     problems: list[Finding] = field(default_factory=list)   # kept by the selection
-    verdict: str = "pass"             # pass | fail | invalid
+    verdict: Literal["pass", "fail", "invalid"] = "pass"
 
     @property
     def valid(self) -> bool:
         return self.error is None
 
+    def analysed(self) -> tuple[Design, Result]:
+        """The design and result of a valid file (an invalid one has neither)."""
+        assert self.design is not None and self.result is not None, self.path
+        return self.design, self.result
 
-def slo_text(s) -> str:
+
+def slo_text(s: SloResult) -> str:
     if s.kind == "availability":
-        actual = "n/a" if s.actual is None else f"{s.actual * 100:.4f}%"
-        return f"availability {actual} against a target of {s.target * 100:g}%"
+        actual = "n/a" if s.actual is None else numbers.pct_apart(s.actual, s.target)
+        budget = ("" if s.budget_use is None else
+                  f" ({numbers.budget_used(s.budget_use)})")
+        return (f"availability {actual} against a target of {numbers.exact_pct(s.target)}"
+                + budget)
     if s.kind == "latency":
-        actual = "unbounded" if s.actual is None else f"{s.actual:.1f}ms"
-        return f"p{s.percentile:g} latency {actual} against a target of {s.target:g}ms"
-    actual = "n/a" if s.actual is None else f"{s.actual:.1f} rps"
-    return f"throughput up to {actual} against a target of {s.target:g} rps"
+        actual = "unbounded" if s.actual is None else f"{numbers.ms(s.actual)}ms"
+        return (f"p{s.percentile:g} latency {actual} against a target of "
+                f"{numbers.quantity(s.target)}ms")
+    actual = "unknown" if s.actual is None else numbers.rate(s.actual)
+    return f"throughput up to {actual} against a target of {numbers.rate(s.target)}"
 
 
-def problems(design, result) -> list[Finding]:
+def problems(design: Design, result: Result) -> list[Finding]:
     """Findings plus one error per failing SLO (and per flow over its own rate), in order."""
     out = list(result.findings)
     for fr in result.flows.values():
@@ -64,10 +80,11 @@ def problems(design, result) -> list[Finding]:
         cap = fr.capacity
         if cap is not None and not cap.fits and not any(
                 s.kind == "throughput" and s.status == "fail" for s in fr.slos):
-            most = "n/a" if cap.max_rate_rps is None else f"{cap.max_rate_rps:g} rps"
+            most = "n/a" if cap.max_rate_rps is None else numbers.rate(cap.max_rate_rps)
             out.append(Finding(
                 code=SLO_CODES["throughput"], severity="error", flow=fr.name,
-                message=f"flow '{fr.name}' does not fit its own rate: {fr.rate_rps:g} rps "
+                message=f"flow '{fr.name}' does not fit its own rate: "
+                        f"{numbers.rate(fr.rate_rps)} "
                         f"against at most {most}" + (f" ({cap.bottleneck} saturates first)"
                                                      if cap.bottleneck else ""),
                 span=design.flows[fr.name].span))
@@ -83,7 +100,7 @@ def invalid_findings(error: ArchlangError) -> list[Finding]:
             for d in error.diagnostics]
 
 
-def check_text(path: str, text: str | None, config: Config, down=(),
+def check_text(path: str, text: str | None, config: Config, down: Sequence[str] = (),
                fail_on: str = "error") -> FileCheck:
     """Check one file (``text`` given: stdin named ``path``)."""
     from archlang.analysis import analyze
@@ -101,13 +118,18 @@ def check_text(path: str, text: str | None, config: Config, down=(),
                      verdict="fail" if fail else "pass")
 
 
-def _check_file(job: tuple) -> FileCheck:
+#: The arguments of one :func:`check_text` call: path, text, config, down, fail_on.
+_Job = tuple[str, "str | None", Config, Sequence[str], str]
+
+
+def _check_file(job: _Job) -> FileCheck:
     """One file of :func:`check_files`, in a worker process."""
     return check_text(*job)
 
 
-def check_files(paths: list[str], config: Config, down=(), fail_on: str = "error",
-                jobs: int = 1, progress=None) -> list[FileCheck]:
+def check_files(paths: list[str], config: Config, down: Sequence[str] = (),
+                fail_on: str = "error", jobs: int = 1,
+                progress: Callable[[int, str], object] | None = None) -> list[FileCheck]:
     """:func:`check_text` of each file, in the order given. ``jobs`` > 1: in that many
     worker processes (each file is checked on its own, so the checks and the report made of
     them are the same, byte for byte, as with one). ``progress(i, path)`` is told of each

@@ -9,19 +9,31 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TextIO
+
+if TYPE_CHECKING:
+    import re
+
+    from archlang import gitrev
+    from archlang.analysis.diff import DesignDiff
+    from archlang.analysis.result import Result
+    from archlang.checks import FileCheck
+    from archlang.model.design import Design
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # misuse: exit 2 with a short usage line
+    def error(self, message: str) -> NoReturn:  # misuse: exit 2 with a short usage line
         self.print_usage(sys.stderr)
         _err(f"archlang: error: {message}\n")
         raise SystemExit(EXIT_INVALID)
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes, inputs=()) -> None:
+def write_atomic(path: str | os.PathLike[str], data: str | bytes,
+                 inputs: Iterable[str] = ()) -> None:
     """Write the whole file or nothing (see archlang/outfile.py: symlinks, devices, inputs)."""
     from archlang.outfile import write_output
 
@@ -75,7 +87,7 @@ archlang.toml (found in the current directory or a parent; docs/cli.md has the k
 options given here override them."""
 
 
-def _check_parser(sub) -> None:
+def _check_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     from archlang.formats import FORMATS
 
     c = sub.add_parser("check", help="parse, validate and analyse designs",
@@ -190,7 +202,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="text (default), markdown (a pull-request comment), json")
     df.add_argument("--output", "-o", metavar="PATH", help="write the report here")
     e = sub.add_parser("explain", help="what a finding's code means and how to fix it")
-    e.add_argument("code", metavar="CODE")
+    e.add_argument("code", metavar="CODE", nargs="?",
+                   help="a code (AL101) or a name (weak-hard-dependency); none: list every code")
     sub.add_parser("schema", help="the JSON schema of the design and result models")
     sub.add_parser("lsp", help="run the language server on stdin/stdout (for editors)")
     w = sub.add_parser("watch", help="check a design again each time a design file is saved")
@@ -216,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_INVALID
     try:
-        return {"check": _check, "render": _render, "report": _report, "fmt": _fmt, "diff": _diff, "explain": _explain, "schema": _schema, "lsp": _lsp, "watch": _watch, "serve": _serve}[args.command](args)
+        return {"check": _check, "render": _render, "report": _report, "fmt": _fmt,
+                "diff": _diff, "explain": _explain, "schema": _schema, "lsp": _lsp,
+                "watch": _watch, "serve": _serve}[args.command](args)
     except KeyboardInterrupt:
         return 130
     except Exception as e:       # imported only when needed: `--version` stays light
@@ -254,19 +269,20 @@ class _Progress:
             self.width = 0
 
 
-def _emit(text: str, output: str | None, inputs=()) -> None:
+def _emit(text: str, output: str | None, inputs: Iterable[str] = ()) -> None:
     if output:
         write_atomic(output, text, inputs)
     else:
         _out(text)
 
 
-def _load_all(files: list[str]):
+def _load_all(files: list[str]) -> list[Design] | None:
     """Designs of every file; errors of each printed to stderr. None when any was invalid."""
     from archlang.api import load
     from archlang.errors import ArchlangError
 
-    designs, bad = [], 0
+    designs: list[Design] = []
+    bad = 0
     for f in files:
         try:
             designs.append(load(f))
@@ -279,7 +295,7 @@ def _load_all(files: list[str]):
     return designs
 
 
-def _color_enabled(stream) -> bool:
+def _color_enabled(stream: TextIO) -> bool:
     """NO_COLOR (any value) turns colour off, FORCE_COLOR on; otherwise only a terminal."""
     if os.environ.get("NO_COLOR"):
         return False
@@ -295,7 +311,7 @@ def _paint(text: str) -> str:
     codes = {"error": "31", "fail": "31", "invalid": "31", "warning": "33", "info": "36",
              "pass": "32"}
 
-    def sub(m):
+    def sub(m: re.Match[str]) -> str:
         word = m.group(2) or m.group(4) or m.group(6)
         code = codes[word.lower()]
         return m.group(0).replace(word, f"\x1b[1;{code}m{word}\x1b[0m", 1)
@@ -311,7 +327,7 @@ def _repo_root() -> Path:
     return next((p for p in (here, *here.parents) if (p / ".git").exists()), here)
 
 
-def _check(args) -> int:
+def _check(args: argparse.Namespace) -> int:
     from archlang import config as cfgmod
     from archlang.checks import check_text, overall
     from archlang.discover import expand
@@ -375,6 +391,7 @@ def _check(args) -> int:
     gc.freeze()
     bad = [c for c in checks if not c.valid]
     for c in bad:                   # the report has them too, as findings
+        assert c.error is not None
         sys.stderr.write(c.error.render() + "\n")
     if bad:
         sys.stderr.write(f"archlang: {len(bad)} file{'s' if len(bad) != 1 else ''} "
@@ -382,7 +399,7 @@ def _check(args) -> int:
     out = _render_check(checks, fmt, fail_on, args)
     if args.output:
         inputs = [f for f in files if f != "-"] + [
-            f for c in checks if c.valid for f in c.design.files]
+            f for c in checks if c.valid for f in c.analysed()[0].files]
         _emit(out, args.output, inputs)
     else:
         _emit(_paint(out) if fmt in ("text", "concise") and _color_enabled(sys.stdout)
@@ -395,7 +412,8 @@ def _check(args) -> int:
     return EXIT_OK
 
 
-def _render_check(checks, fmt: str, fail_on: str, args) -> str:
+def _render_check(checks: list[FileCheck], fmt: str, fail_on: str,
+                  args: argparse.Namespace) -> str:
     """The report of every file in ``fmt`` (invalid files included, as findings)."""
     root = _repo_root()
     if fmt == "json":
@@ -434,7 +452,7 @@ def _render_check(checks, fmt: str, fail_on: str, args) -> str:
     return render_text(checks, with_errors=bool(args.output))
 
 
-def _analyze_one(path: str, down: list[str]):
+def _analyze_one(path: str, down: list[str]) -> tuple[Design, Result] | None:
     """(design, result) of one file, or None after printing why."""
     from archlang.analysis import analyze
     from archlang.errors import ArchlangError
@@ -452,7 +470,7 @@ def _analyze_one(path: str, down: list[str]):
 _SUFFIX = {"mermaid": "mmd"}
 
 
-def _render(args) -> int:
+def _render(args: argparse.Namespace) -> int:
     from archlang.render.engine import RenderError, format_for, render
 
     try:
@@ -497,7 +515,7 @@ def _render(args) -> int:
     return EXIT_OK
 
 
-def _report(args) -> int:
+def _report(args: argparse.Namespace) -> int:
     from archlang.render.html import render_html
 
     got = _analyze_one(args.file, args.down)
@@ -517,7 +535,7 @@ def _report(args) -> int:
     return EXIT_OK
 
 
-def _fmt(args) -> int:
+def _fmt(args: argparse.Namespace) -> int:
     import difflib
 
     from archlang.discover import expand
@@ -556,13 +574,18 @@ def _fmt(args) -> int:
     return EXIT_FAIL if ((args.check or args.diff) and changed) else EXIT_OK
 
 
-def _diff_inputs(args):
+#: One side of a diff: (the file to read, the name to show it by), or None: no such file.
+_Side = tuple[str, str] | None
+
+
+def _diff_inputs(args: argparse.Namespace
+                 ) -> tuple[list[tuple[_Side, _Side]], Sequence[gitrev.Snapshot]]:
     """[(base, head)] pairs to compare: each a (file to read, name to show) or None (absent).
 
     Raises GitError or ValueError (misuse) with a message for the user."""
     from archlang import gitrev
 
-    def one(spec: str):
+    def one(spec: str) -> tuple[str, str] | None:
         if os.path.exists(spec):
             return None
         got = gitrev.split_rev_path(spec)
@@ -573,13 +596,14 @@ def _diff_inputs(args):
     if not files and base_rp is None and head_rp is None \
             and gitrev.is_revision(args.base) and gitrev.is_revision(args.head):
         top = gitrev.toplevel()
-        pairs = []
+        pairs: list[tuple[_Side, _Side]] = []
         snaps = (gitrev.Snapshot(args.base, top), gitrev.Snapshot(args.head, top))
         in_base = gitrev.arch_files(args.base, args.paths, top)
         in_head = gitrev.arch_files(args.head, args.paths, top)
         for path in sorted(set(in_base) | set(in_head)):
-            pairs.append(tuple((str(s.file(path)), f"{s.rev}:{path}") if path in found
-                               else None for s, found in zip(snaps, (in_base, in_head))))
+            base, head = ((str(s.file(path)), f"{s.rev}:{path}") if path in found else None
+                          for s, found in zip(snaps, (in_base, in_head)))
+            pairs.append((base, head))
         if not pairs:
             raise ValueError(f"no *.arch file in {args.base} or {args.head}"
                              + (f" under {', '.join(args.paths)}" if args.paths else ""))
@@ -587,7 +611,8 @@ def _diff_inputs(args):
     if args.paths:
         raise ValueError("PATHS are for two revisions (diff main HEAD examples/); "
                          f"'{args.base}' and '{args.head}' are not both revisions")
-    snaps, sides = [], []
+    snapshots: list[gitrev.Snapshot] = []
+    sides: list[tuple[str, str]] = []
     for spec, rp in ((args.base, base_rp), (args.head, head_rp)):
         if rp is None:
             sides.append((spec, spec))
@@ -597,12 +622,12 @@ def _diff_inputs(args):
         if path.startswith("./") or path.startswith("../"):
             path = gitrev._top_relative(path, top)
         snap = gitrev.Snapshot(rev, top)
-        snaps.append(snap)
+        snapshots.append(snap)
         sides.append((str(snap.file(path)), f"{rev}:{path}"))
-    return [tuple(sides)], snaps
+    return [(sides[0], sides[1])], snapshots
 
 
-def _diff(args) -> int:
+def _diff(args: argparse.Namespace) -> int:
     """Exit 1 when HEAD is worse: an SLO newly fails, a SPOF appears or an error finding."""
     from archlang.analysis import analyze
     from archlang.analysis.diff import diff_results
@@ -612,16 +637,17 @@ def _diff(args) -> int:
     from archlang.gitrev import GitError
     from archlang.render.diff import render_diff_json, render_diff_text
 
-    snaps = ()
+    snaps: Sequence[gitrev.Snapshot] = ()
     try:
         try:
             pairs, snaps = _diff_inputs(args)
         except (GitError, ValueError) as e:
             sys.stderr.write(f"archlang: error: {e}\n")
             return EXIT_INVALID
-        diffs, bad = [], 0
+        diffs: list[DesignDiff] = []
+        bad = 0
         for pair in pairs:
-            results = []
+            results: list[Result | None] = []
             for side in pair:
                 if side is None:
                     results.append(None)
@@ -652,32 +678,30 @@ def _diff(args) -> int:
     return EXIT_FAIL if any(d.worse for d in diffs) else EXIT_OK
 
 
-def _explain(args) -> int:
-    from archlang.rules import REGISTRY
+def _explain(args: argparse.Namespace) -> int:
     from archlang.rules.catalogue import all_rules
+    from archlang.rules.docs import codes_text, explain_text
 
-    rule = REGISTRY.get(args.code)
-    if rule is None:
-        info = all_rules().get(args.code.upper())
-        if info is not None:
-            sys.stdout.write(f"{info.code} ({info.name}), {info.severity}\n\n{info.summary}\n\n"
-                             f"{info.description}\n")
-            return EXIT_OK
+    if args.code is None:
+        sys.stdout.write(codes_text())
+        return EXIT_OK
+    infos = all_rules()
+    code = args.code.upper()
+    if code not in infos:     # a rule's name works too
+        code = next((c for c, i in infos.items() if i.name == args.code.lower()), code)
+    if code not in infos:
         from archlang.errors import did_you_mean
 
-        codes = [r.code for r in REGISTRY] + [r.name for r in REGISTRY]
-        hint = did_you_mean(args.code.upper(), codes) or did_you_mean(args.code, codes)
-        _err(f"archlang: unknown rule '{args.code}'" + (f"; {hint}" if hint else "")
-                         + "\n")
+        names = list(infos) + [i.name for i in infos.values()]
+        hint = did_you_mean(args.code.upper(), names) or did_you_mean(args.code, names)
+        _err(f"archlang: unknown code '{args.code}'" + (f"; {hint}" if hint else "")
+             + " (archlang explain lists every code)\n")
         return EXIT_INVALID
-    lines = [f"{rule.code} ({rule.name}), {rule.severity}", ""]
-    for title, text in rule.docs().items():
-        lines += [f"## {title}", text, ""]
-    sys.stdout.write("\n".join(lines))
+    sys.stdout.write(explain_text(code))
     return EXIT_OK
 
 
-def _schema(args) -> int:
+def _schema(args: argparse.Namespace) -> int:
     import json
 
     from archlang.analysis.result import Result
@@ -688,13 +712,13 @@ def _schema(args) -> int:
     return EXIT_OK
 
 
-def _lsp(args) -> int:
+def _lsp(args: argparse.Namespace) -> int:
     from archlang.lsp import main as lsp_main
 
     return lsp_main()
 
 
-def _live_ready(args) -> bool:
+def _live_ready(args: argparse.Namespace) -> bool:
     if not Path(args.file).is_file():
         sys.stderr.write(f"archlang: error: cannot read '{args.file}': no such file\n")
         return False
@@ -707,7 +731,7 @@ def _live_ready(args) -> bool:
     return True
 
 
-def _watch(args) -> int:
+def _watch(args: argparse.Namespace) -> int:
     from archlang.live import watch
 
     if not _live_ready(args):
@@ -715,7 +739,7 @@ def _watch(args) -> int:
     return watch(args.file, lambda: main(["check", args.file]))
 
 
-def _serve(args) -> int:
+def _serve(args: argparse.Namespace) -> int:
     from archlang.live import serve
 
     if not _live_ready(args):

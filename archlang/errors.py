@@ -91,7 +91,7 @@ class ArchlangError(Exception):
     def __str__(self) -> str:
         return self.render()
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ArchlangError], tuple[list[Diagnostic]]]:
         # Pickled whole (`check -j N` sends them between processes): rebuilt from the
         # diagnostics, not from the rendered message Exception.args holds.
         return (type(self), (self.diagnostics,))

@@ -30,9 +30,14 @@ that need exact probabilities treat it as one shared unit (``FlowNode.name``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from archlang.model.design import Call, Component, Design, Flow
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ class FlowCall:
     """One call made by a node: to ``targets[0]``, failing over to the next alternatives."""
 
     call: Call
-    targets: tuple["FlowNode", ...]
+    targets: tuple[FlowNode, ...]
 
     @property
     def optional(self) -> bool:
@@ -80,7 +85,7 @@ class FlowNode:
     def kind(self) -> str:
         return self.component.kind
 
-    def walk(self, include_async: bool = False):
+    def walk(self, include_async: bool = False) -> Iterator[FlowNode]:
         """This node and every node below it, depth first, in call order."""
         yield self
         for c in self.calls + (self.async_calls if include_async else ()):
@@ -135,11 +140,11 @@ def flow_tree(design: Design, flow: Flow | str) -> FlowNode:
     return root
 
 
-def build_graph(design: Design):
+def build_graph(design: Design) -> nx.DiGraph[str]:
     """The design as a networkx DiGraph (see the module docstring)."""
     import networkx as nx
 
-    g = nx.DiGraph(name=design.name)
+    g: nx.DiGraph[str] = nx.DiGraph(name=design.name)
     for c in design.components.values():
         g.add_node(c.name, component=c, kind=c.kind)
     for call in design.calls:
@@ -154,6 +159,6 @@ def build_graph(design: Design):
     return g
 
 
-def flow_subgraph(graph, flow: str):
+def flow_subgraph(graph: nx.DiGraph[str], flow: str) -> nx.DiGraph[str]:
     """The sub-graph of the edges one flow's paths use (a read-only view)."""
     return graph.edge_subgraph(graph.graph["flows"][flow])

@@ -30,6 +30,10 @@ MAX_COUNT = {
     "followers": 100,
     "call count": 1_000,            # `xN` on a call
     "sharding": 100_000,            # `sharding hash N`, `range N`
+    "rf": 1_000,                    # copies of a shard (never more than the nodes)
+    "read_quorum": 1_000,
+    "write_quorum": 1_000,
+    "retries": 100,                 # `retries N` on a call
 }
 DEFAULT_MAX_COUNT = 1_000_000       # a count no entry above names
 
@@ -54,6 +58,9 @@ MAX_QUANTITY = {
     "cross_region": 1 * _H,
     "<->": 1 * _H,
     "slo latency": 1 * _D,
+    "timeout": 1 * _D,              # `timeout T` on a call
+    "backoff": 1 * _D,              # `backoff T` on a call
+    "skew": 100_000.0,              # hottest shard over the mean: at most the shards
 }
 MAX_UNIT_CLASS = {
     "time": 100 * _Y,               # any other duration
@@ -81,7 +88,9 @@ def show_quantity(value: float, unit_class: str | None) -> str:
         for unit, ms in (("years", _Y), ("d", _D), ("h", _H), ("s", _S)):
             if value >= ms and value % ms == 0:
                 n = int(value // ms)
-                return f"{n} {unit}" if unit == "years" else f"{n}{unit}"
+                if unit == "years":
+                    return "1 year" if n == 1 else f"{n} years"
+                return f"{n}{unit}"
         return f"{value:g}ms"
     if unit_class == "percent":
         return f"{value * 100:g}%"

@@ -20,8 +20,13 @@ import hashlib
 import http.server
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jinja2
+    from watchfiles import Change
 
 #: The page's one script: reload the report frame when the generation changes.
 RELOAD_JS = """\
@@ -74,7 +79,7 @@ h1 { font-size: 1.2em; color: #b00020; }</style>
 """
 
 
-def _templates():
+def _templates() -> tuple[jinja2.Template, jinja2.Template]:
     import jinja2
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
@@ -90,14 +95,14 @@ CSP = (f"default-src 'none'; script-src '{script_hash()}'; connect-src 'self'; "
        "frame-src 'self'; style-src 'unsafe-inline'")
 
 
-def _changes(root: Path, stop: threading.Event):
+def _changes(root: Path, stop: threading.Event) -> Iterator[set[tuple[Change, str]]]:
     """Each set of changed design files under ``root`` (blocks; ends when ``stop`` is set).
 
     Says on stderr when the watch is in place (the first time the watcher comes back with
     nothing), so that a change made after that line is never missed."""
     import watchfiles
 
-    def design_file(change, path: str) -> bool:
+    def design_file(change: Change, path: str) -> bool:
         return path.endswith(".arch")
 
     announced = False
@@ -128,7 +133,7 @@ def watch(file: str, check: Callable[[], int]) -> int:
 class Live:
     """The report of ``file`` as of its last change, and a generation number for it."""
 
-    def __init__(self, file: str, engine: str | None = None):
+    def __init__(self, file: str, engine: str | None = None) -> None:
         self.file, self.engine = file, engine
         self.generation = 0
         self.report = b""
@@ -139,7 +144,7 @@ class Live:
         import archlang
         from archlang.render.html import render_html
 
-        page, error = _templates()
+        _, error = _templates()
         try:
             design = archlang.load(self.file)
             html = render_html(design, archlang.analyze(design), engine=self.engine)
@@ -164,19 +169,24 @@ class Live:
             return self.generation
 
 
-def _handler(live: Live, stop: threading.Event):
+def _handler(live: Live, stop: threading.Event
+             ) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         server_version = "archlang"
         sys_version = ""
 
-        def log_message(self, format, *args):       # quiet: the terminal shows changes only
+        def log_message(self, format: str, *args: object) -> None:  # quiet: the terminal
+            # shows changes only
             pass
 
         def _host_ok(self) -> bool:
-            port = self.server.server_address[1]
+            address = self.server.server_address
+            assert isinstance(address, tuple)          # an IP server: (host, port)
+            port = address[1]
             return self.headers.get("Host", "") in (f"127.0.0.1:{port}", f"localhost:{port}")
 
-        def _send(self, status: int, body: bytes, kind: str = "text/html; charset=utf-8"):
+        def _send(self, status: int, body: bytes,
+                  kind: str = "text/html; charset=utf-8") -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
@@ -185,7 +195,7 @@ def _handler(live: Live, stop: threading.Event):
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             if not self._host_ok():
                 return self._send(403, b"forbidden\n", "text/plain; charset=utf-8")
             path = self.path.split("?", 1)[0]
@@ -197,7 +207,7 @@ def _handler(live: Live, stop: threading.Event):
                 return self._events()
             return self._send(404, b"not found\n", "text/plain; charset=utf-8")
 
-        def _events(self):
+        def _events(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
@@ -231,8 +241,8 @@ def serve(file: str, port: int = 8000, engine: str | None = None,
     if ready is not None:
         ready(url)
 
-    def rebuild():
-        for changes in _changes(Path(file).resolve().parent, stop):
+    def rebuild() -> None:
+        for _changed in _changes(Path(file).resolve().parent, stop):
             live.build()
             sys.stderr.write(f"archlang: {file} changed: report {live.generation} served\n")
             sys.stderr.flush()

@@ -198,8 +198,8 @@ def test_down_zone_region_component_and_replica():
     assert api.status == "error"
     assert analyze_capacity(d, down=["us"]).components["api"].serving_replicas == 0
     gone = analyze_capacity(d, down=["api"]).components["api"]
-    assert gone.serving_replicas == 0 and math.isinf(gone.utilisation)
-    assert gone.status == "error"
+    assert gone.serving_replicas == 0 and gone.utilisation is None   # no replica: "down"
+    assert gone.status == "down"
     assert analyze_capacity(d, down=["api[2]"]).components["api"].serving_replicas == 2
     # the throughput SLO fails when the capacity is gone
     assert analyze_capacity(d, down=["us.a"]).flows["f"].slos[0].status == "fail"
@@ -246,3 +246,58 @@ def test_min_replicas_that_cannot_carry_the_load():
     r = run(380)
     assert r.components["api"].utilisation_at_min == pytest.approx(0.95)
     assert r.findings == ()
+
+
+CONSUMER = """system q {
+  client users
+  server api { capacity 1000 rps }
+  queue audit { capacity 1000 rps }
+  server auditor { capacity 1000 rps }
+  storage archive { }
+  flow write rate 200 rps {
+    path users -> api -> audit
+  }
+  flow consume rate 200 rps {
+    path audit ~> auditor -> archive
+  }
+}"""
+
+
+def test_consumer_flow_counts_the_queue_load_once():
+    r = archlang.analyze(archlang.loads(CONSUMER)).capacity_report
+    assert r.components["audit"].load_rps == 200.0             # not 400
+    assert r.components["audit"].load_by_flow == {"write": 200.0}
+    assert r.components["auditor"].load_rps == 200.0
+    assert r.components["archive"].load_rps == 200.0
+    # the queue's room is the producer's: write's max is api's 1000, consume's auditor's 1000
+    assert r.flows["write"].max_rate_rps == pytest.approx(1000.0)
+    assert r.flows["consume"].max_rate_rps == pytest.approx(1000.0)
+    # a queue no flow produces into takes the consumer's rate
+    alone = CONSUMER.replace("path users -> api -> audit", "path users -> api")
+    r2 = archlang.analyze(archlang.loads(alone)).capacity_report
+    assert r2.components["audit"].load_rps == 200.0
+
+
+def test_unknown_capacity_and_down_components_are_said_so():
+    from archlang.render.text_latency import format_capacity
+    d = archlang.loads("""system t {
+      client users
+      server a { }
+      server b { replicas 2 capacity 100 rps }
+      server c { }
+      flow f rate 50 rps { path users -> a }
+      flow g rate 50 rps { path users -> b -> c }
+    }""")
+    r = archlang.analyze(d).capacity_report
+    assert r.flows["f"].max_rate_rps is None and r.flows["f"].capacity_unknown == ("a",)
+    assert r.flows["g"].capacity_unknown == ("c",)
+    text = format_capacity(d, r)
+    assert "flow f: rate 50 rps, capacity unknown (no component on the flow declares one)" \
+        in text
+    assert "fits; capacity unknown: c" in text
+    down = archlang.analyze(d, down=["b"]).capacity_report
+    assert down.components["b"].status == "down" and down.components["b"].utilisation is None
+    assert not down.flows["g"].fits
+    line = next(x for x in format_capacity(d, down).splitlines() if x.startswith("  b "))
+    assert line.split()[-2:] == ["down", "-"] and "0x100" not in line
+    assert not any(f.component == "b" for f in down.findings)       # no AL301 for "down"

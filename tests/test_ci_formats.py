@@ -104,7 +104,7 @@ def test_invalid_input_is_a_finding_in_every_format_and_o_is_written(project):
         elif fmt == "concise":
             assert "bad.arch:2:3: AL000 [error] unknown component 'api'" in text
             assert text.splitlines()[-1] == \
-                "2 files: 0 pass, 1 fail, 1 invalid; 3 errors, 2 warnings"
+                "2 files: 0 pass, 1 fail (good.arch), 1 invalid (bad.arch); 3 errors, 2 warnings"
         else:
             assert "bad.arch: invalid, 2 errors" in text and "verdict: INVALID" in text
             assert "system chain" in text

@@ -188,6 +188,7 @@ def test_a_flow_whose_rate_does_not_fit_fails(tmp_path):
     r = run("check", p, "--format", "json")
     assert r.returncode == 1
     (flow,) = json.loads(r.stdout)["files"][0]["flows"]
-    assert flow["capacity"] == {"bottleneck": "api", "fits": False, "max_rate_rps": 100.0}
+    assert flow["capacity"] == {"bottleneck": "api", "fits": False, "max_rate_rps": 100.0,
+                                "capacity_unknown": ["db"]}
     assert flow["status"] == "fail"
     assert all(s["status"] == "pass" for s in flow["slos"] if s["kind"] == "availability")

@@ -88,3 +88,45 @@ def test_fragments_load_on_their_own():
     for p in sorted((ROOT / "examples" / "common").glob("*.arch")):
         d = archlang.load(p)
         assert d.components == {}
+
+
+def _on_purpose(text: str) -> set[str]:
+    """The codes an example shows on purpose: `# on purpose: AL101, AL421 (why)`."""
+    import re
+
+    out: set[str] = set()
+    for m in re.finditer(r"#\s*on purpose:\s*((?:AL\d{3}(?:,\s*)?)+)", text):
+        out.update(re.findall(r"AL\d{3}", m.group(1)))
+    return out
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_example_passes_fail_on_warning_but_for_what_it_shows_on_purpose(path):
+    # `check --fail-on warning` on an example fails only on the codes its comments say it
+    # shows on purpose; each of those codes does appear (the comment is not stale).
+    import json
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "archlang.cli", "check", f"examples/{path.name}",
+                        "--fail-on", "warning", "--format", "json"],
+                       cwd=ROOT, capture_output=True, text=True, env=env)
+    (f,) = json.loads(r.stdout)["files"]
+    shown = {x["code"] for x in f["findings"] if x["severity"] in ("warning", "error")}
+    shown |= {{"availability": "AL001", "latency": "AL002", "throughput": "AL003"}[s["kind"]]
+              for fl in f["flows"] for s in fl["slos"] if s["status"] == "fail"}
+    purpose = _on_purpose(path.read_text(encoding="utf-8"))
+    assert shown == purpose, (shown, purpose)
+    assert r.returncode == (1 if purpose else 0)
+
+
+def test_readme_design_passes_fail_on_warning(tmp_path):
+    import re
+
+    (block,) = re.findall(r"```arch\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    (tmp_path / "shop.arch").write_text(block, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "archlang.cli", "check", "shop.arch",
+                        "--fail-on", "warning"], cwd=tmp_path, capture_output=True, text=True,
+                       env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.rstrip().endswith("findings: none\n\nverdict: PASS".rstrip())

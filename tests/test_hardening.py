@@ -71,6 +71,49 @@ def test_limits_table_in_the_docs_agrees_with_the_code():
     for value in (limits.MAX_PATH_HOPS, limits.MAX_REQUEST_DEPTH, limits.MAX_IMPORT_DEPTH,
                   limits.MAX_DIGITS, limits.MAX_COUNT["followers"]):
         assert f"| {value} |" in doc
+    # every named limit has a row that names it and gives its value
+    table = doc.split("## Limits", 1)[1].split("\n\n", 3)[2]
+    names = dict(tuple(cell.strip() for cell in line.strip("|").split(" | "))
+                 for line in table.splitlines()[2:])
+    for key, top in {**limits.MAX_COUNT, **limits.MAX_QUANTITY}.items():
+        if key in ("call count",):
+            key = "xN"
+        if key == "<->":
+            key = "A <-> B"
+        row = next((v for k, v in names.items() if f"`{key}`" in k or f"`{key} " in k), None)
+        assert row is not None, f"no row for {key}"
+        shown = (f"{top:,}" if key in limits.MAX_COUNT or key == "xN"
+                 else limits.show_quantity(top, "time") if key != "skew" else f"{top:,.0f}")
+        assert row == shown, (key, row, shown)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("database d {\n replicas 3\n replication leaderless rf 3\n}\n"
+     "server api\n  api -> d retries 101", "'retries' is at most 100"),
+    ("server api\nserver b\n  api -> b timeout 2d", "'timeout' is at most 1d"),
+    ("server api\nserver b\n  api -> b timeout 1s retries 1 backoff 25h", "at most 1d"),
+    ("database d {\n replicas 4\n sharding hash 8\n skew 1000000\n}",
+     "'skew' is at most 100000"),
+])
+def test_resilience_and_data_tier_quantities_have_named_limits(body, message):
+    assert message in err(design(body)).render()
+
+
+@pytest.mark.parametrize("block, word, hint", [
+    ("region r1 { zones a }", "zones", "zone"),
+    ("region r1 { zone a zoneb }", "zoneb", "zone"),       # was silently zones a and b
+    ("server api { replicass 2 }", "replicass", "replicas"),  # was replicas 2 plus 's'
+])
+def test_a_keyword_never_runs_on_into_a_name(block, word, hint):
+    e = err(design(block))
+    assert f"{word!r}" in e.diagnostics[0].message
+    assert e.diagnostics[0].span.column == design(block).splitlines()[2].index(word) + 1
+    assert f"did you mean '{hint}'?" in e.render()
+
+
+def test_network_keywords_are_whole_words():
+    e = err(design("network { same_zones 1ms }"))
+    assert "expected '<->'" in e.render()        # `same_zones` is a region name
 
 
 def test_too_many_components_stops_at_the_first_one_too_many():
@@ -432,3 +475,39 @@ def test_a_component_and_a_region_named_legend(tmp_path):
     r = run("render", p, "--format", "svg", "-o", tmp_path / "l.svg")
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "l.svg").read_text().count("<svg") == 1
+
+
+def test_quorums_of_many_copies_are_exact_and_bounded():
+    """`rf 900 read_quorum 450` over 1000 shards used to take minutes (an O(rf^2) Python
+    recurrence per shard). Large groups take vector steps, patterns repeat across shards;
+    the figures are checked against a closed form and a polynomial product."""
+    import math
+    import random
+
+    import numpy as np
+
+    from archlang.analysis.quorum import at_least
+
+    n, p = 900, 0.99
+    exact = math.fsum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(880, n + 1))
+    assert at_least(880, [p] * n) == pytest.approx(exact, rel=1e-12)
+    rng = random.Random(7)
+    for size in (10, 63, 64, 200):                  # both sides of the vector threshold
+        probs = [rng.uniform(0.5, 1.0) for _ in range(size)]
+        poly = np.array([1.0])
+        for q in probs:                              # prod (1 - q + q x), low order first
+            poly = np.convolve(poly, [1.0 - q, q])
+        for need in (1, size // 2, size):
+            assert at_least(need, probs) == pytest.approx(float(poly[need:].sum()),
+                                                          rel=1e-9, abs=1e-15)
+    text = design("region r1 { zone a zone b zone c }\n"
+                  "server api\n"
+                  "database d {\n replicas 900\n placement r1.a, r1.b, r1.c\n"
+                  " replication leaderless rf 900 read_quorum 450 write_quorum 451\n"
+                  " sharding hash 1000\n availability 99%\n}\n"
+                  "  api -> d\n"
+                  "flow f rate 10 rps { path u -> api }")
+    r = run("check", "-", "--format", "json", input=text)
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    assert 0.0 < doc["files"][0]["flows"][0]["availability"] <= 1.0

@@ -590,6 +590,24 @@ def test_miss_path_hops_are_listed_even_when_no_sample_misses():
     assert fl.hops[-1].mean_ms < 1e-3
 
 
+def test_hop_p99_is_the_hops_own_percentile_not_its_tail_mean():
+    # One hop whose time is the whole request: its own p99 is the flow's p99 (same samples),
+    # while its part of the slowest 1% (p99_ms, "tail ms") is the mean above the p99, larger.
+    d = archlang.loads("""system t {
+      client users { latency 0.001ms }
+      server api { latency p50 10ms p99 50ms }
+      flow f { path users -> api }
+    }""")
+    fl = archlang.analyze(d).flows["f"].latency
+    (hop,) = fl.hops
+    assert hop.hop_p99_ms == pytest.approx(fl.p99, rel=1e-6)
+    assert hop.p99_ms > fl.p99 * 1.1                  # the tail mean of a lognormal
+    # the text report shows both, under different names
+    from archlang.render.text_latency import format_latency
+    text = format_latency(d, archlang.analyze(d).latency_report)
+    assert "p99 ms   tail ms of tail" in text and text.count("share") == 1
+
+
 # ---- the sample size, sized to the p99 error target (docs/analyses/latency.md) -------------
 @pytest.mark.parametrize("p99, expected", [(12, "pilot"), (15, 81_300), (20, "cap")])
 def test_samples_are_sized_to_the_p99_error_target(p99, expected):

@@ -127,7 +127,7 @@ def test_shop_clusters_shapes_and_edge_styles():
     assert "on miss 15%" in es[("sessions", "orders")]["label"]
     assert "write" in es[("fulfilment", "orders")]["label"]
     # The rate on users -> static is the browse flow's rate (3000 rps), read from the result.
-    assert "3,000 rps" in es[("users", "static")]["label"]
+    assert "3000 rps" in es[("users", "static")]["label"]
     assert "style" not in es[("front", "api")]
 
 

@@ -146,15 +146,24 @@ def test_sections_and_numbers_match_the_json(name):
                   and any(p.get("data-name") == c["name"] for p in e["parents"])]
         want = "" if c["utilisation"] is None else repr(float(c["utilisation"]))
         assert cell["attrs"]["data-value"] == want
-    # Findings: same codes at the same lines, in the same order, each with its source line.
+    # Findings: the ones `archlang check` lists (the JSON's, and one AL001-AL003 per failing
+    # SLO, which the JSON gives in the flows' slos), same codes at the same lines, in the
+    # same order, each with its source line; the verdict card counts the same.
+    from archlang.checks import problems
     items = page.in_section("findings", tag="li")
+    listed = problems(design, archlang.analyze(design))
     assert [(e["attrs"]["data-code"], int(e["attrs"]["data-line"])) for e in items] == \
+        [(f.code, f.span.line) for f in listed]
+    slo_codes = {"availability": "AL001", "latency": "AL002", "throughput": "AL003"}
+    assert sorted((f.code, f.span.line) for f in listed) == sorted(
         [(f["code"], f["line"]) for f in doc["findings"]]
-    for e, f in zip(items, doc["findings"]):
-        if f["file"] == design.path:
-            src = design.source_line(design.flows[next(iter(design.flows))].span.model_copy(
-                update={"line": f["line"]}))
-            assert src.strip() in e["text"]
+        + [(slo_codes[s["kind"]], design.flows[fl["name"]].slos[i].span.line)
+           for fl in doc["flows"] for i, s in enumerate(fl["slos"]) if s["status"] == "fail"])
+    n_err = sum(1 for f in listed if f.severity == "error")
+    assert f"{n_err} error{'s' if n_err != 1 else ''}" in page.by_id("verdict")["text"]
+    for e, f in zip(items, listed):
+        if f.span.file == design.path:
+            assert design.source_line(f.span).strip() in e["text"]
     # Assumptions: every assumed field is named.
     text = page.by_id("assumptions")["text"]
     for a in doc["assumed"]:

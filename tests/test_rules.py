@@ -73,4 +73,47 @@ def test_explain_cli():
     r = subprocess.run([sys.executable, "-m", "archlang.cli", "explain", "write-back-cach"],
                        capture_output=True, text=True)
     assert r.returncode == 2
-    assert "unknown rule 'write-back-cach'; did you mean 'write-back-cache'?" in r.stderr
+    assert "unknown code 'write-back-cach'; did you mean 'write-back-cache'?" in r.stderr
+
+
+def _emitted_codes() -> set[str]:
+    """Every code a source file of archlang can emit: `code="ALnnn"` and the mapping of SLO
+    kinds to codes, read from the sources (independent of the catalogue)."""
+    codes = set()
+    for path in (ROOT / "archlang").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        codes.update(re.findall(r'(?:code|CODE)\s*=\s*"(AL\d{3})"', text))
+        codes.update(re.findall(r'"(?:availability|latency|throughput)":\s*"(AL\d{3})"', text))
+    return codes
+
+
+def test_every_emitted_code_is_explained():
+    from archlang.rules.catalogue import all_rules
+    from archlang.rules.docs import explain_text
+
+    infos = all_rules()
+    emitted = _emitted_codes()
+    assert {"AL000", "AL001", "AL002", "AL003", "AL101", "AL102", "AL301", "AL423"} <= emitted
+    for code in sorted(emitted):
+        assert code in infos, code
+        text = explain_text(code)
+        for title in SECTIONS:
+            assert f"## {title}\n" in text, (code, title)
+        assert "```arch" in text, code             # an example for every code
+
+
+def test_explain_alone_lists_every_code_and_explain_works_for_each():
+    from archlang.rules.catalogue import all_rules
+
+    out = subprocess.run([sys.executable, "-m", "archlang", "explain"], capture_output=True,
+                         text=True, check=True).stdout
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("AL")]
+    assert listed == sorted(all_rules())
+    assert all(len(line) <= 100 for line in out.splitlines())
+    for code in ("AL101", "AL301", "AL002", "al423"):
+        r = subprocess.run([sys.executable, "-m", "archlang", "explain", code],
+                           capture_output=True, text=True)
+        assert r.returncode == 0 and r.stdout.startswith(code.upper()), code
+    r = subprocess.run([sys.executable, "-m", "archlang", "explain", "AL999"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "archlang explain lists every code" in r.stderr

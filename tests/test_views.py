@@ -82,7 +82,8 @@ def test_flow_view_edges_carry_latency_share_and_availability():
     # of the slowest 1% and the share of the p99 it is, and the callee's availability
     for (a, b), e in es.items():
         h = hops[(a, b)]
-        assert f"p99 {fmt_ms(h.p99_ms)} ({fmt_pct(h.share_of_p99, 0)})" in e["label"]
+        assert (f"p99 {fmt_ms(h.hop_p99_ms)} ({fmt_pct(h.share_of_p99, 0)} of the tail)"
+                in e["label"])
         assert f"up {fmt_pct(r.components[b].availability_with_domains)}" in e["label"]
     # the shares of the hops add up to the whole p99 tail (they are parts of one sum)
     assert sum(h.share_of_p99 for h in f.latency.hops) == pytest.approx(1.0, abs=1e-9)

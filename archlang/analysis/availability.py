@@ -26,7 +26,7 @@ P(group up)), ``overrides`` (what-if units forced by ``down``), ``compiled_flow`
 tree as a list of nodes), ``success_dist`` (distributions of S), ``exact`` (the exact
 engine, "recursive factoring"; beyond its work limit the flow is estimated by Monte Carlo,
 ``archlang.analysis.montecarlo``, and ``method`` says so), ``spof`` (cut sets, importance)
-and ``slo`` (SLO verdicts and the extra-nine rule, AL101). This module runs them per flow.
+``slo`` (SLO verdicts) and ``extranine`` (the extra-nine rule, AL101 and AL102). This module runs them per flow.
 
 What-if (``down``): names are resolved by ``archlang.analysis.down``; forced components,
 zones and regions become overrides, and a forced replica a failure domain of its own that is
@@ -35,7 +35,6 @@ forced down (``down_overrides``, ``component_models``).
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Sequence
 
 from archlang.analysis import exact
@@ -43,12 +42,13 @@ from archlang.analysis.common import (MINUTES_PER_30D, MINUTES_PER_YEAR, Finding
                                       downtime_minutes, nines)
 from archlang.analysis.compiled_flow import compile_flow
 from archlang.analysis.down import Down, as_down
+from archlang.analysis.extranine import FlowNeed, extra_nine_findings
 from archlang.analysis.overrides import down_overrides
 from archlang.analysis.replica_groups import (component_availability, component_models,
                                               domain_availability)
 from archlang.analysis.result import (AvailabilityReport, ComponentAvailability,
                                       FlowAvailability)
-from archlang.analysis.slo import availability_slo, extra_nine_findings
+from archlang.analysis.slo import availability_slo
 from archlang.model.design import Design
 
 #: Beyond the exact engine's work limit (``archlang.analysis.exact.EXACT_WORK_LIMIT``) a flow is
@@ -81,6 +81,7 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
 
     flows: dict[str, FlowAvailability] = {}
     findings: list[Finding] = []
+    needs: list[FlowNeed] = []      # the extra-nine rule looks at every flow at once
     for fl in design.flows.values():
         fm = compile_flow(design, fl.name, models, domains)
         engine = exact.ExactEngine(fm, base)
@@ -129,8 +130,12 @@ def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
             spofs=cuts1, cut_sets=cuts2, cut_sets_total=n_cuts2, degrading=degrading,
             importance=importance,
             slos=slos, method=method, ci95=ci95)
-        findings += extra_nine_findings(design, fl, partial(spof.hard_dependencies, fm, base),
-                                        components)
+        av = [s for s in fl.slos if s.kind == "availability"]
+        if av:
+            top = max(av, key=lambda s: s.target)
+            needs.append(FlowNeed(fl.name, top.target, tuple(spof.hard_dependencies(fm, base)),
+                                  top.span))
+    findings += extra_nine_findings(design, needs, models, domains, base)
     findings.sort(key=lambda f: (f.span.file, f.span.line, f.span.column, f.message))
     return AvailabilityReport(flows=flows, components=components, findings=tuple(findings),
                               down=forced.names)

@@ -79,6 +79,21 @@ def flow_loads(tree: FlowNode, rate: float, down: Down = NO_DOWN,
     return loads
 
 
+def _count_queues_once(trees: dict[str, FlowNode], by_flow: dict, per_unit: dict) -> None:
+    """A consumer flow (``path q ~> worker``) measures what the queue delivers: when another
+    flow produces into ``q``, the messages are that flow's load on ``q`` already, so the
+    consumer flow adds none (a queue no flow produces into takes the consumer's rate)."""
+    for name, tree in trees.items():
+        if not tree.consumer:
+            continue
+        q = tree.name
+        fed = any(q in loads and not (trees[other].consumer and trees[other].name == q)
+                  for other, loads in by_flow.items() if other != name)
+        if fed:
+            by_flow[name].pop(q, None)
+            per_unit[name].pop(q, None)
+
+
 # ---- which replicas serve ---------------------------------------------------------------------
 def serving_replicas(c: Component, up: int) -> int:
     """Replicas that share the load: every up one (active_active), or one (active_passive)."""
@@ -123,8 +138,16 @@ def _pct(u: float | None) -> str:
     return f"{u * 100:.1f}%"
 
 
+def quantity(x: float) -> str:
+    from archlang.numbers import quantity as q
+
+    return q(x)
+
+
 def _rps(x: float) -> str:
-    return f"{x:.6g} rps"
+    from archlang.numbers import rate
+
+    return rate(x)
 
 
 # ---- N+1 ----------------------------------------------------------------------------------
@@ -175,6 +198,7 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
                     for name in design.flows}
         amp = R.amplification(design)
         calls = R.call_loads(plan)
+    _count_queues_once(trees, by_flow, per_unit)
     # The operations each flow makes on each store (reads, writes, scatter), scaled to the
     # load the store receives (retries and limits included).
     ops_by_flow: dict[str, dict] = {name: {} for name in design.flows}
@@ -207,6 +231,8 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
         serving = serving_replicas(c, len(up))
         u = _utilisation(load, c.capacity_rps, serving)
         status = _status(u)
+        if not up and c.kind != "client":     # forced down: it serves nothing
+            u, status = None, "down"
         n1 = _n_plus_1(c, up, load)
         at_min = None
         if c.mode == "active_active" and c.min_replicas > 1 and c.capacity_rps:
@@ -285,7 +311,7 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
     if cc.node_loads:
         st = store_of(c)
         top = max(cc.node_loads)
-        how = (f"hottest node {cc.hottest_node} takes {top:.6g} node ops/s"
+        how = (f"hottest node {cc.hottest_node} takes {quantity(top)} node ops/s"
                + (f" x skew {st.skew:g}" if st.skew != 1 else "")
                + f" of {_rps(cc.capacity_rps or 0.0)} per node")
     if cc.status == "error":
@@ -322,7 +348,12 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
             out.append(Finding(
                 code="AL303", severity="warning", component=c.name, span=c.span,
                 message=msg,
-                hint="add a replica in another zone or more capacity per replica"))
+                hint=(f"add a replica in another zone (every replica is in {worst.lost})"
+                      if worst.utilisation is None and worst.lost != "one replica" else
+                      "add a replica (a single replica has no spare)"
+                      if worst.utilisation is None else
+                      "add replicas or capacity per replica so that the rest carry the "
+                      f"load without {worst.lost}")))
     return out
 
 
@@ -339,6 +370,8 @@ def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float
             continue
         u = cc.utilisation
         if u is not None and _at_or_over(u, ERROR_UTILISATION):
+            fits = False
+        if cc.status == "down" and k > 0.0:     # its share of the flow has nowhere to go
             fits = False
         if k <= 0.0:
             continue
@@ -365,8 +398,10 @@ def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float
         slos.append(SloResult(kind="throughput", target=slo.target, actual=max_rate,
                               status="pass" if ok else "fail", margin=max_rate - slo.target,
                               span=slo.span))
+    unknown = tuple(c for c in unit if components[c].capacity_rps is None
+                    and components[c].kind != "client")
     return FlowCapacity(name=name, rate_rps=rate, max_rate_rps=max_rate, bottleneck=bottleneck,
-                        fits=fits, slos=tuple(slos))
+                        fits=fits, slos=tuple(slos), capacity_unknown=unknown)
 
 
 def _store_max_rate(design: Design, name: str, rate: float, loads: dict,

@@ -669,6 +669,7 @@ def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, floa
         hop_list.append(HopLatency(
             name=comp, via=via, mean_ms=m, share_of_mean=m / mean if mean > 0 else 0.0,
             p99_ms=p, share_of_p99=p / tail_mean if tail_mean > 0 else 0.0,
+            hop_p99_ms=float(np.quantile(t, 0.99)) if len(t) > 1 else float(t.mean()),
             network_ms=float(net.mean()), queueing_ms=float(que.mean())))
 
     slos: list[SloResult] = []

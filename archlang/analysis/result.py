@@ -104,6 +104,7 @@ class HopLatency(Frozen):
     share_of_mean: float              # mean_ms / flow mean
     p99_ms: float                     # its contribution in the slowest 1% of requests
     share_of_p99: float
+    hop_p99_ms: float | None = None   # its own 99th percentile (its time per request)
     network_ms: float = 0.0           # mean network part of mean_ms
     queueing_ms: float = 0.0          # mean queueing part of mean_ms
 
@@ -144,7 +145,7 @@ class ComponentCapacity(Frozen):
     capacity_rps: float | None        # per replica; None: not declared
     serving_replicas: int
     utilisation: float | None        # load / (capacity x serving replicas)
-    status: Literal["ok", "warning", "error", "unknown"]
+    status: Literal["ok", "warning", "error", "unknown", "down"]   # down: no replica up
     n_plus_1: tuple[ZoneLoss, ...] = ()
     load_by_flow: dict[str, float] = {}
     # A store of the data tier (docs/analyses/data-tier.md): node operations per second on
@@ -169,6 +170,7 @@ class FlowCapacity(Frozen):
     bottleneck: str | None
     fits: bool                        # every component on the flow under 100% at its rate
     slos: tuple[SloResult, ...] = ()  # throughput SLOs
+    capacity_unknown: tuple[str, ...] = ()  # components on the flow without a capacity
 
 
 class CallLoad(Frozen):
@@ -243,7 +245,7 @@ class ComponentResult(Frozen):
     load_rps: float = 0.0
     capacity_rps: float | None = None
     utilisation: float | None = None
-    capacity_status: Literal["ok", "warning", "error", "unknown"] = "unknown"
+    capacity_status: Literal["ok", "warning", "error", "unknown", "down"] = "unknown"
     utilisation_at_min: float | None = None
     n_plus_1: tuple[ZoneLoss, ...] = ()
     data_tier: DataTier | None = None

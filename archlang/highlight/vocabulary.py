@@ -28,7 +28,9 @@ _RULE_CLASS = {"kind": "kinds", "propkey": "properties", "domainkey": "propertie
                "call_mod": "modifiers", "call_opt": "modifiers",
                "modword": "modifiers"}
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ALTERNATION = re.compile(r"\(\?:([A-Za-z_][A-Za-z0-9_]*(?:\|[A-Za-z_][A-Za-z0-9_]*)*)\)")
+# A terminal that is an alternation of whole words (the lookahead keeps `same_zones` a name).
+_ALTERNATION = re.compile(r"\(\?:([A-Za-z_][A-Za-z0-9_]*(?:\|[A-Za-z_][A-Za-z0-9_]*)*)\)"
+                          r"(?:\(\?!\[A-Za-z0-9_\]\|-\[A-Za-z0-9_\]\))?")
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from archlang.numbers import exact_pct
 from archlang.render.dot import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 def _slo(s: SloFigures) -> str:
     if s["kind"] == "availability":
-        target, actual = fmt_pct(s["target"]), fmt_pct(s["actual"])
+        target, actual = exact_pct(s["target"]), fmt_pct(s["actual"])
         what = f"availability ≥ {target}"
     elif s["kind"] == "latency":
         p = s["percentile"] if s["percentile"] is not None else 99
@@ -92,7 +93,7 @@ def domain(kind: str, name: str, fig: DomainFigures | None) -> str:
         return f"**{kind} {name}**"
     placed = ", ".join(fig["placed"]) or "nothing"
     return "\n".join([f"**{kind} {name}**", "",
-                      f"- availability: {fmt_pct(fig['availability'])}",
+                      f"- availability: {exact_pct(fig['availability'])}",
                       f"- placed here: {placed}",
                       "- **SPOF** of a flow" if fig["spof"] else
                       "- not a single point of failure"])

@@ -12,6 +12,7 @@ from archlang.model.design import Component, Latency, Placement, Region
 from archlang.model.props import Prop, Val, _merge
 from archlang.span import Span, span_of
 from archlang.syntax.callmods import MODIFIER_WORDS
+from archlang.words import a as article
 from archlang.vocabulary import BOOL_WORDS, ENUMS, KIND_PROPERTIES, KINDS
 
 #: Words that start a statement or modify a call: a component named so could not be
@@ -42,7 +43,7 @@ class ComponentsMixin:
             if p.key in ("availability", "mtbf", "mttr"):
                 by.setdefault(p.key, p)
             elif p.key not in ("availability", "mtbf", "mttr"):
-                self.error(p.span, f"'{p.key}' does not apply to a {what.split()[0]}",
+                self.error(p.span, f"'{p.key}' does not apply to {article(what.split()[0])}",
                            "a region or zone takes availability, or mtbf and mttr")
         mttr_s = None
         if "mttr" in by:

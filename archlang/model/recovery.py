@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from archlang.errors import did_you_mean
 from archlang.model.props import Prop, Val, _merge, _props
+from archlang.words import a as article
 from archlang.vocabulary import KIND_PROPERTIES, PROPERTY_NAMES, SUB_WORDS
 
 _FIRST_NAME = frozenset({"engine", "protocol", "consistency", "strategy", "write_policy",
@@ -66,7 +67,7 @@ class PropertyRecovery:
                 hint = f"'{v.text}' belongs to '{_BELONGS[v.text]}'"
             else:
                 hint = (did_you_mean(v.text, allowed) or did_you_mean(v.text, PROPERTY_NAMES)
-                        or f"a {kind} takes: {', '.join(sorted(allowed))}")
+                        or f"{article(kind)} takes: {', '.join(sorted(allowed))}")
             self.error(v.span, f"unknown property '{v.text}'", hint)
         return cut
     def _placement_name(self, v: Val, prev: Val | None) -> bool:
@@ -76,5 +77,5 @@ class PropertyRecovery:
         return len(v.parts) > 1 or v.parts[0] in self.region_names
     def _unknown_prop(self, kind: str, p: Prop) -> None:
         allowed = sorted(KIND_PROPERTIES[kind])
-        self.error(p.span, f"'{p.key}' does not apply to a {kind}",
-                   f"a {kind} takes: {', '.join(allowed)}")
+        self.error(p.span, f"'{p.key}' does not apply to {article(kind)}",
+                   f"{article(kind)} takes: {', '.join(allowed)}")

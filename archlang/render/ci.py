@@ -17,17 +17,22 @@ import hashlib
 import json
 import os
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
+from archlang.analysis.common import Finding
 from archlang.checks import SLO_CODES, FileCheck, problems, slo_text  # noqa: F401
 from archlang.escape import gh_data, gh_prop, xml_text
+
+if TYPE_CHECKING:
+    from archlang.rules.catalogue import RuleInfo
 
 SLO_NAMES = {"AL001": "slo-availability", "AL002": "slo-latency", "AL003": "slo-throughput"}
 _RANK = {"info": 0, "warning": 1, "error": 2}
 
 
-def repo_path(file: str, root: str | os.PathLike | None) -> tuple[str, bool]:
+def repo_path(file: str, root: str | os.PathLike[str] | None) -> tuple[str, bool]:
     """``file`` as a POSIX path relative to ``root``; (path, True) when it lies inside."""
     if root is None or file.startswith("<"):
         return PurePosixPath(Path(file)).as_posix(), not os.path.isabs(file)
@@ -42,12 +47,13 @@ def repo_path(file: str, root: str | os.PathLike | None) -> tuple[str, bool]:
         return absolute.as_posix(), False
 
 
-def _subject(f) -> str:
+def _subject(f: Finding) -> str:
     parts = [p for p in (f.component, f.flow) if p]
     return "/".join(parts) if parts else f.message
 
 
-def fingerprints(checks: list[FileCheck], root) -> dict[int, str]:
+def fingerprints(checks: list[FileCheck], root: str | os.PathLike[str] | None
+                 ) -> dict[int, str]:
     """A stable id per problem: sha256 of rule, file and subject (not the line), numbered
     when the same triple occurs more than once in a file."""
     out: dict[int, str] = {}
@@ -67,7 +73,7 @@ def _sarif_level(sev: str) -> str:
     return {"error": "error", "warning": "warning", "info": "note"}[sev]
 
 
-def _sarif_rule(info) -> dict:
+def _sarif_rule(info: RuleInfo) -> dict[str, object]:
     return {"id": info.code, "name": info.name,
             "shortDescription": {"text": info.summary},
             "fullDescription": {"text": info.description},
@@ -77,7 +83,7 @@ def _sarif_rule(info) -> dict:
             "properties": {"tags": ["architecture"]}}
 
 
-def render_sarif(checks: list[FileCheck], root=None) -> str:
+def render_sarif(checks: list[FileCheck], root: str | os.PathLike[str] | None = None) -> str:
     """SARIF 2.1.0 as GitHub code scanning takes it (validated against the OASIS schema)."""
     from archlang import __version__
     from archlang.about import PROJECT_URL
@@ -130,7 +136,7 @@ def render_sarif(checks: list[FileCheck], root=None) -> str:
 
 
 # ---- GitLab Code Quality -------------------------------------------------------------------
-def render_gitlab(checks: list[FileCheck], root=None) -> str:
+def render_gitlab(checks: list[FileCheck], root: str | os.PathLike[str] | None = None) -> str:
     """GitLab's Code Quality report: a JSON array of issues (`artifacts:reports:codequality`)."""
     from archlang.rules.catalogue import rule_info
 
@@ -170,10 +176,11 @@ def render_junit(checks: list[FileCheck], fail_on: str) -> str:
         n = nf = ne = 0
         names: dict[tuple[str, str], int] = {}
 
-        def case(classname: str, name: str):
-            k = names.get((classname, name), 0) + 1
-            names[(classname, name)] = k
-            return ET.SubElement(suite, "testcase", classname=xml_text(classname),
+        # called within this file's iteration only: the names and suite it sees are its own
+        def case(classname: str, name: str) -> ET.Element:
+            k = names.get((classname, name), 0) + 1  # noqa: B023
+            names[(classname, name)] = k  # noqa: B023
+            return ET.SubElement(suite, "testcase", classname=xml_text(classname),  # noqa: B023
                                  name=xml_text(name if k == 1 else f"{name} ({k})"), time="0")
 
         if not c.valid:
@@ -184,7 +191,7 @@ def render_junit(checks: list[FileCheck], fail_on: str) -> str:
                 err.text = xml_text(f"{f.span}: error {f.code} {f.message}"
                                     + (f"\nhint: {f.hint}" if f.hint else ""))
         else:
-            design, result = c.design, c.result
+            design, result = c.analysed()
             at_slo = {(s.span, SLO_CODES[s.kind]) for fr in result.flows.values()
                       for s in fr.slos}
             kept_slo = {(f.span, f.code) for f in c.problems} & at_slo
@@ -251,13 +258,23 @@ def concise_lines(checks: list[FileCheck]) -> list[str]:
 
 
 def counts(checks: list[FileCheck]) -> str:
-    """``3 files: 1 pass, 1 fail, 1 invalid; 4 errors, 2 warnings, 1 info``."""
+    """``3 files: 1 pass, 1 fail (b.arch), 1 invalid (c.arch); 4 errors, 2 warnings, 1 info``:
+    the files that fail or are invalid are named (five at most)."""
     from collections import Counter
 
-    v = Counter(c.verdict for c in checks)
-    s = Counter(f.severity for c in checks for f in c.problems)
+    v = Counter[str](c.verdict for c in checks)
+    s = Counter[str](f.severity for c in checks for f in c.problems)
+
+    def part(k: str) -> str:
+        text = f"{v[k]} {k}"
+        if k != "pass" and v[k]:
+            names = [c.path for c in checks if c.verdict == k]
+            text += " (" + ", ".join(names[:5]) + (f" and {len(names) - 5} more"
+                                                   if len(names) > 5 else "") + ")"
+        return text
+
     files = f"{len(checks)} file{'s' if len(checks) != 1 else ''}: " + ", ".join(
-        f"{v[k]} {k}" for k in ("pass", "fail", "invalid") if v[k] or k != "invalid")
+        part(k) for k in ("pass", "fail", "invalid") if v[k] or k != "invalid")
     sev = ", ".join(f"{s[k]} {k}{'s' if s[k] != 1 and k != 'info' else ''}"
                     for k in ("error", "warning", "info") if s[k])
     return files + "; " + (sev or "no findings")

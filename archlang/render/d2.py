@@ -14,8 +14,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from archlang.render.dot import (GREY_FILL, GREY_LINE, KIND_STYLE, REROUTE_COLOUR, SPOF_COLOUR,
-                                 _cluster_of, edge_label_words, fmt_pct, node_lines, title_lines)
+from archlang.render.dot import (
+    GREY_FILL,
+    GREY_LINE,
+    KIND_STYLE,
+    REROUTE_COLOUR,
+    SPOF_COLOUR,
+    _cluster_of,
+    edge_label_words,
+    fmt_pct,
+    node_lines,
+    title_lines,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.render.view import View
@@ -39,7 +49,7 @@ def q(s: str) -> str:
     return '"' + "".join(body) + '"'
 
 
-def render_d2(view: "View") -> str:
+def render_d2(view: View) -> str:
     """The view as D2 source (see the module docstring)."""
     design = view.design
     out: list[str] = [f"direction: {'down' if view.rankdir == 'TB' else 'right'}"]
@@ -49,7 +59,7 @@ def render_d2(view: "View") -> str:
     out.append(f"{q(key)}: {q(chr(10).join(title_lines(view)))} {{")
     out.extend(["  shape: text", "  near: top-left", "  style.font-size: 16", "}"])
 
-    homes: dict = {}
+    homes: dict[tuple[str, str | None] | None, list[str]] = {}
     for name in view.components:
         homes.setdefault(_cluster_of(design.components[name]), []).append(name)
     path: dict[str, str] = {}
@@ -61,12 +71,15 @@ def render_d2(view: "View") -> str:
         out.append(f"{indent}{q(name)}: {q(chr(10).join(node_lines(view, name)))} {{")
         out.append(f"{indent}  shape: {SHAPES[c.kind]}")
         if name in view.failed:
-            out.extend([f'{indent}  style.fill: "{GREY_FILL}"', f'{indent}  style.stroke: "{GREY_LINE}"',
-                    f"{indent}  style.stroke-dash: 4", f'{indent}  style.font-color: "#78909c"'])
+            out.extend([f'{indent}  style.fill: "{GREY_FILL}"',
+                        f'{indent}  style.stroke: "{GREY_LINE}"',
+                        f"{indent}  style.stroke-dash: 4",
+                        f'{indent}  style.font-color: "#78909c"'])
         else:
             out.append(f'{indent}  style.fill: "{st.fill}"')
             if name in view.spof_components:
-                out.extend([f'{indent}  style.stroke: "{SPOF_COLOUR}"', f"{indent}  style.stroke-width: 3"])
+                out.extend([f'{indent}  style.stroke: "{SPOF_COLOUR}"',
+                            f"{indent}  style.stroke-width: 3"])
             else:
                 out.append(f'{indent}  style.stroke: "{st.border}"')
             if "dashed" in st.style:

@@ -10,27 +10,27 @@ from __future__ import annotations
 
 import json
 
-from archlang.analysis.diff import DesignDiff
+from archlang.analysis.diff import DesignDiff, FlowChange
 from archlang.escape import md_code, md_text, text
 
 
-def _pct(a):
+def _pct(a: float | None) -> str:
     return "–" if a is None else f"{a * 100:.4f}%"
 
 
-def _ms(x):
+def _ms(x: float | None) -> str:
     return "–" if x is None else f"{x:.1f}ms"
 
 
-def _util(u):
+def _util(u: float | None) -> str:
     return "–" if u is None else f"{u * 100:.1f}%"
 
 
-def _changed_flows(d: DesignDiff):
+def _changed_flows(d: DesignDiff) -> list[FlowChange]:
     return [f for f in d.flows if f.change != "same"]
 
 
-def _flow_cells(f) -> tuple[str, str, str, str, str]:
+def _flow_cells(f: FlowChange) -> tuple[str, str, str, str, str]:
     avail = f"{_pct(f.availability_base)} → {_pct(f.availability_head)}"
     dn = "–" if f.nines_delta is None else f"{f.nines_delta:+.2f}"
     p99 = f"{_ms(f.p99_base)} → {_ms(f.p99_head)}"
@@ -61,10 +61,10 @@ def render_diff_text(d: DesignDiff | list[DesignDiff], markdown: bool = False) -
         for c in d.components:
             lines.append(text(f"  component {c.name} ({c.change}): utilisation "
                               f"{_util(c.utilisation_base)} -> {_util(c.utilisation_head)}"))
-        for f in d.findings_added:
-            lines.append(text(f"  + {f.severity} {f.code} {f.message}"))
-        for f in d.findings_removed:
-            lines.append(text(f"  - {f.severity} {f.code} {f.message}"))
+        for fd in d.findings_added:
+            lines.append(text(f"  + {fd.severity} {fd.code} {fd.message}"))
+        for fd in d.findings_removed:
+            lines.append(text(f"  - {fd.severity} {fd.code} {fd.message}"))
         if _unchanged(d):
             lines.append("  no change in the figures")
         lines.append("verdict: WORSE" if d.worse else "verdict: not worse")
@@ -121,8 +121,8 @@ def render_diff_markdown(diffs: list[DesignDiff]) -> str:
         if d.findings_added or d.findings_removed:
             out += ["| | severity | code | finding |", "|---|---|---|---|"]
             for sign, fs in (("➕", d.findings_added), ("➖", d.findings_removed)):
-                for f in fs:
-                    out.append(f"| {sign} | {f.severity} | {f.code} | {md_text(f.message)} |")
+                for fd in fs:
+                    out.append(f"| {sign} | {fd.severity} | {fd.code} | {md_text(fd.message)} |")
             out.append("")
     return "\n".join(out).rstrip("\n") + "\n"
 

@@ -28,12 +28,27 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, cast
+
+from archlang import numbers
 
 if TYPE_CHECKING:  # pragma: no cover
+    import graphviz
+    from markupsafe import Markup
+
+    from archlang.analysis.quorum import Store
     from archlang.analysis.result import FlowResult, Result
-    from archlang.model.design import Component, Design
+    from archlang.model.design import Call, Component, Design
     from archlang.render.view import View, ViewEdge
+
+
+class _LabelMacros(Protocol):
+    """The macros of templates/dot_labels.j2 (keyword arguments as the template names them)."""
+
+    def title(self, **kw: object) -> Markup: ...
+    def node(self, **kw: object) -> Markup: ...
+    def domain(self, **kw: object) -> Markup: ...
+    def legend(self, **kw: object) -> Markup: ...
 
 FONT = "Arial"
 SPOF_COLOUR = "#c62828"
@@ -71,59 +86,32 @@ KIND_STYLE: dict[str, KindStyle] = {
 
 # ---- number formats (shared with the HTML report) ------------------------------------------
 def fmt_pct(fraction: float | None, decimals: int | None = None) -> str:
-    """A fraction as a percentage. Availabilities keep their nines: the number of decimals
-    follows -log10(1 - A), and the value is truncated, never rounded up to 100%."""
+    """A fraction as a percentage (archlang.numbers): an availability without ``decimals``
+    (truncated, its nines kept), a share with them."""
     if fraction is None or (isinstance(fraction, float) and math.isnan(fraction)):
         return "n/a"
     if decimals is None:
-        if fraction >= 1.0:
-            return "100%"
-        n = -math.log10(1.0 - fraction) if fraction > 0 else 0.0
-        decimals = min(8, max(1, math.floor(n + 1e-9)))
-        scale = 10 ** decimals
-        value = math.floor(fraction * 100 * scale + 1e-6) / scale
-        text = f"{value:.{decimals}f}".rstrip("0").rstrip(".")
-        return f"{text}%"
-    return f"{fraction * 100:.{decimals}f}%"
+        return numbers.availability(fraction)
+    if math.isinf(fraction):
+        return "unbounded"
+    return f"{numbers.snap(fraction) * 100:.{decimals}f}%"
 
 
 def fmt_ms(ms: float | None) -> str:
-    if ms is None:
-        return "n/a"
-    if ms >= 1000:
-        return f"{ms / 1000:.2f} s"
-    if ms >= 100:
-        return f"{ms:.0f} ms"
-    if ms >= 10:
-        return f"{ms:.1f} ms"
-    return f"{ms:.2f} ms"
+    return numbers.duration_ms(ms)
 
 
 def fmt_rate(rps: float | None) -> str:
-    if rps is None:
-        return "n/a"
-    if rps >= 100:
-        return f"{rps:,.0f} rps"
-    if rps >= 10:
-        return f"{rps:.1f} rps"
-    return f"{rps:.2f} rps"
+    return numbers.rate(rps)
 
 
 def fmt_minutes(minutes: float | None) -> str:
     """A downtime: seconds, minutes or hours, whichever reads best."""
-    if minutes is None:
-        return "n/a"
-    if minutes < 1:
-        return f"{minutes * 60:.1f} s"
-    if minutes < 120:
-        return f"{minutes:.1f} min"
-    return f"{minutes / 60:.1f} h"
+    return numbers.minutes(minutes)
 
 
 def fmt_nines(n: float | None) -> str:
-    if n is None:
-        return "n/a"
-    return "∞" if math.isinf(n) else f"{n:.2f}"
+    return numbers.nines(n)
 
 
 def fmt_duration_s(seconds: float) -> str:
@@ -136,23 +124,24 @@ def fmt_duration_s(seconds: float) -> str:
 
 # ---- labels ----------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
-def _labels():
+def _labels() -> _LabelMacros:
     import jinja2
 
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("archlang.render", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
-    return env.get_template("dot_labels.j2").module
+    # a template module's attributes are its macros, which Jinja2 cannot type
+    return cast("_LabelMacros", env.get_template("dot_labels.j2").module)
 
 
-def _html_label(markup) -> str:
+def _html_label(markup: str) -> str:
     """Jinja2 output -> a Graphviz HTML-like label (one line, inside < >)."""
     text = " ".join(line.strip() for line in str(markup).splitlines() if line.strip())
     return f"<{text}>"
 
 
-def replicas_text(c: "Component") -> str:
+def replicas_text(c: Component) -> str:
     """How a component is replicated, in words: 'x6 min 4', 'x2 active-passive, failover 15s';
     a store of the data tier: 'leader + 2 sync followers', 'rf 3 / 256 shards / 12 nodes'."""
     from archlang.analysis.quorum import store_of
@@ -170,7 +159,7 @@ def replicas_text(c: "Component") -> str:
     return ", ".join(parts)
 
 
-def _store_text(c: "Component", st) -> str:
+def _store_text(c: Component, st: Store) -> str:
     how = (c.sync_mode or "async").replace("_", "-")
     nodes = f"{st.nodes} node{'s' if st.nodes != 1 else ''}"
     if st.style == "leader_follower" and not st.sharded:
@@ -192,12 +181,12 @@ def _store_text(c: "Component", st) -> str:
     return text
 
 
-def _placement_text(c: "Component") -> str:
+def _placement_text(c: Component) -> str:
     keys = list(dict.fromkeys(p.key for p in c.placement))
     return ", ".join(keys)
 
 
-def _cluster_of(c: "Component") -> tuple[str, str | None] | None:
+def _cluster_of(c: Component) -> tuple[str, str | None] | None:
     """(region, zone or None) of the cluster that holds every replica; None: no cluster."""
     if not c.placement:
         return None
@@ -215,14 +204,14 @@ def _cluster_of(c: "Component") -> tuple[str, str | None] | None:
 
 
 # ---- SPOFs and edge rates from a result ------------------------------------------------------
-def spof_names(result: "Result | None") -> tuple[set[str], set[str]]:
+def spof_names(result: Result | None) -> tuple[set[str], set[str]]:
     """(components, failure domains) that are a SPOF of some flow."""
     from archlang.render.view import spof_names as _spofs
 
     return _spofs(result)
 
 
-def _edge_rate(design: "Design", result: "Result", source: str, target: str,
+def _edge_rate(design: Design, result: Result, source: str, target: str,
                only: str | None = None) -> float | None:
     """The request rate on ``source -> target``, read from the result; None when unknown.
 
@@ -258,10 +247,10 @@ def _edge_rate(design: "Design", result: "Result", source: str, target: str,
     return total if used else None
 
 
-def _legend_items(design: "Design", view: "View", edges: set[str],
-                  with_result: bool) -> list[dict]:
+def _legend_items(design: Design, view: View, edges: set[str],
+                  with_result: bool) -> list[dict[str, object]]:
     """What the legend explains: the kinds that occur, the edge styles, SPOF outlines."""
-    items: list[dict] = []
+    items: list[dict[str, object]] = []
     drawn = {design.components[n].kind for n in view.components}
     for kind, st in KIND_STYLE.items():
         if kind in drawn:
@@ -289,7 +278,7 @@ GREY_FILL, GREY_LINE, GREY_TEXT = "#eceff1", "#b0bec5", "#90a4ae"
 REROUTE_COLOUR = "#ef6c00"
 
 
-def _lhead(view: "View", edge: "ViewEdge", clusters: dict[str, str | None]) -> str | None:
+def _lhead(view: View, edge: ViewEdge, clusters: dict[str, str | None]) -> str | None:
     """The cluster an edge means, when it means one: a call with alternatives that sit in
     different clusters (failover between zones or regions) goes to the target's outermost
     cluster that holds none of the other alternatives and not the caller, and that holds
@@ -323,7 +312,7 @@ def _lhead(view: "View", edge: "ViewEdge", clusters: dict[str, str | None]) -> s
     return None
 
 
-def render_dot(design: "Design", result: "Result | None" = None,
+def render_dot(design: Design, result: Result | None = None,
                flow: str | None = None) -> str:
     """The DOT source of the design's diagram (see the module docstring); ``flow``: that
     flow's view (render/view.py); a result analysed with units down draws the what-if."""
@@ -332,7 +321,7 @@ def render_dot(design: "Design", result: "Result | None" = None,
     return render_view_dot(build_view(design, result, flow))
 
 
-def render_view_dot(view: "View", id_prefix: str | None = None) -> str:
+def render_view_dot(view: View, id_prefix: str | None = None) -> str:
     """The DOT source of one :class:`archlang.render.view.View`. ``id_prefix``: give every
     node, cluster and edge an SVG id that starts with it (``<prefix>node3``), so several
     diagrams can share one HTML page without clashing ids."""
@@ -349,7 +338,6 @@ def render_view_dot(view: "View", id_prefix: str | None = None) -> str:
     design, result = view.design, view.result
     labels = _labels()
     spof_comps, spof_domains = view.spof_components, view.spof_domains
-    drawn_names = set(view.components)
     big = len(view.components) > 60
     flow_res = view.flow_result
 
@@ -382,7 +370,7 @@ def render_view_dot(view: "View", id_prefix: str | None = None) -> str:
         c = design.components[name]
         homes.setdefault(_cluster_of(c), []).append(c)
 
-    def add_node(graph, c: "Component") -> None:
+    def add_node(graph: graphviz.Digraph, c: Component) -> None:
         st = KIND_STYLE[c.kind]
         spof = c.name in spof_comps
         failed = c.name in view.failed
@@ -471,10 +459,11 @@ def render_view_dot(view: "View", id_prefix: str | None = None) -> str:
         if words:
             attrs["label"] = " · ".join(words)
         g.edge(call.source, edge.target, **attrs, **ids("edge"))
-    return g.source
+    source: str = g.source
+    return source
 
 
-def edge_label_words(view: "View", edge: "ViewEdge") -> list[str]:
+def edge_label_words(view: View, edge: ViewEdge) -> list[str]:
     """Everything an edge's label says, in order (every format writes these words)."""
     design, result, call = view.design, view.result, edge.call
     src, dst = design.components[call.source], design.components[edge.target]
@@ -493,13 +482,14 @@ def edge_label_words(view: "View", edge: "ViewEdge") -> list[str]:
     if src.home and dst.home and src.home.region != dst.home.region:
         words.append(fmt_ms(design.network.between(src.home, dst.home)))
     if edge.hop is not None:
-        words.append(f"p99 {fmt_ms(edge.hop.p99_ms)} ({fmt_pct(edge.hop.share_of_p99, 0)})")
+        own = edge.hop.hop_p99_ms if edge.hop.hop_p99_ms is not None else edge.hop.p99_ms
+        words.append(f"p99 {fmt_ms(own)} ({fmt_pct(edge.hop.share_of_p99, 0)} of the tail)")
     if view.flow is not None and result is not None and edge.target in result.components:
         words.append(f"up {fmt_pct(result.components[edge.target].availability_with_domains)}")
     return words
 
 
-def node_lines(view: "View", name: str) -> list[str]:
+def node_lines(view: View, name: str) -> list[str]:
     """A node's label as plain lines, for the text exports (Mermaid, D2)."""
     design, result = view.design, view.result
     c = design.components[name]
@@ -523,7 +513,7 @@ def node_lines(view: "View", name: str) -> list[str]:
     return lines
 
 
-def title_lines(view: "View") -> list[str]:
+def title_lines(view: View) -> list[str]:
     """The diagram's title as plain lines, for the text exports."""
     design, result, flow = view.design, view.result, view.flow_result
     lines = [design.name + (f" · flow {view.flow}" if view.flow else "")]
@@ -543,7 +533,7 @@ def title_lines(view: "View") -> list[str]:
     return lines
 
 
-def edge_words(design: "Design", call, target: str) -> list[str]:
+def edge_words(design: Design, call: Call, target: str) -> list[str]:
     """What an edge says about its call, in every format: optional, on miss, write, xN."""
     src = design.components[call.source]
     words: list[str] = []
@@ -559,7 +549,7 @@ def edge_words(design: "Design", call, target: str) -> list[str]:
     return words
 
 
-def resilience_words(call) -> list[str]:
+def resilience_words(call: Call) -> list[str]:
     """Timeout, retries, hedge, breaker, limit, failover of a call (resilience.md)."""
     words: list[str] = []
     if call.timeout_ms is not None:
@@ -584,7 +574,7 @@ def resilience_words(call) -> list[str]:
     return words
 
 
-def _edge_kinds(view: "View") -> set[str]:
+def _edge_kinds(view: View) -> set[str]:
     kinds: set[str] = set()
     for e in view.edges:
         if e.call.asynchronous:
@@ -600,14 +590,14 @@ def _edge_kinds(view: "View") -> set[str]:
     return kinds
 
 
-def _flow_slos(flow: "FlowResult | None") -> list[dict]:
+def _flow_slos(flow: FlowResult | None) -> list[dict[str, str]]:
     """The flow's SLO verdicts for a flow view's title."""
     if flow is None:
         return []
     out = []
     for s in flow.slos:
         if s.kind == "availability":
-            text = f"availability {fmt_pct(s.actual)} (SLO ≥ {fmt_pct(s.target)})"
+            text = f"availability {fmt_pct(s.actual)} (SLO ≥ {numbers.exact_pct(s.target)})"
         elif s.kind == "latency":
             p = s.percentile if s.percentile is not None else 99
             got = "unbounded" if s.actual is None else fmt_ms(s.actual)

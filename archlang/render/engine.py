@@ -28,9 +28,10 @@ import os
 import shutil
 import subprocess
 import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.result import Result
@@ -158,7 +159,7 @@ def run_engine(dot_source: str, fmt: str = "svg", engine: Engine | None = None) 
     return proc.stdout
 
 
-def render(design: "Design", result: "Result | None" = None, fmt: str = "svg",
+def render(design: Design, result: Result | None = None, fmt: str = "svg",
            engine: str | None = None, flow: str | None = None,
            id_prefix: str | None = None) -> bytes:
     """The design's diagram in ``fmt``: ``dot`` (the DOT source), ``svg``, ``png``, ``pdf``,
@@ -183,7 +184,7 @@ def render(design: "Design", result: "Result | None" = None, fmt: str = "svg",
     return run_engine(source, fmt, find_engine(fmt, engine))
 
 
-def render_svg(design: "Design", result: "Result | None" = None,
+def render_svg(design: Design, result: Result | None = None,
                engine: str | None = None, flow: str | None = None,
                id_prefix: str | None = None) -> str:
     """The design's diagram (or ``flow``'s view) as an SVG document (a string);

@@ -2,8 +2,9 @@
 
 One file that works offline: inline CSS, the diagrams as inline SVG, no script, no external
 link or font (a Content-Security-Policy meta tag forbids loading anything). Sections, in
-order: the what-if (when units are down), the verdict (every SLO of every flow, pass or fail; the design fails when an SLO
-fails or a finding is an error, as `archlang check` decides with its default --fail-on), the diagram, per flow
+order: the what-if (when units are down), the verdict (every SLO of every flow, pass or
+fail; the design fails when an SLO fails or a finding is an error, as `archlang check`
+decides with its default --fail-on), the diagram, per flow
 (availability, nines, downtime, SPOFs, cut sets of order 2, degrading units, importance,
 latency percentiles and a waterfall of the mean per hop), capacity bars per component, the
 findings with the source lines they point at, and the assumed defaults.
@@ -29,18 +30,98 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
+from archlang.numbers import exact_pct
 from archlang.render.dot import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
 
 if TYPE_CHECKING:  # pragma: no cover
-    from archlang.analysis.result import FlowResult, Result
+    import jinja2
+
+    from archlang.analysis.common import Finding, SloResult
+    from archlang.analysis.result import (
+        Assumption,
+        CallLoad,
+        ComponentResult,
+        CutSet,
+        FlowResult,
+        HopLatency,
+        Result,
+    )
     from archlang.model.design import Design
+
+
+# ---- what the templates read -------------------------------------------------------------
+class _SloView(TypedDict):
+    slo: SloResult
+    text: str
+    actual: str
+
+
+class _SloRow(_SloView):
+    flow: str
+
+
+class _Stack(TypedDict):
+    """A hop of the latency waterfall: where its bar starts and how wide it is (fractions)."""
+
+    hop: HopLatency
+    offset: float
+    share: float
+    own_ms: float
+
+
+class _Bar(TypedDict, total=False):
+    """A percentile bar (``target``: an SLO's target, drawn as a line)."""
+
+    name: str
+    value: float | None
+    width: float
+    target: bool
+
+
+class _FlowView(TypedDict):
+    f: FlowResult
+    slos: list[_SloView]
+    waterfall: list[_Stack]
+    percentiles: list[_Bar]
+    max_birnbaum: float
+    svg: str | None
+    description: str | None
+
+
+class _FindingView(TypedDict):
+    f: Finding
+    source: str | None
+
+
+class _Context(TypedDict):
+    status: str
+    result: Result
+    design: Design | None
+    title: str
+    description: str | None
+    slo_rows: list[_SloRow]
+    n_fail: int
+    flows: list[_FlowView]
+    components: list[ComponentResult]
+    findings: list[_FindingView]
+    counts: dict[str, int]
+    calls: tuple[CallLoad, ...]
+    amplified: list[ComponentResult]
+    assumptions: list[tuple[str, list[Assumption]]]
+    svg: str | None
+    diagram_error: str | None
+    p: str
+    root: str
+    spofs: tuple[CutSet, ...]
+    version: str
+    generated_at: str | None
 
 
 
 @lru_cache(maxsize=1)
-def _env():
+def _env() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -76,16 +157,16 @@ def inline_svg(svg: str) -> str:
 
 
 # ---- view models -----------------------------------------------------------------------------
-def _slo_text(slo) -> str:
+def _slo_text(slo: SloResult) -> str:
     if slo.kind == "availability":
-        return f"availability ≥ {fmt_pct(slo.target)}"
+        return f"availability ≥ {exact_pct(slo.target)}"
     if slo.kind == "latency":
         p = slo.percentile if slo.percentile is not None else 99
         return f"latency p{p:g} ≤ {fmt_ms(slo.target)}"
     return f"throughput ≥ {fmt_rate(slo.target)}"
 
 
-def _slo_actual(slo) -> str:
+def _slo_actual(slo: SloResult) -> str:
     if slo.actual is None:
         return "unbounded"
     if slo.kind == "availability":
@@ -95,45 +176,47 @@ def _slo_actual(slo) -> str:
     return fmt_rate(slo.actual)
 
 
-def _waterfall(flow: "FlowResult") -> list[dict]:
+def _waterfall(flow: FlowResult) -> list[_Stack]:
     """Hops of the flow's latency, stacked in call order by their mean contribution."""
     lat = flow.latency
     if lat is None or not lat.hops:
         return []
     total = sum(h.mean_ms for h in lat.hops) or 1.0
-    rows, start = [], 0.0
+    rows: list[_Stack] = []
+    start = 0.0
     for h in lat.hops:
-        rows.append(dict(hop=h, offset=start / total, share=h.mean_ms / total,
-                         own_ms=max(0.0, h.mean_ms - h.network_ms - h.queueing_ms)))
+        rows.append(_Stack(hop=h, offset=start / total, share=h.mean_ms / total,
+                           own_ms=max(0.0, h.mean_ms - h.network_ms - h.queueing_ms)))
         start += h.mean_ms
     return rows
 
 
-def _percentiles(flow: "FlowResult") -> list[dict]:
+def _percentiles(flow: FlowResult) -> list[_Bar]:
     lat = flow.latency
     if lat is None:
         return []
     targets = [s.target for s in lat.slos if s.kind == "latency"]
     values = [("p50", lat.p50), ("p90", lat.p90), ("p99", lat.p99), ("p99.9", lat.p999)]
     top = max([v for _, v in values if v is not None] + targets + [1e-9])
-    return [dict(name=n, value=v, width=(v or 0) / top) for n, v in values] + \
-        [dict(name="target", value=t, width=t / top, target=True) for t in targets]
+    return [_Bar(name=n, value=v, width=(v or 0) / top) for n, v in values] + \
+        [_Bar(name="target", value=t, width=t / top, target=True) for t in targets]
 
 
-def _context(design: "Design | None", result: "Result", svg: str | None,
+def _context(design: Design | None, result: Result, svg: str | None,
              diagram_error: str | None, generated_at: str | None,
              flow_svgs: dict[str, str] | None = None, prefix: str = "",
-             root: str = "main") -> dict:
+             root: str = "main") -> _Context:
     from archlang import __version__
 
-    slo_rows = []
+    slo_rows: list[_SloRow] = []
     for f in result.flows.values():
         for s in f.slos:
-            slo_rows.append(dict(flow=f.name, slo=s, text=_slo_text(s), actual=_slo_actual(s)))
-    flows = []
+            slo_rows.append(_SloRow(flow=f.name, slo=s, text=_slo_text(s), actual=_slo_actual(s)))
+    flows: list[_FlowView] = []
     for f in result.flows.values():
-        flows.append(dict(
-            f=f, slos=[dict(slo=s, text=_slo_text(s), actual=_slo_actual(s)) for s in f.slos],
+        flows.append(_FlowView(
+            f=f, slos=[_SloView(slo=s, text=_slo_text(s), actual=_slo_actual(s))
+                       for s in f.slos],
             waterfall=_waterfall(f), percentiles=_percentiles(f),
             max_birnbaum=max([i.birnbaum for i in f.importance] + [1e-12]),
             svg=inline_svg(flow_svgs[f.name]) if flow_svgs and f.name in flow_svgs else None,
@@ -141,19 +224,27 @@ def _context(design: "Design | None", result: "Result", svg: str | None,
                          if design is not None and f.name in design.flows else None)))
     comps = sorted(result.components.values(),
                    key=lambda c: (-(c.utilisation if c.utilisation is not None else -1), c.name))
-    findings = []
-    for fd in result.findings:
+    # The findings `archlang check` lists: the analyses' and one per failing SLO, so that the
+    # report and the CLI count the same (archlang.checks.problems).
+    if design is not None:
+        from archlang.checks import problems
+
+        listed = problems(design, result)
+    else:
+        listed = list(result.findings)
+    findings: list[_FindingView] = []
+    for fd in listed:
         line = design.source_line(fd.span) if design is not None else None
-        findings.append(dict(f=fd, source=line))
-    by_subject: dict[str, list] = {}
+        findings.append(_FindingView(f=fd, source=line))
+    by_subject: dict[str, list[Assumption]] = {}
     for a in result.assumptions:
         by_subject.setdefault(a.subject, []).append(a)
-    counts = {sev: sum(1 for f in result.findings if f.severity == sev)
+    counts = {sev: sum(1 for f in listed if f.severity == sev)
               for sev in ("error", "warning", "info")}
     body = inline_svg(svg) if svg else None
     from archlang.analysis import verdict
 
-    return dict(
+    return _Context(
         status=verdict(result, "error"),
         result=result, design=design, title=result.system,
         description=design.description if design is not None else None,
@@ -167,7 +258,7 @@ def _context(design: "Design | None", result: "Result", svg: str | None,
         spofs=result.spofs, version=__version__, generated_at=generated_at)
 
 
-def _render(ctx: dict, template: str = "report.html.j2") -> str:
+def _render(ctx: _Context, template: str = "report.html.j2") -> str:
     from markupsafe import Markup
 
     if ctx["svg"] is not None:
@@ -178,7 +269,7 @@ def _render(ctx: dict, template: str = "report.html.j2") -> str:
     return _env().get_template(template).render(**ctx)
 
 
-def _diagrams(design: "Design", result: "Result", engine: str | None, prefix: str
+def _diagrams(design: Design, result: Result, engine: str | None, prefix: str
               ) -> tuple[str | None, dict[str, str], str | None]:
     """(whole-design SVG, SVG per flow, why not) drawn with the Graphviz engine."""
     from archlang.render.engine import RenderError, render_svg
@@ -193,7 +284,7 @@ def _diagrams(design: "Design", result: "Result", engine: str | None, prefix: st
         return None, {}, str(e)
 
 
-def render_html(design: "Design", result: "Result", *, svg: str | None = None,
+def render_html(design: Design, result: Result, *, svg: str | None = None,
                 engine: str | None = None, generated_at: str | None = None) -> str:
     """The report for ``design`` analysed as ``result`` (with ``result.down``: the what-if).
     ``svg``: a whole-design diagram already made (then no flow views are drawn); else the
@@ -205,7 +296,7 @@ def render_html(design: "Design", result: "Result", *, svg: str | None = None,
     return _render(_context(design, result, whole, error, generated_at, flows))
 
 
-def fragment_prefix(result: "Result") -> str:
+def fragment_prefix(result: Result) -> str:
     """The id prefix of a Jupyter fragment: from the design's path, name and what-if, so
     two reports in one notebook do not clash and the same report gives the same bytes."""
     import zlib
@@ -214,7 +305,7 @@ def fragment_prefix(result: "Result") -> str:
     return f"al{zlib.crc32(key):08x}-"
 
 
-def render_fragment(design: "Design | None", result: "Result",
+def render_fragment(design: Design | None, result: Result,
                     engine: str | None = None) -> str:
     """The report as a scoped HTML fragment (Jupyter): no <html>, <head> or page-wide
     style, every rule under ``.archlang-report``, every id prefixed."""
@@ -229,7 +320,7 @@ def render_fragment(design: "Design | None", result: "Result",
     return _render(ctx, "report_fragment.html.j2")
 
 
-def render_design_fragment(design: "Design", engine: str | None = None
+def render_design_fragment(design: Design, engine: str | None = None
                            ) -> tuple[str, str | None]:
     """(scoped HTML fragment, SVG or None) of a design's diagram, for Jupyter."""
     import zlib
@@ -249,7 +340,7 @@ def render_design_fragment(design: "Design", engine: str | None = None
     return html, svg
 
 
-def render_result_html(result: "Result") -> str:
+def render_result_html(result: Result) -> str:
     """The report from the result alone (no diagram, no source text)."""
     return _render(_context(None, result, None,
                             "the diagram needs the design: archlang.render_html(design, result)",

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 from archlang.analysis.common import Finding, SloResult
 from archlang.analysis.result import CutSet, Result
 from archlang.model.design import Design
 
+if TYPE_CHECKING:
+    from archlang.checks import FileCheck
+    from archlang.errors import Diagnostic
 
-def _num(x):
+
+def _num(x: float | None) -> float | None:
+    """A number as JSON holds it: NaN and the infinities are null."""
     if x is None:
         return None
     if isinstance(x, float) and not math.isfinite(x):
@@ -22,7 +28,17 @@ def _num(x):
     return x
 
 
-def slo_json(s: SloResult) -> dict:
+def _rate(x: float | None) -> float | None:
+    """A load or rate without float noise (12 significant digits: 359.9999999999999 is
+    360.0); availabilities and probabilities keep every digit."""
+    from archlang.numbers import snap
+
+    y = _num(x)
+    return None if y is None else snap(float(y))
+
+
+def slo_json(s: SloResult) -> dict[str, object]:
+    d: dict[str, object]
     if s.kind == "latency":
         d = {"kind": "latency", "percentile": s.percentile, "target_ms": s.target,
              "actual_ms": _num(s.actual), "status": s.status}
@@ -39,7 +55,7 @@ def slo_json(s: SloResult) -> dict:
     return d
 
 
-def cut_json(c: CutSet) -> dict:
+def cut_json(c: CutSet) -> dict[str, object]:
     if len(c.units) == 1:
         u = c.units[0]
         return {"unit": u.name, "kind": u.kind, "probability": c.probability,
@@ -48,13 +64,13 @@ def cut_json(c: CutSet) -> dict:
             "probability": c.probability}
 
 
-def finding_json(f: Finding) -> dict:
+def finding_json(f: Finding) -> dict[str, object]:
     return {"code": f.code, "severity": f.severity, "message": f.message, "hint": f.hint,
             "file": f.span.file, "line": f.span.line, "column": f.span.column,
             "flow": f.flow, "component": f.component}
 
 
-def file_json(design: Design, result: Result, status: str | None = None) -> dict:
+def file_json(design: Design, result: Result, status: str | None = None) -> dict[str, object]:
     flows = []
     for fr in result.flows.values():
         lat = fr.latency
@@ -91,8 +107,9 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             d["latency_without_breaker_ms"] = {"p50": nb.p50, "p90": nb.p90, "p99": nb.p99,
                                                "p999": nb.p999, "mean": nb.mean}
         if fr.capacity is not None:
-            d["capacity"] = {"max_rate_rps": _num(fr.capacity.max_rate_rps),
-                             "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits}
+            d["capacity"] = {"max_rate_rps": _rate(fr.capacity.max_rate_rps),
+                             "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits,
+                             "capacity_unknown": list(fr.capacity.capacity_unknown)}
         flows.append(d)
     components = []
     for cr in result.components.values():
@@ -104,7 +121,7 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "availability": cr.availability,
             "availability_with_domains": cr.availability_with_domains,
             "replica_availability": cr.replica_availability,
-            "load_rps": cr.load_rps, "capacity_rps": cr.capacity_rps,
+            "load_rps": _rate(cr.load_rps), "capacity_rps": cr.capacity_rps,
             "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
             "utilisation_at_min": _num(cr.utilisation_at_min),
             "retry_amplification": cr.retry_amplification,
@@ -127,20 +144,21 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
     }
 
 
-def diagnostic_json(d) -> dict:
+def diagnostic_json(d: Diagnostic) -> dict[str, object]:
     return {"severity": d.severity, "message": d.message, "hint": d.hint, "code": d.code,
             "file": d.span.file, "line": d.span.line, "column": d.span.column,
             "end_line": d.span.end_line, "end_column": d.span.end_column}
 
 
-def invalid_json(check) -> dict:
+def invalid_json(check: FileCheck) -> dict[str, object]:
     """An invalid file: its path, ``status: "invalid"`` and every error as a diagnostic."""
+    assert check.error is not None, check.path
     return {"path": check.path, "status": "invalid", "flows": [], "components": [],
             "spofs": [], "findings": [finding_json(f) for f in check.problems],
             "diagnostics": [diagnostic_json(d) for d in check.error.diagnostics]}
 
 
-def render_json(checks) -> str:
+def render_json(checks: list[FileCheck]) -> str:
     """A FileCheck per file. ``status`` is fail when a file fails, invalid when one is
     invalid; a valid file's findings are the ones the selection kept."""
     from archlang.checks import overall
@@ -150,8 +168,9 @@ def render_json(checks) -> str:
         if not c.valid:
             files.append(invalid_json(c))
             continue
-        doc = file_json(c.design, c.result, c.verdict)
-        own = {id(f) for f in c.result.findings}        # not the SLO pseudo-findings
+        design, result = c.analysed()
+        doc = file_json(design, result, c.verdict)
+        own = {id(f) for f in result.findings}          # not the SLO pseudo-findings
         doc["findings"] = [finding_json(f) for f in c.problems if id(f) in own]
         doc["diagnostics"] = []
         files.append(doc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from archlang.analysis.common import Finding
 from archlang.checks import FileCheck
 from archlang.escape import md_code, md_text
 
@@ -18,10 +19,12 @@ _ICON = {"pass": "✅", "fail": "❌", "invalid": "⛔"}
 
 
 def _pct(a: float) -> str:
-    return f"{a * 100:.4f}%"
+    from archlang.numbers import availability
+
+    return availability(a)
 
 
-def _finding_line(f) -> str:
+def _finding_line(f: Finding) -> str:
     from archlang.rules.catalogue import rule_info
 
     info = rule_info(f.code, f.severity)
@@ -41,12 +44,13 @@ def render_markdown(checks: list[FileCheck], show_info: bool = False) -> str:
         if not c.valid:
             out.append(f"### {_ICON['invalid']} {md_text(c.path)}: invalid")
         else:
+            design, result = c.analysed()
             out.append(f"### {_ICON[c.verdict]} {md_text(c.path)}: system "
-                       f"{md_text(c.design.name)}")
-            if c.result.flows:
+                       f"{md_text(design.name)}")
+            if result.flows:
                 out += ["", "| flow | availability | nines | downtime / 30d | p99 | SLOs |",
                         "|---|---:|---:|---:|---:|---|"]
-                for fr in c.result.flows.values():
+                for fr in result.flows.values():
                     n = "∞" if not math.isfinite(fr.nines) else f"{fr.nines:.2f}"
                     lat = fr.latency
                     p99 = "unbounded" if lat and lat.unbounded else (

@@ -16,8 +16,18 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from archlang.render.dot import (GREY_FILL, GREY_LINE, KIND_STYLE, REROUTE_COLOUR, SPOF_COLOUR,
-                                 _cluster_of, edge_label_words, fmt_pct, node_lines, title_lines)
+from archlang.render.dot import (
+    GREY_FILL,
+    GREY_LINE,
+    KIND_STYLE,
+    REROUTE_COLOUR,
+    SPOF_COLOUR,
+    _cluster_of,
+    edge_label_words,
+    fmt_pct,
+    node_lines,
+    title_lines,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.render.view import View
@@ -50,7 +60,7 @@ def _lines(lines: list[str]) -> str:
     return '"' + "<br/>".join(text(line)[1:-1] for line in lines) + '"'
 
 
-def render_mermaid(view: "View") -> str:
+def render_mermaid(view: View) -> str:
     """The view as a Mermaid ``flowchart`` (see the module docstring)."""
     design = view.design
     ids = {name: f"n{i}" for i, name in enumerate(view.components, start=1)}
@@ -64,7 +74,7 @@ def render_mermaid(view: "View") -> str:
         a, b = SHAPES[c.kind]
         out.append(f"{indent}{ids[name]}{a}{_lines(node_lines(view, name))}{b}")
 
-    homes: dict = {}
+    homes: dict[tuple[str, str | None] | None, list[str]] = {}
     for name in view.components:
         homes.setdefault(_cluster_of(design.components[name]), []).append(name)
     n_cluster = 0
@@ -135,7 +145,7 @@ def render_mermaid(view: "View") -> str:
     by_class: dict[str, list[str]] = {}
     for name in view.components:
         c = design.components[name]
-        cls = ("down" if name in view.failed else
+        cls: str = ("down" if name in view.failed else
                "spof" if name in view.spof_components else c.kind)
         if cls == "spof":
             by_class.setdefault(c.kind, []).append(ids[name])
@@ -147,7 +157,7 @@ def render_mermaid(view: "View") -> str:
     return "\n".join(out) + "\n"
 
 
-def _cluster_state(view: "View", key: str) -> str:
+def _cluster_state(view: View, key: str) -> str:
     if key in view.domains_down:
         return "regiondown"
     if key in view.spof_domains:

@@ -3,11 +3,10 @@ the top of each flow's importance ranking. Plain text, deterministic, at most 10
 
 from __future__ import annotations
 
-import math
-
-from archlang.analysis.result import AvailabilityReport, CutSet
+from archlang import numbers
+from archlang.analysis.result import AvailabilityReport, CutSet, FlowAvailability
 from archlang.model.design import Design
-from archlang.render.dot import fmt_minutes
+from archlang.numbers import minutes as fmt_minutes
 
 TOP = 3           # importance entries shown per flow
 NAME = 24         # widest name column before truncation
@@ -17,25 +16,16 @@ def _cut(name: str, width: int = NAME) -> str:
     return name if len(name) <= width else name[: width - 1] + "~"
 
 
-def _avail(a: float) -> str:
-    return f"{a * 100:.4f}%"
+_avail = _pct = numbers.availability        # one formatter for every output
+_nines = numbers.nines
 
 
-def _pct(a: float) -> str:
-    return f"{a * 100:.6f}%"
-
-
-def _nines(n: float) -> str:
-    return "inf" if math.isinf(n) else f"{n + 0.0:.2f}"    # + 0.0: no "-0.00"
-
-
-def _slo(report_flow) -> str:
+def _slo(report_flow: FlowAvailability) -> str:
     if not report_flow.slos:
         return "-"
     worst = min(report_flow.slos, key=lambda s: (s.status == "pass", -s.target))
-    use = worst.budget_use
-    use_s = "inf" if use is not None and math.isinf(use) else f"{(use or 0.0) * 100:.0f}%"
-    return f"{worst.status} {_avail(worst.target)} (budget {use_s})"
+    used = numbers.budget_used(worst.budget_use)
+    return f"{worst.status} {numbers.exact_pct(worst.target)} ({used})"
 
 
 def _where(design: Design, cs: CutSet) -> str:
@@ -82,6 +72,7 @@ def format_availability(design: Design, report: AvailabilityReport) -> str:
     out.append("improve first (Birnbaum importance A(up) - A(down); gain if made perfect)")
     for name, fl in report.flows.items():
         for rank, i in enumerate(fl.importance[:TOP], 1):
-            out.append(f"  {_cut(name, 16) if rank == 1 else '':16}  {rank}. {_cut(i.name):{NAME}}  "
+            first = _cut(name, 16) if rank == 1 else ""
+            out.append(f"  {first:16}  {rank}. {_cut(i.name):{NAME}}  "
                        f"{i.kind:9}  {i.birnbaum:.6f}  +{i.gain_if_perfect:.2e}")
     return "\n".join(out) + "\n"

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import math
 
-from archlang.analysis.result import CapacityReport, ComponentCapacity, LatencyReport, ZoneLoss
+from archlang import numbers
+from archlang.analysis.result import (
+    CapacityReport,
+    ComponentCapacity,
+    FlowCapacity,
+    HopLatency,
+    LatencyReport,
+    ZoneLoss,
+)
 from archlang.model.design import Design
 
 WIDTH = 100
@@ -50,11 +58,15 @@ def _num(x: float | None) -> str:
         return "-"
     if math.isinf(x):
         return "inf"
-    return f"{x:.6g}"
+    return numbers.quantity(x)
+
+
+def _hop_p99(h: HopLatency) -> str:
+    return "-" if h.hop_p99_ms is None else f"{h.hop_p99_ms:.2f}"
 
 
 def _bar(share: float) -> str:
-    return "#" * max(0, min(BAR, int(round(share * BAR))))
+    return "#" * max(0, min(BAR, round(share * BAR)))
 
 
 def _pname(p: float | None) -> str:
@@ -82,12 +94,12 @@ def format_latency(design: Design, report: LatencyReport) -> str:
                        f"p99.9 {_ms(fl.p999)} ms  mean {_ms(fl.mean)} ms")
             w = min(NAME, max([len("hop")] + [len(h.name) for h in fl.hops]))
             v = min(NAME, max([len("via")] + [len(h.via or "-") for h in fl.hops]))
-            out.append(f"    {'hop':<{w}} {'via':<{v}} {'mean ms':>9} {'share':>6} "
-                       f"{'p99 ms':>9} {'share':>6}  p99 share")
+            out.append(f"    {'hop':<{w}} {'via':<{v}} {'mean ms':>9} {'of mean':>7} "
+                       f"{'p99 ms':>9} {'tail ms':>9} {'of tail':>7}  share of the slowest 1%")
             for h in fl.hops:
                 out.append(f"    {_cut(h.name, w):<{w}} {_cut(h.via or '-', v):<{v}} "
-                           f"{h.mean_ms:>9.2f} {_pct(h.share_of_mean):>6} "
-                           f"{h.p99_ms:>9.2f} {_pct(h.share_of_p99):>6}  "
+                           f"{h.mean_ms:>9.2f} {_pct(h.share_of_mean):>7} "
+                           f"{_hop_p99(h):>9} {h.p99_ms:>9.2f} {_pct(h.share_of_p99):>7}  "
                            f"{_bar(h.share_of_p99)}")
         for s in fl.slos:
             verdict = "pass" if s.status == "pass" else "FAIL"
@@ -117,6 +129,7 @@ def _store_lines(design: Design, c: ComponentCapacity) -> list[str]:
     from archlang.analysis.quorum import store_of
 
     st = store_of(design.components[c.name])
+    assert st is not None, c.name            # called for the stores of the data tier
     loads = c.node_loads or ()
     mean = sum(loads) / len(loads) if loads else 0.0
     out = []
@@ -145,8 +158,11 @@ def format_capacity(design: Design, report: CapacityReport) -> str:
            f"{'util':>7} {'status':<7} N+1"]
     for c in rows:
         cap = "-" if c.capacity_rps is None else f"{c.serving_replicas}x{_num(c.capacity_rps)}"
+        status = "-" if c.kind == "client" else c.status
+        if c.status == "down":
+            cap = "-"
         line = (f"  {_cut(c.name, w):<{w}} {c.kind:<8} {_num(c.load_rps):>10} {cap:>15} "
-                f"{_pct(c.utilisation):>7} {c.status:<7} {_n1(c)}")
+                f"{_pct(c.utilisation):>7} {status:<7} {_n1(c)}")
         out.append(line)
         if c.node_loads:
             out += _store_lines(design, c)
@@ -154,17 +170,36 @@ def format_capacity(design: Design, report: CapacityReport) -> str:
         fc = report.flows.get(name)
         if fc is None:
             continue
-        limit = ("no capacity declared on the flow" if fc.max_rate_rps is None else
-                 f"max {_num(fc.max_rate_rps)} rps (bottleneck {fc.bottleneck})")
-        out.append(f"  flow {name}: rate {_num(fc.rate_rps)} rps, {limit}, "
-                   f"{'fits' if fc.fits else 'DOES NOT FIT'}")
+        out.append(f"  flow {name}: rate {_num(fc.rate_rps)} rps, " + flow_fit_text(fc))
         for s in fc.slos:
             verdict = "pass" if s.status == "pass" else "FAIL"
-            got = ("nothing limits it" if s.actual is None else
-                   f"max {_num(s.actual)} rps, margin {s.margin:+.6g} rps")
-            out.append(f"    slo throughput {s.target:g} rps: {verdict} ({got})")
+            got = ("unknown: no capacity declared on the flow" if s.actual is None else
+                   f"max {_num(s.actual)} rps, margin {_signed(s.margin)} rps")
+            out.append(f"    slo throughput {_num(s.target)} rps: {verdict} ({got})")
     out += _retry_lines(design, report)
     return _fit(out)
+
+
+def _signed(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return ("+" if x >= 0 else "-") + numbers.quantity(abs(x))
+
+
+def flow_fit_text(fc: FlowCapacity) -> str:
+    """Whether a flow fits its rate: "unknown" without a declared capacity on the flow, and
+    the components whose capacity is unknown beside a verdict on the rest."""
+    if fc.max_rate_rps is None:
+        return "capacity unknown (no component on the flow declares one)"
+    what = (f"{fc.bottleneck} is down" if fc.max_rate_rps == 0 and fc.bottleneck
+            else f"bottleneck {fc.bottleneck}")
+    text = (f"max {_num(fc.max_rate_rps)} rps ({what}), "
+            + ("fits" if fc.fits else "DOES NOT FIT"))
+    if fc.capacity_unknown:
+        names = ", ".join(fc.capacity_unknown[:4]) + (" ..." if len(fc.capacity_unknown) > 4
+                                                      else "")
+        text += f"; capacity unknown: {names}"
+    return text
 
 
 def _retry_lines(design: Design, report: CapacityReport) -> list[str]:

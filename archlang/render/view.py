@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,17 +38,17 @@ if TYPE_CHECKING:  # pragma: no cover
 class ViewEdge:
     source: str
     target: str
-    call: "Call"
+    call: Call
     index: int                         # of the target in call.targets, from 0
-    hop: "HopLatency | None" = None    # flow view: the callee's part of the flow's latency
+    hop: HopLatency | None = None    # flow view: the callee's part of the flow's latency
     rerouted: bool = False             # what-if: this alternative now takes a flow's load
     abandoned: bool = False            # what-if: a flow's primary it was rerouted away from
 
 
 @dataclass(frozen=True)
 class View:
-    design: "Design"
-    result: "Result | None"
+    design: Design
+    result: Result | None
     flow: str | None                               # None: the whole design
     components: tuple[str, ...]                    # drawn, in source order
     edges: tuple[ViewEdge, ...]
@@ -60,7 +61,7 @@ class View:
     rankdir: str = "LR"
 
     @property
-    def flow_result(self) -> "FlowResult | None":
+    def flow_result(self) -> FlowResult | None:
         if self.flow is None or self.result is None:
             return None
         return self.result.flows.get(self.flow)
@@ -70,7 +71,7 @@ class View:
         return sum(1 for e in self.edges if e.rerouted)
 
 
-def spof_names(result: "Result | None", flow: str | None = None) -> tuple[set[str], set[str]]:
+def spof_names(result: Result | None, flow: str | None = None) -> tuple[set[str], set[str]]:
     """(components, failure domains) that are a SPOF of some flow (or of ``flow``)."""
     comps: set[str] = set()
     domains: set[str] = set()
@@ -91,7 +92,7 @@ def spof_names(result: "Result | None", flow: str | None = None) -> tuple[set[st
     return comps, domains
 
 
-def build_view(design: "Design", result: "Result | None" = None,
+def build_view(design: Design, result: Result | None = None,
                flow: str | None = None) -> View:
     """The view of ``design`` (see the module docstring). ``flow`` must be a flow's name."""
     from archlang.analysis.down import NO_DOWN, alive, resolve_down, route, up_replicas
@@ -121,7 +122,7 @@ def build_view(design: "Design", result: "Result | None" = None,
     if flow is None:
         names = tuple(design.components)
         pairs = [(call, i, t) for call in design.calls for i, t in enumerate(call.targets)]
-        hops: dict = {}
+        hops: dict[tuple[str, str | None], HopLatency] = {}
     else:
         on_tree: set[str] = set()
         seen: set[tuple[str, str]] = set()
@@ -191,26 +192,26 @@ def text_size(lines: list[str], size: float = 9.5) -> tuple[float, float]:
     return (max(len(x) for x in lines) * size * CHAR_EM, len(lines) * size * 1.3)
 
 
-def shape(names, pairs) -> tuple[int, int]:
+def shape(names: Sequence[str], pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
     """(depth, breadth) of the call graph: the number of ranks of a longest-path layering
     (cycles collapsed) and the most components on one rank (see :func:`ranks`)."""
     layers = ranks(names, pairs)
     if not layers:
         return (1, 1)
-    per = {}
+    per: dict[int, int] = {}
     for r in layers.values():
         per[r] = per.get(r, 0) + 1
     return max(per) + 1, max(per.values())
 
 
-def ranks(names, pairs) -> dict[str, int]:
+def ranks(names: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, int]:
     """Rank of each component in a longest-path layering of the call graph, as dot ranks
     it: a cycle is broken where a depth-first search from the components in order (edges
     in order) meets it again (the back edge is left out). Components with no edge take one
     extra rank of their own, after the rest."""
     import networkx as nx
 
-    g = nx.DiGraph()
+    g: nx.DiGraph[str] = nx.DiGraph()
     g.add_nodes_from(names)
     g.add_edges_from((a, b) for a, b in pairs if a != b and a in g and b in g)
     lonely = [n for n in names if g.degree(n) == 0]
@@ -224,7 +225,7 @@ def ranks(names, pairs) -> dict[str, int]:
             on_stack.discard(v)
         elif kind == "nontree" and v in on_stack:
             back.add((u, v))
-    dag = nx.DiGraph()
+    dag: nx.DiGraph[str] = nx.DiGraph()
     dag.add_nodes_from(g)
     dag.add_edges_from(e for e in g.edges if e not in back)
     out: dict[str, int] = {}
@@ -236,7 +237,7 @@ def ranks(names, pairs) -> dict[str, int]:
     return out
 
 
-def estimate(view: "View", rankdir: str) -> tuple[float, float]:
+def estimate(view: View, rankdir: str) -> tuple[float, float]:
     """Estimated (width, height) in points of ``view`` drawn in ``rankdir``: each node's
     label measured by its characters (dot.py's ``node_lines``), edge labels as the extra
     rank Graphviz gives them, and the title block on top."""
@@ -277,7 +278,7 @@ def estimate(view: "View", rankdir: str) -> tuple[float, float]:
     return max(width, tw, 480.0) + 20.0, height + th + 20.0
 
 
-def choose_rankdir(view: "View") -> str:
+def choose_rankdir(view: View) -> str:
     """"LR" or "TB": the direction whose estimated drawing (:func:`estimate`) is nearer to
     ``TARGET_ASPECT``, in log scale; a tie keeps left to right.
 

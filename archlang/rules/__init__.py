@@ -31,7 +31,7 @@ def suppressed(design: Design, finding: Finding) -> bool:
 
 
 def check_rules(design: Design) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     for rule in REGISTRY:
         out.extend(f for f in rule().check(design) if not suppressed(design, f))
     return out

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import ClassVar, Iterator, Literal
+from collections.abc import Iterator
+from typing import ClassVar, Literal
 
 from archlang.analysis.common import Finding
 from archlang.model.design import Design
@@ -36,9 +37,9 @@ class Rule:
     def docs(cls) -> dict[str, str]:
         """The docstring's sections: {"What it does": "...", ...}."""
         text = inspect.cleandoc(cls.__doc__ or "")
-        parts = re.split(r"^(%s)\n-+\n" % "|".join(re.escape(s) for s in SECTIONS), text,
-                         flags=re.M)
-        out = {}
+        headings = "|".join(re.escape(s) for s in SECTIONS)
+        parts = re.split(rf"^({headings})\n-+\n", text, flags=re.M)
+        out: dict[str, str] = {}
         for i in range(1, len(parts) - 1, 2):
             out[parts[i]] = parts[i + 1].strip()
         return out
@@ -60,7 +61,7 @@ class Registry:
         self._rules[rule.code] = rule
         return rule
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[type[Rule]]:
         return iter(sorted(self._rules.values(), key=lambda r: r.code))
 
     def get(self, code: str) -> type[Rule] | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from archlang.analysis.common import Finding
 from archlang.model.design import Design
 from archlang.rules.base import Rule, register
 
@@ -39,7 +42,7 @@ class WriteBackCache(Rule):
     name = "write-back-cache"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind != "cache" or c.write_policy != "write_back":
                 continue
@@ -81,7 +84,7 @@ class NonDurableQueue(Rule):
     name = "non-durable-queue"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind == "queue" and c.durable is False:
                 yield self.finding(f"queue '{c.name}' is not durable: accepted messages are "
@@ -120,7 +123,7 @@ class AsyncReplicationReadYourWrites(Rule):
     name = "async-replication-read-your-writes"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for fl in design.flows.values():
             if fl.consistency != "read_your_writes":
                 continue
@@ -164,11 +167,13 @@ class MultiLeader(Rule):
     name = "multi-leader-replication"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.replication == "multi_leader":
                 yield self.finding(f"'{c.name}' replicates multi_leader: concurrent writes "
                                    f"conflict and need a resolution strategy", c.span,
+                                   "resolve conflicts (last writer wins, CRDTs, app merge) "
+                                   "or send each key's writes to one leader",
                                    component=c.name)
 
 
@@ -203,7 +208,7 @@ class SyncReplicationAcrossRegions(Rule):
     name = "sync-replication-across-regions"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.replication in ("leader_follower", "multi_leader") and c.replication_sync \
                     and len({p.region for p in c.placement}) > 1:
@@ -242,7 +247,7 @@ class ShardedSql(Rule):
     name = "sharded-sql"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind == "database" and c.data_model == "sql" and c.sharding in ("range", "hash"):
                 yield self.finding(f"SQL database '{c.name}' is sharded ({c.sharding} "
@@ -279,7 +284,7 @@ class InMemoryStoreOfRecord(Rule):
     name = "in-memory-store-of-record"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind == "database" and (c.engine or "").lower() in _IN_MEMORY_ENGINES:
                 yield self.finding(f"database '{c.name}' uses the in-memory engine "

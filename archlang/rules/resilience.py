@@ -7,12 +7,21 @@ jitter".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from archlang.analysis.common import Finding
 from archlang.model.design import Call, Design
 from archlang.rules.base import Rule, register
 
+if TYPE_CHECKING:
+    from archlang.graph import FlowCall, FlowNode
+
 
 def _num(x: float) -> str:
-    return f"{x:g}"
+    from archlang.numbers import quantity
+
+    return quantity(x)
 
 
 def _ms(x: float) -> str:
@@ -39,7 +48,7 @@ def _label(call: Call) -> str:
     return f"{call.source} -> {' | '.join(call.targets)}"
 
 
-def _flow_calls(design: Design, name: str):
+def _flow_calls(design: Design, name: str) -> Iterator[tuple[FlowNode, FlowCall]]:
     """(caller node, FlowCall) of the synchronous request tree of a flow, each call once."""
     from archlang.graph import flow_tree
 
@@ -86,7 +95,7 @@ class RetryAmplification(Rule):
     name = "retry-amplification"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         from archlang.analysis.resilience import AMPLIFICATION_THRESHOLD, amplification_paths
 
         for comp, (factor, calls) in amplification_paths(design).items():
@@ -132,7 +141,7 @@ class DeadlineExceeded(Rule):
     name = "deadline-exceeded"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for caller in design.calls:
             if caller.timeout_ms is None:
                 continue
@@ -178,7 +187,7 @@ class SloBeyondTimeouts(Rule):
     name = "slo-beyond-timeouts"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for name, fl in design.flows.items():
             slos = [s for s in fl.slos if s.kind == "latency"]
             if not slos:
@@ -226,7 +235,7 @@ class RetriedWrite(Rule):
     name = "retried-write"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for call in design.calls:
             if call.write and call.retries > 0 and not call.idempotent:
                 yield self.finding(
@@ -268,7 +277,7 @@ class MissingTimeout(Rule):
     name = "missing-timeout"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         if not any(c.timeout_ms is not None for c in design.calls):
             return
         flagged: set[int] = set()
@@ -285,3 +294,80 @@ class MissingTimeout(Rule):
                     f"hard call {_label(call)} on flow {name} (latency SLO) has no timeout",
                     call.span, "add a timeout that fits the SLO, e.g. timeout 200ms",
                     flow=name, component=call.source)
+
+
+#: A timeout that more than this share of attempts exceed, with everything up, is flagged.
+FALSE_TIMEOUT_SHARE = 0.01
+
+
+@register
+class TimeoutBelowLatency(Rule):
+    """
+    What it does
+    ------------
+    Flags a call whose `timeout` is shorter than the time its callee usually takes: more
+    than 1% of the attempts time out with every component up and at the declared load
+    (the callee's latency, what it calls, the network and its queueing, as
+    docs/analyses/resilience.md computes P(L > T)). A timeout below a fixed latency fails
+    every attempt.
+
+    Why is this bad?
+    ----------------
+    A timeout is meant to cut off the rare slow attempt, not ordinary ones: false timeouts
+    are lost availability, and each one is retried, so they add load every second of the
+    day (AWS Builders' Library, "Timeouts, retries, and backoff with jitter": pick the rate
+    of false timeouts you accept, such as 0.1%, and set the timeout at that percentile of the
+    callee's latency).
+
+    Example
+    -------
+    ```arch
+    server db { latency p50 40ms p99 120ms }
+    api -> db timeout 50ms retries 2
+    ```
+
+    Use instead
+    -----------
+    Set the timeout above the callee's p99.9 (`api -> db timeout 200ms`), or make the callee
+    faster.
+    """
+
+    code = "AL606"
+    name = "timeout-below-latency"
+    severity = "warning"
+
+    def check(self, design: Design) -> Iterator[Finding]:
+        if not any(c.timeout_ms is not None for c in design.calls):
+            return
+        from archlang.analysis.capacity import analyze_capacity
+        from archlang.analysis.resilience import build_plan
+
+        plan = build_plan(design, analyze_capacity(design, ()))
+        worst: dict[tuple[int, str], tuple[float, str]] = {}
+        for (flow, _caller, _first), cp in sorted(plan.calls.items()):
+            for target, p in sorted(cp.p_timeout.items()):
+                key = (id(cp.call), target)
+                if p > FALSE_TIMEOUT_SHARE and p > worst.get(key, (0.0, ""))[0]:
+                    worst[key] = (p, flow)
+        calls = {id(c): c for c in design.calls}
+        for (cid, target), (p, flow) in sorted(
+                worst.items(), key=lambda kv: (calls[kv[0][0]].span.line, kv[0][1])):
+            call = calls[cid]
+            assert call.timeout_ms is not None      # only timed calls have a P(L > T)
+            share = ("every attempt into {t} times out" if p >= 0.9995
+                     else f"{_share(p)} of the attempts into {{t}} time out").format(t=target)
+            yield self.finding(
+                f"timeout {_ms(call.timeout_ms)} of {_label(call)} is too short: {share} "
+                f"with everything up (flow {flow})", call.span,
+                f"set the timeout above the p99.9 of {target}'s latency (what it calls and "
+                "the network included), or make it faster", flow=flow, component=target)
+
+
+def _share(p: float) -> str:
+    """A share to the digits that tell it from its neighbours: 1.3%, 97%, 99.95%."""
+    pct = p * 100
+    for digits in range(0, 6):
+        text = f"{pct:.{digits}f}"
+        if float(text) != 0 and abs(float(text) - pct) <= 0.05 * min(pct, 100 - pct) + 1e-12:
+            return text.rstrip("0").rstrip(".") + "%" if "." in text else text + "%"
+    return f"{pct:.4g}%"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from archlang.model.design import Design
+from collections.abc import Iterator
+
+from archlang.analysis.common import Finding
+from archlang.model.design import Call, Component, Design
 from archlang.rules.base import Rule, register
 
 _STICKY = {"consistent_hashing", "ip_hash"}
@@ -39,11 +42,11 @@ class SingleZone(Rule):
     name = "replicas-in-one-zone"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.replicas < 2 or not c.placement:
                 continue
-            zones = {p.key for p in c.replica_placements()}
+            zones = {p.key for p in c.replica_placements() if p is not None}  # all placed
             if len(zones) != 1 or c.placement[0].zone is None:
                 continue
             region = design.region(c.placement[0].region)
@@ -85,7 +88,7 @@ class StatefulBehindRoundRobin(Rule):
     name = "stateful-behind-round-robin"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for lb in design.components.values():
             if lb.kind != "lb" or (lb.strategy or "round_robin") in _STICKY:
                 continue
@@ -127,7 +130,7 @@ class Layer4PathRouting(Rule):
     name = "layer4-path-routing"
     severity = "error"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind == "lb" and c.layer == 4 and c.strategy == "path":
                 yield self.finding(f"layer-4 balancer '{c.name}' cannot route by path",
@@ -166,7 +169,7 @@ class CdnDynamicOrigin(Rule):
     name = "cdn-dynamic-origin"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             if c.kind != "cdn":
                 continue
@@ -207,7 +210,7 @@ class UnusedComponent(Rule):
     name = "unused-component"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         if not design.flows:
             return
         from archlang.graph import flow_tree
@@ -252,7 +255,7 @@ class NoFlows(Rule):
     name = "no-flows"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         if design.components and not design.flows:
             yield self.finding("the design has no flow: nothing is analysed", design.span,
                                "add: flow NAME rate R rps { path client -> ... }")
@@ -287,9 +290,150 @@ class AssumedValues(Rule):
     name = "assumed-values"
     severity = "info"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for c in design.components.values():
             missing = [f for f in ("availability", "latency") if f in c.assumed]
             if missing and c.kind != "client":
-                yield self.finding(f"'{c.name}' uses default {' and '.join(missing)}", c.span,
-                                   "declare the real figures", component=c.name)
+                shown = [f"{f} {_default_text(c, f)}" for f in missing]
+                yield self.finding(f"'{c.name}' uses the default {' and '.join(shown)}",
+                                   c.span, "declare the measured " + " and ".join(
+                                       _EXAMPLE[f] for f in missing), component=c.name)
+
+
+_EXAMPLE = {"availability": "availability (`availability 99.95%`)",
+            "latency": "latency (`latency p50 5ms p99 25ms`)"}
+
+
+def _default_text(c: Component, what: str) -> str:
+    """The value a component took by default, as the design would write it."""
+    from archlang import numbers
+
+    if what == "availability":
+        return numbers.exact_pct(c.availability)
+    lat = c.latency
+    if lat.p50_ms == lat.p99_ms:
+        return f"{numbers.quantity(lat.p50_ms)}ms"
+    return f"p50 {numbers.quantity(lat.p50_ms)}ms p99 {numbers.quantity(lat.p99_ms)}ms"
+
+
+_STORES = {"database", "storage"}
+
+
+def _plain(call: Call) -> bool:
+    """A call statement with no modifier: written to list the caller's calls."""
+    return (len(call.targets) == 1 and not call.optional and not call.write
+            and call.count == 1 and not call.parallel and not call.asynchronous
+            and not call.scatter and not call.resilient and not call.idempotent)
+
+
+@register
+class UndeclaredCall(Rule):
+    """
+    What it does
+    ------------
+    Flags a path step that no call declares (an implicit call) where the design's own
+    structure says otherwise: the caller lists its calls in plain call statements (`a -> b`
+    with no modifier: a call written only to carry a modifier, like `api -> images
+    optional`, does not count as listing) and this is not one of them, or the caller is a
+    data store (a database or storage), which calls nobody.
+
+    Why is this bad?
+    ----------------
+    A plain path step that is not a declared call becomes a hard call. When the caller
+    lists its calls, a step outside that list is most often a slip in the path (a name in
+    the wrong place), and it silently changes every figure: writing
+    `-> idempotency-keys -> stripe` makes the database call the payment provider.
+
+    Example
+    -------
+    ```arch
+    server api { }
+    database keys { }
+    external stripe { }
+    api -> keys
+    flow pay { path users -> api -> keys -> stripe }
+    ```
+
+    Use instead
+    -----------
+    Fix the path so that each step follows a declared call (`path api -> stripe` as its own
+    path line beside `path users -> api -> keys`), or declare the call (`api -> stripe`).
+    """
+
+    code = "AL423"
+    name = "undeclared-call"
+    severity = "warning"
+
+    def check(self, design: Design) -> Iterator[Finding]:
+        declared: dict[str, list[str]] = {}
+        for call in design.calls:
+            if not call.implicit and _plain(call):
+                declared.setdefault(call.source, []).extend(call.targets)
+        for call in design.calls:
+            if not call.implicit:
+                continue
+            src = design.components.get(call.source)
+            if src is None:
+                continue
+            target = call.targets[0]
+            tgt = design.components.get(target)
+            what = f"{tgt.kind} {target}" if tgt is not None else target
+            if src.kind in _STORES:
+                yield self.finding(
+                    f"the path step {call.source} -> {target} makes {src.kind} "
+                    f"{call.source} call {what}: a data store calls nobody, and no call "
+                    "declares it", call.span,
+                    f"start a new path line at the component that calls {target} "
+                    f"(e.g. `path api -> {target}`), or declare `{call.source} -> {target}` "
+                    "if it really does", component=call.source)
+            elif call.source in declared:
+                listed = sorted(dict.fromkeys(declared[call.source]))
+                shown = ", ".join(listed[:4]) + (" ..." if len(listed) > 4 else "")
+                yield self.finding(
+                    f"the path step {call.source} -> {target} is not one of the calls "
+                    f"{src.kind} {call.source} declares ({shown}): it becomes an undeclared "
+                    "hard call", call.span,
+                    f"declare `{call.source} -> {target}`, or fix the path (each step "
+                    "follows a declared call)", component=call.source)
+
+
+@register
+class UnusedPlacement(Rule):
+    """
+    What it does
+    ------------
+    Flags a placement list longer than the component's replicas: replica i runs at the
+    i-th placement (round-robin), so the places after the last replica hold nothing.
+
+    Why is this bad?
+    ----------------
+    The design reads as spread over those zones, but no replica is there: availability,
+    N+1 and the diagram all count the replicas where they really run. Usually `replicas`
+    was forgotten.
+
+    Example
+    -------
+    ```arch
+    server api { placement us-east.a, us-east.b }
+    ```
+
+    Use instead
+    -----------
+    Declare as many replicas as places (`replicas 2 placement us-east.a, us-east.b`), or
+    list only the places the replicas run in.
+    """
+
+    code = "AL415"
+    name = "unused-placement"
+    severity = "warning"
+
+    def check(self, design: Design) -> Iterator[Finding]:
+        for c in design.components.values():
+            if len(c.placement) > c.replicas:
+                empty = ", ".join(p.key for p in c.placement[c.replicas:])
+                n = len(c.placement)
+                yield self.finding(
+                    f"'{c.name}' lists {n} placements for {c.replicas} "
+                    f"replica{'s' if c.replicas != 1 else ''}: {empty} "
+                    f"hold{'s' if n - c.replicas == 1 else ''} no replica", c.span,
+                    f"declare replicas {n}, or remove {empty}", component=c.name)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 import gc
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -63,8 +65,38 @@ def _parser() -> Lark:
 
     # No propagate_positions: tokens carry their positions, and span_of() takes a tree's
     # span from its first and last token (a third faster on large designs).
-    return Lark(grammar_text(), parser="lalr", propagate_positions=False,
-                maybe_placeholders=False, cache=True)
+    text = grammar_text()
+    keywords = {w.upper() for w in re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"', text)}
+    return Lark(text, parser="lalr", propagate_positions=False, maybe_placeholders=False,
+                cache=True, lexer_callbacks={k: _whole_word for k in keywords})
+
+
+class _RunOn(Exception):
+    """A keyword that runs on into a name: `zoneb`, `replicass`."""
+
+    def __init__(self, token: Token, word: str) -> None:
+        super().__init__(word)
+        self.token, self.word = token, word
+
+
+# The text being parsed, for _whole_word (one parse at a time per thread).
+_parsing = threading.local()
+_NAME_TAIL = re.compile(r"[A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
+
+
+def _whole_word(token: Token) -> Token:
+    """Keywords are whole words. Lark's contextual lexer tries only the terminals that the
+    parser state accepts, so where `zone` is expected and a name is not, `zoneb` would lex
+    as `zone` + `b` (a zone named b) and `replicass 2` as `replicas` + `s`: a guess, made
+    silently. A keyword followed at once by more of a name is an error instead."""
+    text = getattr(_parsing, "text", None)
+    end = end_of(token)
+    if text is not None and end < len(text):
+        m = _NAME_TAIL.match(text, end)
+        tail = m.group() if m else ""
+        if tail:
+            raise _RunOn(token, str(token) + tail)
+    return token
 
 
 def _describe(expected: set[str]) -> str:
@@ -72,6 +104,8 @@ def _describe(expected: set[str]) -> str:
     for t in sorted(expected):
         if t in _TERMINALS:
             words.append(_TERMINALS[t])
+        elif t.startswith("__ANON"):            # a punctuation string such as '<->'
+            words.append(f"'{_parser().get_terminal(t).pattern.value}'")
         elif t.isupper():
             words.append(f"'{t.lower()}'")
         else:
@@ -161,8 +195,18 @@ def parse_recovering(text: str, file: str = "<string>"
 
     gc_was_on = gc.isenabled()
     gc.disable()
+    _parsing.text = text
     try:
         return _parser().parse(text, on_error=on_error), recovered
+    except _RunOn as run_on:
+        kw, whole = run_on.token, run_on.word
+        near = difflib.get_close_matches(whole, [str(kw)], n=1)
+        suggest = f"did you mean '{kw}'?" if near else None
+        from archlang.vocabulary import PROPERTY_NAMES
+
+        what = "unknown property" if str(kw) in PROPERTY_NAMES else "unexpected"
+        raise SyntaxError_(recovered + [diag(line_of(kw), column_of(kw), len(whole),
+                                             f"{what} {whole!r}", suggest)]) from None
     except UnexpectedToken as e:
         tok: Token = e.token
         expected = set(e.expected) - {"COMMENT"}
@@ -186,7 +230,10 @@ def parse_recovering(text: str, file: str = "<string>"
                 # `sever api { ... }`: a misspelt kind reads as the start of a call.
                 line, col, width = word[0], word[1], len(word[2])
                 message, hint = _unknown_statement(word[2])
-        raise SyntaxError_(recovered + [diag(line, col, width, message, hint)]) from None
+        last = diag(line, col, width, message, hint)
+        if recovered and recovered[-1] == last:     # `b deadline 300ms`: told once
+            raise SyntaxError_(recovered) from None
+        raise SyntaxError_(recovered + [last]) from None
     except UnexpectedCharacters as e:
         at = e.pos_in_stream if e.pos_in_stream is not None else len(text)  # always set here
         ch = text[at] if at < len(text) else ""
@@ -203,6 +250,7 @@ def parse_recovering(text: str, file: str = "<string>"
         raise SyntaxError_([diag(line, 1, 1, "unexpected end of file",
                                  f"expected {_describe(set(e.expected))}")]) from None
     finally:
+        _parsing.text = None
         if gc_was_on:
             gc.enable()
 

@@ -1,0 +1,161 @@
+"""The one number formatter: every figure a person reads (text, HTML, DOT, Markdown, finding
+messages) is written by these functions, so that the outputs agree digit for digit.
+
+* No exponent notation, no float noise: a value is first snapped to 12 significant digits
+  (``359.9999999999999`` is 360, ``0.99999999999998`` is 1).
+* An availability is truncated, never rounded up: 99.99995% is never shown as 100%, and
+  ``availability`` keeps at least four decimals and one per nine beyond (``99.9989%``,
+  ``99.999912%``).
+* A target from the design is shown as written (``exact_pct``); a figure compared with it
+  carries the digits that tell the two apart (``pct_apart``: 99.98996% against 99.99%, never
+  "99.99% against 99.99%" or "100%" for 99.995%).
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["snap", "quantity", "rate", "availability", "exact_pct", "pct_apart", "share",
+           "budget_used", "ms", "duration_ms", "minutes", "nines", "count"]
+
+
+def snap(x: float) -> float:
+    """``x`` to 12 significant digits: float noise of sums and products removed."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    return float(f"{x:.12g}")
+
+
+def _fixed(x: float, decimals: int) -> str:
+    text = f"{x:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def quantity(x: float | None, missing: str = "-") -> str:
+    """A load, rate or capacity: at most 6 significant digits, never an exponent, trailing
+    zeros dropped (``6009000``, ``600.459``, ``360``, ``0.25``)."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return missing
+    if math.isinf(x):
+        return "unbounded" if x > 0 else "-unbounded"
+    x = snap(float(x))
+    if x == 0:
+        return "0"
+    digits = max(0, 6 - (math.floor(math.log10(abs(x))) + 1))
+    return _fixed(x, digits)
+
+
+def rate(rps: float | None, missing: str = "n/a") -> str:
+    """A rate with its unit: ``1200 rps``."""
+    return missing if rps is None else f"{quantity(rps)} rps"
+
+
+def availability(a: float | None, missing: str = "n/a") -> str:
+    """An availability (a fraction) as a percentage, truncated to 4 decimals, or one per
+    nine beyond, at most 10; trailing zeros dropped (``99.9783%``, ``99.9989%``,
+    ``99.999912%``, ``99.99%``, ``100%``)."""
+    if a is None or (isinstance(a, float) and math.isnan(a)):
+        return missing
+    a = snap(a)
+    if a >= 1.0:
+        return "100%"
+    if a <= 0.0:
+        return "0%"
+    n = -math.log10(1.0 - a)
+    decimals = min(10, max(4, math.floor(n + 1e-9)))
+    scale = 10 ** decimals
+    value = math.floor(snap(a * 100 * scale)) / scale
+    return _fixed(value, decimals) + "%"
+
+
+def exact_pct(x: float) -> str:
+    """A fraction as written in a design (a target): ``0.99995`` -> ``99.995%``."""
+    return _fixed(snap(x * 100), 10) + "%"
+
+
+def pct_apart(a: float, other: float) -> str:
+    """``a`` as a percentage with the digits that tell it apart from ``other`` (shown by
+    ``exact_pct``): at least the decimals of ``other``, and enough that the last digit
+    resolves the gap between them. Below ``other`` it is truncated, so a shortfall is never
+    shown rounded up to the target (99.98996% against 99.99%, 99.949% against 99.999%)."""
+    a_pct, o_pct = snap(a * 100), snap(other * 100)
+    o_text = _fixed(o_pct, 10)
+    start = len(o_text.split(".")[1]) if "." in o_text else 0
+    gap = abs(o_pct - a_pct)
+    need = math.ceil(-math.log10(gap) - 1e-9) if gap > 0 else 10
+    decimals = min(10, max(2, start, need))
+    if a_pct < o_pct:
+        scale = 10 ** decimals
+        value = math.floor(snap(a_pct * scale)) / scale
+    else:
+        value = a_pct
+    return _fixed(value, decimals) + "%"
+
+
+def share(fraction: float | None, missing: str = "-") -> str:
+    """A share or utilisation: one decimal (``37.5%``)."""
+    if fraction is None:
+        return missing
+    if math.isinf(fraction):
+        return "unbounded"
+    return f"{snap(fraction) * 100:.1f}%"
+
+
+def budget_used(use: float | None) -> str:
+    """An error budget's use: ``budget 71% used``."""
+    if use is None:
+        return "budget n/a"
+    if math.isinf(use):
+        return "budget exhausted (no downtime allowed)"
+    return f"budget {snap(use) * 100:.0f}% used"
+
+
+def ms(x: float | None, missing: str = "-") -> str:
+    """A latency in milliseconds, one decimal (``62.7``)."""
+    if x is None:
+        return missing
+    if math.isinf(x):
+        return "unbounded"
+    return f"{snap(x):.1f}"
+
+
+def duration_ms(x: float | None) -> str:
+    """A latency with its unit, in the unit that reads best (``3.43 ms``, ``62.7 ms``,
+    ``660 ms``, ``1.20 s``)."""
+    if x is None:
+        return "n/a"
+    if math.isinf(x):
+        return "unbounded"
+    x = snap(x)
+    if x >= 1000:
+        return f"{x / 1000:.2f} s"
+    if x >= 100:
+        return f"{x:.0f} ms"
+    if x >= 10:
+        return f"{x:.1f} ms"
+    return f"{x:.2f} ms"
+
+
+def minutes(m: float | None) -> str:
+    """A downtime: seconds, minutes or hours, whichever reads best."""
+    if m is None:
+        return "n/a"
+    m = snap(m)
+    if m < 1:
+        return f"{m * 60:.1f} s"
+    if m < 120:
+        return f"{m:.1f} min"
+    return f"{m / 60:.1f} h"
+
+
+def nines(n: float | None) -> str:
+    if n is None:
+        return "n/a"
+    return "inf" if math.isinf(n) else f"{n + 0.0:.2f}"    # + 0.0: no "-0.00"
+
+
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """``1 file``, ``6 files``."""
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
