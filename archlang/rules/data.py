@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from archlang.analysis.common import Finding
-from archlang.model.design import Design
+from archlang.model.design import Call, Component, Design
 from archlang.rules.base import Rule, register
+
+if TYPE_CHECKING:
+    from archlang.analysis.quorum import Op, Store
 
 _IN_MEMORY_ENGINES = {"redis", "memcached", "memcache", "hazelcast", "ignite"}
 
@@ -294,7 +298,7 @@ class InMemoryStoreOfRecord(Rule):
 
 
 # ---- the data tier: quorums, CAP / PACELC, the ring (docs/analyses/data-tier.md) -----------
-def _store_calls(design: Design, flow: str):
+def _store_calls(design: Design, flow: str) -> Iterator[tuple[Component, Call]]:
     """(store component, call) for every call of a flow's request tree into a store the data
     tier models, each store once per flow, in tree order."""
     from archlang.analysis.quorum import store_of
@@ -344,7 +348,7 @@ class QuorumsDoNotOverlap(Rule):
     name = "quorums-do-not-overlap"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         from archlang.analysis.quorum import store_of
 
         for fl in design.flows.values():
@@ -352,6 +356,7 @@ class QuorumsDoNotOverlap(Rule):
                 continue
             for c, _ in _store_calls(design, fl.name):
                 st = store_of(c)
+                assert st is not None           # _store_calls yields modelled stores only
                 if st.style not in ("leaderless", "none") or st.cache \
                         or st.read_quorum + st.write_quorum > st.rf:
                     continue
@@ -398,7 +403,7 @@ class StrongReadFromAsyncReplication(Rule):
     name = "strong-read-from-async-replication"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         for fl in design.flows.values():
             if fl.consistency != "strong":
                 continue
@@ -416,7 +421,7 @@ class StrongReadFromAsyncReplication(Rule):
                     flow=fl.name, component=c.name)
 
 
-def _region_counts(c, st, w: int) -> dict[str, int]:
+def _region_counts(c: Component, st: Store, w: int) -> dict[str, int]:
     placements = c.replica_placements()
     out: dict[str, int] = {}
     for i in st.window_nodes(w):
@@ -463,7 +468,7 @@ class WriteQuorumAcrossRegions(Rule):
     name = "write-quorum-across-regions"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         from archlang.analysis.quorum import store_of
 
         for c in design.components.values():
@@ -494,22 +499,24 @@ def _share(x: float) -> str:
     return "all" if x >= 1.0 - 1e-12 else f"{x * 100:.4g}%"
 
 
-def _store_rates(design: Design, c) -> dict:
+def _store_rates(design: Design, c: Component) -> dict[Op, float]:
     """Requests per second of each operation (quorum.Op) the flows make on store ``c`` at
     their declared rates (1 rps where a flow declares none); a plain read when none does."""
     from archlang.analysis.capacity import flow_loads
     from archlang.analysis.quorum import store_of
     from archlang.graph import flow_tree
 
-    rates: dict = {}
+    rates: dict[Op, float] = {}
     for fl in design.flows.values():
-        ops: dict = {}
+        ops: dict[str, dict[Op, float]] = {}
         flow_loads(flow_tree(design, fl), fl.rate_rps or 1.0, ops=ops,
                    consistency=fl.consistency)
         for op, r in ops.get(c.name, {}).items():
             rates[op] = rates.get(op, 0.0) + r
     if not rates:
-        rates[store_of(c).op("read")] = 1.0
+        st = store_of(c)
+        assert st is not None                   # only asked of modelled stores
+        rates[st.op("read")] = 1.0
     return rates
 
 
@@ -546,7 +553,7 @@ class RingNeighbourTakesLostLoad(Rule):
     name = "ring-neighbour-takes-lost-load"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         from archlang.analysis.quorum import store_of
         from archlang.analysis.ring import ring_load
 
@@ -617,7 +624,7 @@ class RangeShardingSequentialKey(Rule):
     name = "range-sharding-sequential-key"
     severity = "warning"
 
-    def check(self, design: Design):
+    def check(self, design: Design) -> Iterator[Finding]:
         from archlang.analysis.quorum import store_of
 
         for c in design.components.values():
