@@ -109,7 +109,7 @@ class CallsMixin:
 
             top = L.max_count("call count")
             digits = word[1:].lstrip("0")
-            value = int(digits) if len(digits) <= len(str(top)) else top + 1
+            value = int(digits or "0") if len(digits) <= len(str(top)) else top + 1
             if value > top:
                 self.error(sp, f"a call count is at most x{top}, found {word}",
                            "the limits of a design are listed in docs/language.md")
