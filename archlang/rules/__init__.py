@@ -6,7 +6,7 @@ import re
 
 from archlang.analysis.common import Finding
 from archlang.model.design import Design
-from archlang.rules import data, resilience, topology  # noqa: F401  (registers the rules)
+from archlang.rules import data, resilience, structure, topology  # noqa: F401  (registers the rules)
 from archlang.rules.base import REGISTRY, Rule
 
 __all__ = ["REGISTRY", "Rule", "check_rules", "suppressed"]
