@@ -6,12 +6,12 @@ format reports the valid files in full and the invalid ones as findings of the c
 ``AL000`` (invalid-input), one per diagnostic, at the place it names. The run's exit code
 is 2 when any file is invalid, else 1 when any verdict is "fail", else 0.
 
-The problems of a valid file (:func:`problems`) are its findings plus one pseudo-finding
-per failing SLO (AL001 availability, AL002 latency, AL003 throughput, at the ``slo`` line)
-and one AL003 for a flow whose own rate does not fit (at the ``flow`` line) when no
-throughput SLO already says so; the configuration's select/ignore/per-file-ignores drop
-codes; the verdict is "fail" when a kept problem is at or above ``fail_on`` (a failing SLO
-is an error).
+The problems of a valid file (archlang/findings.py: :func:`~archlang.findings.problems`)
+are its findings plus one error per failing SLO (AL001 availability, AL002 latency, AL003
+throughput, at the ``slo`` line) and one AL003 for a flow whose own rate does not fit (at
+the ``flow`` line) when no throughput SLO already says so; the configuration's
+select/ignore/per-file-ignores drop codes; the verdict is findings.py's one verdict over
+the problems kept: "fail" when one is at or above ``fail_on`` (a failing SLO always fails).
 """
 
 from __future__ import annotations
@@ -20,18 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from archlang import numbers
-from archlang.analysis.common import Finding, SloResult
+from archlang.analysis.common import Finding
 from archlang.config import Config
 from archlang.errors import ArchlangError
+from archlang.findings import invalid_findings, problems, verdict
 
 if TYPE_CHECKING:
     from archlang.analysis.result import Result
     from archlang.model.design import Design
 
-INVALID_CODE = "AL000"
-SLO_CODES = {"availability": "AL001", "latency": "AL002", "throughput": "AL003"}
-RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 @dataclass
@@ -53,69 +50,20 @@ class FileCheck:
         return self.design, self.result
 
 
-def slo_text(s: SloResult) -> str:
-    if s.kind == "availability":
-        actual = "n/a" if s.actual is None else numbers.pct_apart(s.actual, s.target)
-        budget = ("" if s.budget_use is None else
-                  f" ({numbers.budget_used(s.budget_use)})")
-        return (f"availability {actual} against a target of {numbers.exact_pct(s.target)}"
-                + budget)
-    if s.kind == "latency":
-        actual = "unbounded" if s.actual is None else f"{numbers.ms(s.actual)}ms"
-        return (f"p{s.percentile:g} latency {actual} against a target of "
-                f"{numbers.quantity(s.target)}ms")
-    actual = "unknown" if s.actual is None else numbers.rate(s.actual)
-    return f"throughput up to {actual} against a target of {numbers.rate(s.target)}"
-
-
-def problems(design: Design, result: Result) -> list[Finding]:
-    """Findings plus one error per failing SLO (and per flow over its own rate), in order."""
-    out = list(result.findings)
-    for fr in result.flows.values():
-        for s in fr.slos:
-            if s.status == "fail":
-                out.append(Finding(code=SLO_CODES[s.kind], severity="error",
-                                   message=f"flow '{fr.name}' misses its SLO: {slo_text(s)}",
-                                   span=s.span, flow=fr.name))
-        cap = fr.capacity
-        if cap is not None and not cap.fits and not any(
-                s.kind == "throughput" and s.status == "fail" for s in fr.slos):
-            most = "n/a" if cap.max_rate_rps is None else numbers.rate(cap.max_rate_rps)
-            out.append(Finding(
-                code=SLO_CODES["throughput"], severity="error", flow=fr.name,
-                message=f"flow '{fr.name}' does not fit its own rate: "
-                        f"{numbers.rate(fr.rate_rps)} "
-                        f"against at most {most}" + (f" ({cap.bottleneck} saturates first)"
-                                                     if cap.bottleneck else ""),
-                span=design.flows[fr.name].span))
-    out.sort(key=lambda f: (f.span.file != design.path, f.span.file, f.span.line,
-                            f.span.column, f.code, f.message))
-    return out
-
-
-def invalid_findings(error: ArchlangError) -> list[Finding]:
-    """The diagnostics of an invalid file as AL000 findings (errors)."""
-    return [Finding(code=INVALID_CODE, severity="error", span=d.span,
-                    message=d.message + (f" [{d.code}]" if d.code else ""), hint=d.hint)
-            for d in error.diagnostics]
-
-
 def check_text(path: str, text: str | None, config: Config, down: Sequence[str] = (),
                fail_on: str = "error") -> FileCheck:
     """Check one file (``text`` given: stdin named ``path``)."""
-    from archlang.analysis import analyze
-    from archlang.api import load, loads
+    from archlang.findings import analyze
+    from archlang.model.build import load_design, loads_design
 
     try:
-        design = load(path) if text is None else loads(text, path=path)
+        design = load_design(path) if text is None else loads_design(text, path=path)
         result = analyze(design, down=down)
     except ArchlangError as e:
         return FileCheck(path=path, error=e, problems=invalid_findings(e), verdict="invalid")
-    kept = [f for f in problems(design, result) if config.selected(f.code, f.span.file)]
-    limit = RANK[fail_on]
-    fail = any(RANK[f.severity] >= limit or f.code in SLO_CODES.values() for f in kept)
+    kept = [f for f in problems(result) if config.selected(f.code, f.span.file)]
     return FileCheck(path=path, design=design, result=result, problems=kept,
-                     verdict="fail" if fail else "pass")
+                     verdict=verdict(kept, fail_on))
 
 
 #: The arguments of one :func:`check_text` call: path, text, config, down, fail_on.

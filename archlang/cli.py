@@ -2,6 +2,9 @@
 
 Exit codes: 0 all SLOs met and no finding at or above --fail-on; 1 an SLO fails or such a
 finding exists; 2 the input is invalid or the command is misused.
+
+Size: one function per command beside its argument parser (help texts, exit codes); the work
+itself is in archlang.api.
 """
 
 from __future__ import annotations
@@ -141,13 +144,26 @@ def _jobs(text: str) -> int:
     return n or (os.cpu_count() or 1)
 
 
-def _parser() -> argparse.ArgumentParser:
-    from archlang import __version__
+class _Version(argparse.Action):
+    """``-V``: the version, read from the package metadata only when asked."""
 
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings, dest, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from archlang.about import version
+
+        print(f"archlang {version()}")
+        parser.exit()
+
+
+def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="archlang", description="Architecture as code: availability, SPOFs, "
                 "latency budgets and capacity of a system design.", epilog=EXIT_CODES,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("-V", "--version", action="version", version=f"archlang {__version__}",
+    p.add_argument("-V", "--version", action=_Version,
                    help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -328,8 +344,8 @@ def _repo_root() -> Path:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from archlang import api
     from archlang import config as cfgmod
-    from archlang.checks import check_text, overall
     from archlang.discover import expand
 
     try:
@@ -354,9 +370,7 @@ def _check(args: argparse.Namespace) -> int:
     on_disk = [f for f in files if f != "-"]
     done = {}
     if args.jobs > 1 and len(on_disk) > 1:      # every file on disk in worker processes
-        from archlang.checks import check_files
-
-        got = check_files(on_disk, cfg, args.down, fail_on, jobs=args.jobs,
+        got = api.check_files(on_disk, cfg, args.down, fail_on, jobs=args.jobs,
                           progress=lambda i, f: progress.show(
                               f"analysed {f} ({i}/{len(on_disk)}) ..."))
         done = dict(zip(on_disk, got))
@@ -369,19 +383,15 @@ def _check(args: argparse.Namespace) -> int:
             name = args.stdin_filename or "<stdin>"
             text = sys.stdin.buffer.read()
             from archlang.errors import ArchlangError
-            from archlang.sources import decode
 
             try:
-                text = decode(text, name)
+                text = api.decode(text, name)
             except ArchlangError as e:
-                from archlang.checks import FileCheck, invalid_findings
-
-                checks.append(FileCheck(path=name, error=e, problems=invalid_findings(e),
-                                        verdict="invalid"))
+                checks.append(api.invalid_check(name, e))
                 continue
-            checks.append(check_text(name, text, cfg, args.down, fail_on))
+            checks.append(api.check_text(name, text, cfg, args.down, fail_on))
         else:
-            checks.append(check_text(f, None, cfg, args.down, fail_on))
+            checks.append(api.check_text(f, None, cfg, args.down, fail_on))
     progress.done()
     import gc
 
@@ -404,7 +414,7 @@ def _check(args: argparse.Namespace) -> int:
     else:
         _emit(_paint(out) if fmt in ("text", "concise") and _color_enabled(sys.stdout)
               else out, None)
-    status = overall(checks)
+    status = api.overall(checks)
     if status == "invalid":
         return EXIT_INVALID
     if status == "fail" and not args.exit_zero:
@@ -415,53 +425,23 @@ def _check(args: argparse.Namespace) -> int:
 def _render_check(checks: list[FileCheck], fmt: str, fail_on: str,
                   args: argparse.Namespace) -> str:
     """The report of every file in ``fmt`` (invalid files included, as findings)."""
-    root = _repo_root()
-    if fmt == "json":
-        from archlang.render.json import render_json
+    from archlang import api
 
-        return render_json(checks)
-    if fmt == "sarif":
-        from archlang.render.ci import render_sarif
-
-        return render_sarif(checks, root)
-    if fmt == "gitlab":
-        from archlang.render.ci import render_gitlab
-
-        return render_gitlab(checks, root)
-    if fmt == "junit":
-        from archlang.render.ci import render_junit
-
-        return render_junit(checks, fail_on)
-    if fmt == "github":
-        from archlang.render.ci import render_github
-
-        return render_github(checks)
-    if fmt == "markdown":
-        from archlang.render.markdown import render_markdown
-
-        return render_markdown(checks, show_info=args.show_info)
-    if fmt == "concise" or args.quiet:
-        from archlang.render.ci import concise_lines, counts
-
-        lines = concise_lines(checks)
-        if not args.quiet:
-            lines.append(counts(checks))
-        return "".join(line + "\n" for line in lines)
-    from archlang.render.text import render_text
-
-    return render_text(checks, with_errors=bool(args.output))
+    return api.report_checks(checks, fmt, fail_on=fail_on, root=_repo_root(),
+                             show_info=args.show_info, quiet=args.quiet,
+                             with_errors=bool(args.output))
 
 
 def _analyze_one(path: str, down: list[str]) -> tuple[Design, Result] | None:
     """(design, result) of one file, or None after printing why."""
-    from archlang.analysis import analyze
+    from archlang import api
     from archlang.errors import ArchlangError
 
     designs = _load_all([path])
     if designs is None:
         return None
     try:
-        return designs[0], analyze(designs[0], down=down)
+        return designs[0], api.analyze(designs[0], down=down)
     except ArchlangError as e:
         _err(e.render() + "\n")
         return None
@@ -471,10 +451,11 @@ _SUFFIX = {"mermaid": "mmd"}
 
 
 def _render(args: argparse.Namespace) -> int:
-    from archlang.render.engine import RenderError, format_for, render
+    from archlang import api
+    from archlang.errors import RenderError
 
     try:
-        fmt = format_for(args.output, args.format)
+        fmt = api.diagram_format(args.output, args.format)
     except ValueError as e:
         sys.stderr.write(f"archlang: error: {e}\n")
         return EXIT_INVALID
@@ -491,17 +472,16 @@ def _render(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     # Only what the picture shows: a flow view needs its flow's latency, the whole design
     # none; SPOFs but no other cut sets, no importance.
-    from archlang.analysis import analyze
     from archlang.errors import ArchlangError
 
     try:
-        got = designs[0], analyze(designs[0], down=args.down, detail=False,
-                                  latency=[args.flow] if args.flow else ())
+        got = designs[0], api.analyze(designs[0], down=args.down, detail=False,
+                                      latency=[args.flow] if args.flow else ())
     except ArchlangError as e:       # an unknown name in --down
         sys.stderr.write(e.render() + "\n")
         return EXIT_INVALID
     try:
-        data = render(*got, fmt, engine=args.engine, flow=args.flow)
+        data = api.render(*got, fmt, engine=args.engine, flow=args.flow)
     except RenderError as e:
         _err(f"archlang: error: {e}\n")
         return EXIT_INVALID
@@ -516,21 +496,21 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from archlang.render.html import render_html
+    from archlang import api
 
     got = _analyze_one(args.file, args.down)
     if got is None:
         return EXIT_INVALID
     if args.engine:                    # an engine asked for must exist, as for render
-        from archlang.render.engine import RenderError, find_engine
+        from archlang.errors import RenderError
 
         try:
-            find_engine("svg", args.engine)
+            api.find_engine("svg", args.engine)
         except RenderError as e:
             _err(f"archlang: error: {e}\n")
             return EXIT_INVALID
     out = args.output or str(Path(args.file).with_suffix(".html"))
-    write_atomic(out, render_html(*got, engine=args.engine), got[0].files)
+    write_atomic(out, api.render_html(*got, engine=args.engine), got[0].files)
     _err(f"wrote {out}\n")
     return EXIT_OK
 
@@ -538,18 +518,17 @@ def _report(args: argparse.Namespace) -> int:
 def _fmt(args: argparse.Namespace) -> int:
     import difflib
 
+    from archlang import api
     from archlang.discover import expand
     from archlang.errors import ArchlangError
-    from archlang.sources import check_not_empty, decode, read_file
-    from archlang.syntax.fmt import format_text
 
     bad = changed = 0
     for f in expand(args.files):
         shown = (args.stdin_filename or "<stdin>") if f == "-" else f
         try:
-            text = decode(sys.stdin.buffer.read(), shown) if f == "-" else read_file(f)
-            check_not_empty(text, shown)
-            new = format_text(text, shown)
+            text = api.decode(sys.stdin.buffer.read(), shown) if f == "-" else \
+                api.read_text(f)
+            new = api.format(text, shown)
         except ArchlangError as e:
             _err(e.render() + "\n")
             bad += 1
@@ -629,13 +608,9 @@ def _diff_inputs(args: argparse.Namespace
 
 def _diff(args: argparse.Namespace) -> int:
     """Exit 1 when HEAD is worse: an SLO newly fails, a SPOF appears or an error finding."""
-    from archlang.analysis import analyze
-    from archlang.analysis.diff import diff_results
-    from archlang.analysis.result import Result
-    from archlang.api import load
+    from archlang import api
     from archlang.errors import ArchlangError
     from archlang.gitrev import GitError
-    from archlang.render.diff import render_diff_json, render_diff_text
 
     snaps: Sequence[gitrev.Snapshot] = ()
     try:
@@ -653,8 +628,8 @@ def _diff(args: argparse.Namespace) -> int:
                     results.append(None)
                     continue
                 try:
-                    d = load(side[0], name=side[1])
-                    results.append(analyze(d))
+                    d = api.load(side[0], name=side[1])
+                    results.append(api.analyze(d))
                 except ArchlangError as e:
                     sys.stderr.write(e.render() + "\n")
                     bad += 1
@@ -662,53 +637,42 @@ def _diff(args: argparse.Namespace) -> int:
             if bad:
                 continue
             names = [s[1] if s else "(none)" for s in pair]
-            empty = [Result(system="", path=n, flows={}, components={}) for n in names]
-            diffs.append(diff_results(results[0] or empty[0], results[1] or empty[1]))
+            empty = [api.empty_result(n) for n in names]
+            diffs.append(api.diff(results[0] or empty[0], results[1] or empty[1]))
         if bad:
             sys.stderr.write(f"archlang: {bad} file{'s' if bad != 1 else ''} with errors\n")
             return EXIT_INVALID
     finally:
         for s in snaps:
             s.close()
-    if args.format == "json":
-        out = render_diff_json(diffs)
-    else:
-        out = render_diff_text(diffs, markdown=args.format == "markdown")
+    out = api.report_diff(diffs, args.format)
     _emit(out, args.output, [args.base, args.head])
     return EXIT_FAIL if any(d.worse for d in diffs) else EXIT_OK
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from archlang.rules.catalogue import all_rules
-    from archlang.rules.docs import codes_text, explain_text
+    from archlang import api
 
-    if args.code is None:
-        sys.stdout.write(codes_text())
-        return EXIT_OK
-    infos = all_rules()
-    code = args.code.upper()
-    if code not in infos:     # a rule's name works too
-        code = next((c for c, i in infos.items() if i.name == args.code.lower()), code)
-    if code not in infos:
+    try:
+        sys.stdout.write(api.explain(args.code))       # a rule's name works too
+    except KeyError:
         from archlang.errors import did_you_mean
 
-        names = list(infos) + [i.name for i in infos.values()]
+        codes = api.rule_codes()
+        names = list(codes) + list(codes.values())
         hint = did_you_mean(args.code.upper(), names) or did_you_mean(args.code, names)
         _err(f"archlang: unknown code '{args.code}'" + (f"; {hint}" if hint else "")
              + " (archlang explain lists every code)\n")
         return EXIT_INVALID
-    sys.stdout.write(explain_text(code))
     return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
     import json
 
-    from archlang.analysis.result import Result
-    from archlang.model.design import Design
+    from archlang import api
 
-    doc = {"design": Design.model_json_schema(), "result": Result.model_json_schema()}
-    sys.stdout.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(api.schema(), indent=2, sort_keys=True) + "\n")
     return EXIT_OK
 
 

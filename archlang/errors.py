@@ -116,3 +116,9 @@ class DesignError(ArchlangError):
 # Friendlier public names.
 ArchSyntaxError = SyntaxError_
 ArchImportError = ImportError_
+
+
+class RenderError(RuntimeError):
+    """No Graphviz engine can be found, or it failed on the DOT (archlang/render/engine.py).
+    Kept with the other errors so that the command line catches it without importing the
+    renderers."""

@@ -141,15 +141,15 @@ class Live:
         self.changed = threading.Condition()
 
     def build(self) -> None:
-        import archlang
-        from archlang.render.html import render_html
+        from archlang import api
+        from archlang.errors import ArchlangError
 
         _, error = _templates()
         try:
-            design = archlang.load(self.file)
-            html = render_html(design, archlang.analyze(design), engine=self.engine)
+            design = api.load(self.file)
+            html = api.render_html(design, api.analyze(design), engine=self.engine)
             self.title = design.name
-        except archlang.ArchlangError as e:
+        except ArchlangError as e:
             html = error.render(file=self.file, text=e.render())
         with self.changed:
             self.report = html.encode("utf-8")

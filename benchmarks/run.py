@@ -174,8 +174,8 @@ def stages(text: str, path: str) -> dict[str, float]:
     """CPU seconds of each stage of `archlang check` on ``text``."""
     import gc
 
-    from archlang.analysis import analyze
-    from archlang.checks import FileCheck, problems
+    from archlang.checks import FileCheck
+    from archlang.findings import analyze, problems
     from archlang.model.build import build_design
     from archlang.render.text import render_text
     from archlang.sources import load_units
@@ -200,7 +200,7 @@ def stages(text: str, path: str) -> dict[str, float]:
     out["assembly"] = total - sum(timer.spent.values())
     gc.freeze()                   # as `archlang check` does before its report
     t = time.process_time()
-    fc = FileCheck(path=path, design=d, result=result, problems=problems(d, result),
+    fc = FileCheck(path=path, design=d, result=result, problems=problems(result),
                    verdict="fail")
     render_text([fc])
     out["report"] = time.process_time() - t

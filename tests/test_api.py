@@ -33,8 +33,46 @@ def test_load_analyze_render():
     html = archlang.render_html(design, result)
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html
     # Jupyter: a design shows as its diagram, a result as its report (with the diagram)
-    assert "<svg" in design._repr_svg_()
-    assert "<svg" in result._repr_html_()
+    shown = design._repr_mimebundle_()
+    assert "<svg" in shown["image/svg+xml"] and "<svg" in shown["text/html"]
+    assert shown["text/plain"] == repr(design)
+    assert "<svg" in result._repr_mimebundle_()["text/html"]
+
+
+def test_a_result_is_whole_read_back_from_json():
+    """One Result shape (issue 8): its JSON holds every report and the design (not the file
+    texts), reads back equal, and renders as text and as a diagram as the original does."""
+    from archlang.analysis.result import Result
+    from archlang.render.text import render_text
+
+    design = archlang.load(ROOT / "examples" / "shop.arch")
+    result = archlang.analyze(design)
+    back = Result.model_validate_json(result.model_dump_json())
+    assert back.model_dump() == result.model_dump()
+    assert back.design is not None and back.design.sources == {}
+    assert render_text([(back.design, back, back.status)]) == \
+        render_text([(design, result, result.status)])
+    assert archlang.render_svg(back.design, back) == archlang.render_svg(design, result)
+
+
+def test_one_verdict_over_slos_and_findings():
+    """Result.status is the verdict `archlang check` gives at --fail-on error (no selection):
+    a failing SLO or an error finding fails it, a warning does not."""
+    from archlang.findings import problems, verdict
+
+    text = ("system t {{\n  client users {{ latency 1ms }}\n"
+            "  lb edge {{ layer 4 strategy {strategy} latency 1ms }}\n"
+            "  server api {{ availability 99.9% latency 5ms }}\n"
+            "  flow f rate 1 rps {{\n    path users -> edge -> api\n"
+            "    slo availability {slo}\n  }}\n}}\n")
+    ok = archlang.analyze(archlang.loads(text.format(strategy="round_robin", slo="99%")))
+    assert ok.status == "pass" == verdict(problems(ok))
+    slo = archlang.analyze(archlang.loads(text.format(strategy="round_robin", slo="99.99%")))
+    assert slo.status == "fail" and "AL001" in {p.code for p in problems(slo)}
+    l4 = archlang.analyze(archlang.loads(text.format(strategy="path", slo="99%")))
+    assert "AL413" in {f.code for f in l4.findings}        # an error finding, SLOs met
+    assert l4.status == "fail" == verdict(problems(l4))
+    assert verdict([f for f in problems(l4) if f.code != "AL413"]) == "pass"
 
 
 def test_loads_and_errors_carry_spans():

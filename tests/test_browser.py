@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import archlang
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.render.html import render_html
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import archlang
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.analysis.availability import analyze_availability
 from archlang.analysis.capacity import analyze_capacity, flow_loads
 from archlang.analysis.down import (NO_DOWN, alive, resolve_down, route, serves,

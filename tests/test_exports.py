@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.render import engine as eng
 from archlang.render.d2 import q, render_d2
 from archlang.render.mermaid import render_mermaid, text

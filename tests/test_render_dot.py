@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import archlang
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.model.design import Design
 from archlang.render import engine as eng
 from archlang.render.dot import fmt_pct, render_dot

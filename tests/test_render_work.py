@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import archlang
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.render.engine import render
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import archlang
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.render.html import render_html, render_result_html
 
 from test_render_dot import HOSTILE, renamed
@@ -149,9 +149,9 @@ def test_sections_and_numbers_match_the_json(name):
     # Findings: the ones `archlang check` lists (the JSON's, and one AL001-AL003 per failing
     # SLO, which the JSON gives in the flows' slos), same codes at the same lines, in the
     # same order, each with its source line; the verdict card counts the same.
-    from archlang.checks import problems
+    from archlang.findings import problems
     items = page.in_section("findings", tag="li")
-    listed = problems(design, archlang.analyze(design))
+    listed = problems(archlang.analyze(design))
     assert [(e["attrs"]["data-code"], int(e["attrs"]["data-line"])) for e in items] == \
         [(f.code, f.span.line) for f in listed]
     slo_codes = {"availability": "AL001", "latency": "AL002", "throughput": "AL003"}
@@ -219,10 +219,10 @@ def test_result_alone_for_jupyter():
     r = analyze(d)
     # analyze() keeps the design, so Jupyter shows the whole report with its diagrams, as a
     # fragment (tests/test_jupyter.py runs it in a kernel and checks its scoping)
-    assert r._repr_html_() == render_fragment(d, r)
-    # a result without its design (e.g. rebuilt from JSON) still renders, without diagrams
-    bare = type(r).model_validate(r.model_dump())
-    html = bare._repr_html_()
+    assert r._repr_mimebundle_()["text/html"] == render_fragment(d, r)
+    # a result without its design still renders, without diagrams
+    bare = r.model_copy(update={"design": None})
+    html = bare._repr_mimebundle_()["text/html"]
     assert html == render_fragment(None, bare)
     page = Page(html)
     prefix = next(e["attrs"]["id"] for e in page.elements

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import archlang
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.graph import flow_tree
 from archlang.render import engine as eng
 from archlang.render.dot import GREY_FILL, REROUTE_COLOUR, SPOF_COLOUR, fmt_ms, fmt_pct

@@ -24,6 +24,10 @@ reaches 100% with the other flows' loads unchanged (loads are linear in the rate
 flow stays below 100% at rate R, i.e. ``R < max_rate_rps``.
 
 The function is pure: no I/O, no clock, no randomness.
+
+Size: one analysis: the load of every flow carried down its request tree, and the figures
+that read that one load table (utilisation, N+1 after a zone, the data tier's node loads,
+retry amplification); split, each part would pass the table and the trees around.
 """
 
 from __future__ import annotations

@@ -9,19 +9,25 @@ from pydantic import BaseModel, ConfigDict
 
 from archlang.span import Span
 
+#: How much a finding matters; `check --fail-on` fails at this or above.
+Severity = Literal["error", "warning", "info"]
+
 MINUTES_PER_30D = 30 * 24 * 60
 MINUTES_PER_YEAR = 365 * 24 * 60
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    # An infinite figure (the nines of a flow that cannot fail) is written to JSON as the
+    # string "Infinity" and read back: a Result round-trips (Result.model_validate_json).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True,
+                              ser_json_inf_nan="strings")
 
 
 class Finding(Frozen):
     """A problem found in a design (a rule broken, a capacity limit, a weak dependency)."""
 
     code: str                                   # stable, e.g. "AL101"
-    severity: Literal["error", "warning", "info"]
+    severity: Severity
     message: str
     span: Span
     hint: str | None = None

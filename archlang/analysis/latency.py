@@ -30,6 +30,10 @@ The request time of a flow is evaluated on its request tree (``graph.flow_tree``
 When nothing on the flow is random the result is exact (the sum). Otherwise it is a Monte
 Carlo estimate with ``SAMPLES`` samples and a seed fixed per flow (``SEED`` and the CRC-32 of
 the flow's name), with the half-width of the 95% interval on p99 in ``error_ms``.
+
+Size: the latency engine: its exact composition and its Monte Carlo sampler read one model
+of a hop (service, network, queueing, timeouts, hedges), which stays in one place so the two
+can never disagree.
 """
 
 from __future__ import annotations

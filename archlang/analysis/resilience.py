@@ -33,6 +33,10 @@ cannot serve (``--down``); a call with ``breaker`` sends nothing to a target tha
 ``limit R`` caps what passes. Sources: Google SRE book, "Addressing Cascading Failures";
 AWS Builders' Library, "Timeouts, retries, and backoff with jitter" and "Static stability
 using Availability Zones"; Dean & Barroso, "The Tail at Scale", CACM 2013.
+
+Size: the resilience plan: attempts, P(L > T), hedging, limits and failover windows per
+call, all read off the same timed-call model, which the availability, latency and capacity
+analyses then share.
 """
 
 from __future__ import annotations

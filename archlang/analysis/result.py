@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 from archlang.analysis.common import Finding, Frozen, SloResult
+from archlang.model.design import Design
 from archlang.span import Span
 
 UnitKind = Literal["component", "replica", "zone", "region"]
@@ -271,14 +272,15 @@ class Result(Frozen):
     status: Literal["pass", "fail"] = "pass"
     # Flows whose latency was not computed (analyze(latency=...)): their latency SLOs are
     # not judged. Empty for `check` and the report.
-    latency_skipped: tuple[str, ...] = Field(default=(), exclude=True)
+    latency_skipped: tuple[str, ...] = ()
     # The analyzers' own reports, as they returned them (for the text sections).
-    availability_report: AvailabilityReport | None = Field(default=None, exclude=True, repr=False)
-    latency_report: LatencyReport | None = Field(default=None, exclude=True, repr=False)
-    capacity_report: CapacityReport | None = Field(default=None, exclude=True, repr=False)
+    availability_report: AvailabilityReport | None = Field(default=None, repr=False)
+    latency_report: LatencyReport | None = Field(default=None, repr=False)
+    capacity_report: CapacityReport | None = Field(default=None, repr=False)
+    # The design analysed (its file texts are not serialised: Design.sources): a Result is
+    # whole on its own, read back from JSON it renders as text, its diagram included.
+    design: Design | None = Field(default=None, repr=False)
 
-    # The design this result is of, set by analyze(): Jupyter's report shows its diagram.
-    _design: object = PrivateAttr(default=None)
 
     def __repr__(self) -> str:      # short: the whole model is in .model_dump()
         return (f"Result(system={self.system!r}, flows={len(self.flows)}, "
@@ -286,10 +288,10 @@ class Result(Frozen):
                 f"findings={len(self.findings)}"
                 + (f", down={list(self.down)!r}" if self.down else "") + ")")
 
-    def _repr_html_(self) -> str:  # Jupyter: the report as a scoped fragment
-        from archlang.render.html import render_fragment
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None
+                          ) -> dict[str, str]:
+        """Notebooks: the report as a scoped HTML fragment, and the short repr
+        (archlang/notebook.py, through archlang/display.py: no import of render/ here)."""
+        from archlang.display import bundle
 
-        return render_fragment(self._design, self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+        return bundle("result", self)

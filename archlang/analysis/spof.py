@@ -14,6 +14,9 @@ S(root) is evaluated once per set of failed components (see availability.py for 
 * importance per component group and per zone or region: Birnbaum A(up) - A(down) and
   A(perfect) - A, where a component "up" or "perfect" has every replica up (and no failover
   downtime) and "down" every replica down; a domain is forced up or down.
+
+Size: single points of failure, cut sets of order 2, degrading units and importance share
+one enumeration of a flow's failure units and its caches.
 """
 
 from __future__ import annotations

@@ -89,9 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     """Write the grammar to PATH (default: editors/vscode/... under the current directory)."""
     args = sys.argv[1:] if argv is None else argv
     target = Path(args[0]) if args else GRAMMAR_PATH
-    from archlang.cli import write_atomic
+    from archlang.outfile import write_output
 
-    write_atomic(target, grammar_json())
+    write_output(target, grammar_json())
     sys.stderr.write(f"wrote {target}\n")
     return 0
 

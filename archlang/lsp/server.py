@@ -28,7 +28,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 from pygls.workspace.position_codec import ServerTextPosition, ServerTextRange
 
-from archlang import __version__
+from archlang.about import version
 from archlang.lsp import hover, worker
 from archlang.lsp.complete import complete
 from archlang.lsp.scan import Index, Occurrence
@@ -67,7 +67,7 @@ class DocState:
 
 class ArchlangServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("archlang", __version__)
+        super().__init__("archlang", version())
         self.docs: dict[str, DocState] = {}
         self._mp: ForkServerContext | None = None
 

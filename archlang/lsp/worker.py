@@ -148,12 +148,13 @@ def _diag(d: Diagnostic | Finding) -> WireDiagnostic:
 
 def check(path: str, text: str) -> tuple[Design | None, list[WireDiagnostic], Index]:
     """(design or None, diagnostics, index) of ``text`` read as the file ``path``."""
-    import archlang
+    from archlang.api import loads
+    from archlang.errors import ArchlangError
     from archlang.lsp.scan import index
 
     try:
-        design = archlang.loads(text, path=path)
-    except archlang.ArchlangError as e:
+        design = loads(text, path=path)
+    except ArchlangError as e:
         return None, [_diag(d) for d in e.diagnostics], index({path: text})
     return design, [], index({**design.sources, path: text})
 
@@ -246,11 +247,10 @@ def run(conn: Connection, path: str, text: str) -> None:
         _send(conn, ModelMessage(stage="model", diagnostics=diagnostics, index=idx))
         if design is None:
             return
-        from archlang.analysis import analyze
-        from archlang.checks import problems
+        from archlang.findings import analyze, problems
 
         result = analyze(design)
-        found = [_diag(f) for f in problems(design, result)]
+        found = [_diag(f) for f in problems(result)]
         _send(conn, AnalysisMessage(stage="analysis", diagnostics=found,
                                     figures=figures(design, result)))
         _send(conn, CallsMessage(stage="calls", calls=call_latencies(design, result)))
@@ -265,9 +265,9 @@ def preload() -> None:
     """Imports done once in the fork server, so that each job starts warm."""
     import numpy  # noqa: F401
 
-    import archlang.analysis
     import archlang.analysis.availability
     import archlang.analysis.capacity
     import archlang.analysis.latency
+    import archlang.findings
     import archlang.render.ci
     import archlang.rules  # noqa: F401

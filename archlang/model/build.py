@@ -9,6 +9,7 @@ statements are read, so an error never hides the next one.
 from __future__ import annotations
 
 import gc
+import os
 from typing import Any
 
 from archlang import limits as L
@@ -143,3 +144,24 @@ def build_design(units: list[tuple[str, Any]], sources: dict[str, str], root: st
     finally:
         if gc_was_on:
             gc.enable()
+
+
+def load_design(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
+                name: str | None = None) -> Design:
+    """A design file and its imports (archlang/sources.py) -> Design; ``name`` is how
+    messages name the file (default: ``path``). Raises ArchlangError."""
+    from archlang.sources import load_units
+
+    recovered: list[Diagnostic] = []
+    units, sources = load_units(path, root=root, recovered=recovered, name=name)
+    return build_design(units, sources, name or os.fspath(path), recovered)
+
+
+def loads_design(text: str, path: str = "<string>",
+                 root: str | os.PathLike[str] | None = None) -> Design:
+    """Design text -> Design; ``path`` names it in messages and anchors its imports."""
+    from archlang.sources import load_units
+
+    recovered: list[Diagnostic] = []
+    units, sources = load_units(path, root=root, text=text, recovered=recovered)
+    return build_design(units, sources, path, recovered)

@@ -1,5 +1,9 @@
 """Components: kind defaults, each component's properties checked and normalised, its
-reliability, latency, replicas, placement and replication (its data tier: ``datatier``)."""
+reliability, latency, replicas, placement and replication (its data tier: ``datatier``).
+
+Size: one builder step: every component property (the vocabulary's table) checked and turned
+into the model, with the messages a user sees for each.
+"""
 
 from __future__ import annotations
 

@@ -314,24 +314,17 @@ class Design(_Model):
         out += [("network", f, self.network.span or self.span) for f in self.network.assumed]
         return out
 
-    def _repr_svg_(self) -> str:  # Jupyter shows a design as its diagram
-        from archlang.render.engine import render_svg
-
-        return render_svg(self, None)
-
     def __repr__(self) -> str:      # short: the whole model is in .model_dump()
         return (f"Design(name={self.name!r}, path={self.path!r}, "
                 f"components={len(self.components)}, flows={len(self.flows)})")
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
-        """Jupyter: the diagram as SVG and as a scoped HTML fragment, and the short repr."""
-        from archlang.render.html import render_design_fragment
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None
+                          ) -> dict[str, str]:
+        """Notebooks: the diagram as SVG and as a scoped HTML fragment, and the short repr
+        (archlang/notebook.py, through archlang/display.py: no import of render/ here)."""
+        from archlang.display import bundle
 
-        html, svg = render_design_fragment(self)
-        bundle = {"text/plain": repr(self), "text/html": html}
-        if svg is not None:
-            bundle["image/svg+xml"] = svg
-        return bundle
+        return bundle("design", self)
 
     def source_line(self, span: Span) -> str | None:
         text = self.sources.get(span.file)

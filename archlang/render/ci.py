@@ -22,14 +22,15 @@ from urllib.parse import quote
 from xml.etree import ElementTree as ET
 
 from archlang.analysis.common import Finding
-from archlang.checks import SLO_CODES, FileCheck, problems, slo_text  # noqa: F401
+from archlang.checks import FileCheck
 from archlang.escape import gh_data, gh_prop, xml_text
+from archlang.findings import SEVERITY_RANK as _RANK
+from archlang.findings import SLO_CODES, slo_text
 
 if TYPE_CHECKING:
     from archlang.rules.catalogue import RuleInfo
 
 SLO_NAMES = {"AL001": "slo-availability", "AL002": "slo-latency", "AL003": "slo-throughput"}
-_RANK = {"info": 0, "warning": 1, "error": 2}
 
 
 def repo_path(file: str, root: str | os.PathLike[str] | None) -> tuple[str, bool]:
@@ -85,8 +86,7 @@ def _sarif_rule(info: RuleInfo) -> dict[str, object]:
 
 def render_sarif(checks: list[FileCheck], root: str | os.PathLike[str] | None = None) -> str:
     """SARIF 2.1.0 as GitHub code scanning takes it (validated against the OASIS schema)."""
-    from archlang import __version__
-    from archlang.about import PROJECT_URL
+    from archlang.about import PROJECT_URL, version
     from archlang.rules.catalogue import all_rules, rule_info
 
     catalogue = all_rules()
@@ -124,8 +124,8 @@ def render_sarif(checks: list[FileCheck], root: str | os.PathLike[str] | None = 
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "archlang", "version": __version__,
-                                "semanticVersion": __version__,
+            "tool": {"driver": {"name": "archlang", "version": version(),
+                                "semanticVersion": version(),
                                 "informationUri": PROJECT_URL,
                                 "rules": [_sarif_rule(infos[c]) for c in codes]}},
             "columnKind": "unicodeCodePoints",

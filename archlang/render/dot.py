@@ -21,6 +21,9 @@ The DOT is built with the ``graphviz`` package (it quotes ids and attributes); t
 HTML-like labels are rendered by Jinja2 with autoescape (templates/dot_labels.j2), so every
 name and description reaches Graphviz as text. Node ids are the component names, cluster
 ids ``cluster_<region>`` and ``cluster_<region>.<zone>``: the same design gives the same DOT.
+
+Size: the DOT of every view (whole design, flow, what-if): nodes, clusters, edges and their
+labels share the same styling and label helpers.
 """
 
 from __future__ import annotations

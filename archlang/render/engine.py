@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from archlang.errors import RenderError
+
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.result import Result
     from archlang.model.design import Design
@@ -75,10 +77,6 @@ HOW_TO_INSTALL = (
     "install one: `pip install graphviz-pure` (a dependency of archlang), or Graphviz "
     "(`apt install graphviz`, `brew install graphviz`), or name an executable with "
     f"{ENV_VAR}=/path/to/dot")
-
-
-class RenderError(RuntimeError):
-    """No Graphviz engine can be found, or it failed on the DOT."""
 
 
 @dataclass(frozen=True)

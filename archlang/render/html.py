@@ -206,7 +206,7 @@ def _context(design: Design | None, result: Result, svg: str | None,
              diagram_error: str | None, generated_at: str | None,
              flow_svgs: dict[str, str] | None = None, prefix: str = "",
              root: str = "main") -> _Context:
-    from archlang import __version__
+    from archlang.about import version
 
     slo_rows: list[_SloRow] = []
     for f in result.flows.values():
@@ -227,9 +227,10 @@ def _context(design: Design | None, result: Result, svg: str | None,
     # The findings `archlang check` lists: the analyses' and one per failing SLO, so that the
     # report and the CLI count the same (archlang.checks.problems).
     if design is not None:
-        from archlang.checks import problems
+        from archlang.findings import problems
 
-        listed = problems(design, result)
+        listed = problems(result.model_copy(update={"design": design})
+                          if result.design is None else result)
     else:
         listed = list(result.findings)
     findings: list[_FindingView] = []
@@ -242,10 +243,8 @@ def _context(design: Design | None, result: Result, svg: str | None,
     counts = {sev: sum(1 for f in listed if f.severity == sev)
               for sev in ("error", "warning", "info")}
     body = inline_svg(svg) if svg else None
-    from archlang.analysis import verdict
-
     return _Context(
-        status=verdict(result, "error"),
+        status=result.status,
         result=result, design=design, title=result.system,
         description=design.description if design is not None else None,
         slo_rows=slo_rows, n_fail=sum(1 for r in slo_rows if r["slo"].status == "fail"),
@@ -255,7 +254,7 @@ def _context(design: Design | None, result: Result, svg: str | None,
         assumptions=sorted(by_subject.items(), key=lambda kv: (kv[1][0].span.file,
                                                                kv[1][0].span.line, kv[0])),
         svg=body, diagram_error=diagram_error, p=prefix, root=root,
-        spofs=result.spofs, version=__version__, generated_at=generated_at)
+        spofs=result.spofs, version=version(), generated_at=generated_at)
 
 
 def _render(ctx: _Context, template: str = "report.html.j2") -> str:
@@ -272,7 +271,8 @@ def _render(ctx: _Context, template: str = "report.html.j2") -> str:
 def _diagrams(design: Design, result: Result, engine: str | None, prefix: str
               ) -> tuple[str | None, dict[str, str], str | None]:
     """(whole-design SVG, SVG per flow, why not) drawn with the Graphviz engine."""
-    from archlang.render.engine import RenderError, render_svg
+    from archlang.errors import RenderError
+    from archlang.render.engine import render_svg
 
     try:
         svg = render_svg(design, result, engine=engine, id_prefix=f"{prefix}d-")
@@ -325,7 +325,8 @@ def render_design_fragment(design: Design, engine: str | None = None
     """(scoped HTML fragment, SVG or None) of a design's diagram, for Jupyter."""
     import zlib
 
-    from archlang.render.engine import RenderError, render_svg
+    from archlang.errors import RenderError
+    from archlang.render.engine import render_svg
 
     prefix = f"al{zlib.crc32((design.path + chr(0) + design.name).encode('utf-8')):08x}-"
     try:

@@ -43,9 +43,9 @@ def summary(design: Design) -> str:
 
 def findings_text(design: Design, result: Result, probs: list[Finding] | None = None) -> str:
     """The findings (``probs``: the ones the selection kept; default: all of them)."""
-    from archlang.checks import problems
+    from archlang.findings import problems
 
-    probs = problems(design, result) if probs is None else probs
+    probs = problems(result) if probs is None else probs
     if not probs:
         return "findings: none"
     lines = [f"findings: {len(probs)}"]

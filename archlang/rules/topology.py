@@ -1,4 +1,8 @@
-"""Rules about topology: failure domains, balancers, CDNs, unused and assumed parts."""
+"""Rules about topology: failure domains, balancers, CDNs, unused and assumed parts.
+
+Size: the topology rules, one class each; about half of it is their documentation (the
+docstrings docs/rules.md and `explain` print).
+"""
 
 from __future__ import annotations
 
