@@ -149,6 +149,7 @@ def test_help_and_version():
     assert r.returncode == 0 and r.stdout.startswith("archlang ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_every_example_every_format(path):
     for fmt in ("text", "json", "sarif", "junit", "github", "markdown"):

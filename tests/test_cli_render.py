@@ -25,6 +25,7 @@ def no_system_dot_env() -> dict:
     return env
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_render_and_report_every_example_without_system_graphviz(path, tmp_path):
     env = no_system_dot_env()
