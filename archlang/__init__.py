@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from archlang.model.design import Design as Design
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'archlang' has no attribute {name!r}")
