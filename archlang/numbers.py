@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["snap", "quantity", "rate", "availability", "exact_pct", "pct_apart", "share",
-           "budget_used", "ms", "duration_ms", "minutes", "nines", "count"]
+__all__ = ["availability", "budget_used", "count", "duration_ms", "exact_pct", "minutes", "ms",
+           "nines", "pct_apart", "quantity", "rate", "share", "snap"]
 
 
 def snap(x: float) -> float:

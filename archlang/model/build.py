@@ -10,42 +10,51 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from archlang import limits as L
-from archlang.errors import DesignError, Diagnostic, SyntaxError_, did_you_mean
+from archlang.errors import DesignError, Diagnostic, SyntaxError_
 from archlang.model.calls import CallsMixin
 from archlang.model.components import ComponentsMixin
 from archlang.model.datatier import DataTierMixin
-from archlang.model.design import Component, Design
+from archlang.model.design import Design
 from archlang.model.domains import DomainsMixin
 from archlang.model.flows import FlowsMixin
 from archlang.model.props import _unquote
 from archlang.model.recovery import PropertyRecovery
 from archlang.model.values import ValueChecks
-from archlang.span import Span, span_of
+from archlang.span import Span, is_tree, span_of, tree_of
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
+
+    from archlang.model.values import Statement
 
 
-class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, CallsMixin, FlowsMixin,
+# Each mixin derives from the ones it uses, down to ValueChecks (DomainsMixin reads
+# reliability as ComponentsMixin does, FlowsMixin reads steps as CallsMixin does): the
+# bases are listed in that order.
+class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, FlowsMixin, CallsMixin,
                     PropertyRecovery, ValueChecks):
-    def __init__(self, sources: dict[str, str], root: str,
-                 syntax_errors: list[Diagnostic] | None = None):
+    def __init__(self, sources: Mapping[str, str], root: str,
+                 syntax_errors: Sequence[Diagnostic] | None = None) -> None:
         super().__init__(sources)
         self.root = root
         self.syntax_errors = list(syntax_errors or ())   # stepped over by the parser
         self.system_name: str | None = None
         self.system_span: Span | None = None
         self.description: str | None = None
-        self.region_nodes: list[tuple[str, Any]] = []
-        self.network_nodes: list[tuple[str, Any]] = []
-        self.default_nodes: list[tuple[str, Any]] = []
-        self.component_nodes: list[tuple[str, Any]] = []
-        self.call_nodes: list[tuple[str, Any]] = []
-        self.flow_nodes: list[tuple[str, Any]] = []
+        self.region_nodes: list[Statement] = []
+        self.network_nodes: list[Statement] = []
+        self.default_nodes: list[Statement] = []
+        self.component_nodes: list[Statement] = []
+        self.call_nodes: list[Statement] = []
+        self.flow_nodes: list[Statement] = []
         self.region_names: set[str] = set()
-    def collect(self, file: str, tree) -> None:
+    def collect(self, file: str, tree: Tree[Token]) -> None:
         """Sort the statements of one file (imports are resolved before we get here)."""
-        for node in tree.children:
+        for node in map(tree_of, tree.children):
             if node.data == "system":
                 # `!system` keeps its keyword and braces, so that its span covers them.
                 name_tok = node.children[1]
@@ -57,11 +66,11 @@ class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, CallsMixin, Fl
                         self.system_name = str(name_tok)
                         self.system_span = span_of(file, node)
                 for stmt in node.children[2:]:
-                    if hasattr(stmt, "data"):
+                    if is_tree(stmt):
                         self._stmt(file, stmt)
             else:
                 self._stmt(file, node)
-    def _stmt(self, file: str, node) -> None:
+    def _stmt(self, file: str, node: Tree[Token]) -> None:
         d = node.data
         if d == "import_stmt":
             return
@@ -73,24 +82,15 @@ class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, CallsMixin, Fl
                   "defaults": self.default_nodes, "component": self.component_nodes,
                   "call": self.call_nodes, "flow": self.flow_nodes}[d]
         target.append((file, node))
-    # ---- calls: model/calls.py ---------------------------------------------------------
-    def _ref(self, file: str, tok, comps: dict[str, Component], starts: bool = False) -> bool:
-        """Is ``tok`` a declared component? ``starts``: it begins a flow's first path."""
-        name = str(tok)
-        if name in comps:
-            return True
-        example = f"client {name} {{ latency 30ms }}" if starts else "server NAME { ... }"
-        self.error(span_of(file, tok), f"unknown component '{name}'",
-                   did_you_mean(name, comps) or f"declare it, e.g. `{example}`")
-        return False
     # ---- whole design ----------------------------------------------------------------------
     def _within_limits(self) -> None:
         """Too many components, calls or flows: reported at the first one too many, and the
         build stops there (its cost would grow with what it was asked to refuse)."""
-        def arrows(node) -> int:
+        def arrows(node: Tree[Token]) -> int:
             return sum(1 for t in node.children if getattr(t, "type", None) == "ARROW")
 
-        checks = (
+        checks: tuple[tuple[list[Statement], Callable[[Tree[Token]], int], int, str,
+                            Callable[[str, Tree[Token]], Span]], ...] = (
             (self.component_nodes, lambda n: 1, L.MAX_COMPONENTS, "components",
              lambda f, n: span_of(f, n.children[1])),
             (self.call_nodes, arrows, L.MAX_CALLS, "calls", span_of),
@@ -105,7 +105,7 @@ class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, CallsMixin, Fl
                     self.error(where(file, node), f"a design holds at most {limit:,} {what}",
                                "the limits of a design are listed in docs/language.md")
                     raise DesignError(self.syntax_errors + self.diags)
-    def build(self, files: list[str]) -> Design:
+    def build(self, files: Sequence[str]) -> Design:
         self._within_limits()
         regions = self.build_regions()
         network = self.build_network(regions)
@@ -129,8 +129,8 @@ class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, CallsMixin, Fl
             sources=dict(self.sources))
 
 
-def build_design(units: list[tuple[str, Any]], sources: dict[str, str], root: str,
-                 syntax_errors: list[Diagnostic] | None = None) -> Design:
+def build_design(units: Sequence[tuple[str, Tree[Token]]], sources: Mapping[str, str],
+                 root: str, syntax_errors: Sequence[Diagnostic] | None = None) -> Design:
     """Syntax trees of the root file and its imports (in reading order) -> Design.
 
     ``syntax_errors``: what the parser stepped over; reported with the builder's own."""

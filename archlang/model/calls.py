@@ -20,9 +20,14 @@ On a path:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from archlang.errors import did_you_mean
+from archlang.model.props import Prop, Val, _val_from
+from archlang.model.values import ValueChecks
+from archlang.span import Span, is_tree, span_of, token_of, tree_of
 from archlang.syntax.callmods import (
     BY_FIELD,
     BY_WORD,
@@ -31,8 +36,12 @@ from archlang.syntax.callmods import (
     CallModifier,
     describe,
 )
-from archlang.model.props import Prop, _val_from
-from archlang.span import Span, span_of
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
+
+    from archlang.model.design import Call, Component
+    from archlang.model.values import Statement
 
 #: How the unit classes of the builder read each modifier value kind.
 _VALUE_UNITS = {"ms": "time", "ms0": "time", "s0": "time", "rate": "rate",
@@ -45,10 +54,11 @@ class Step:
 
     file: str
     arrow: str
-    targets: list[Any]                     # NAME tokens
-    mods: dict[str, Any] = field(default_factory=dict)          # Call field -> value
+    targets: list[Token]                   # NAME tokens
+    span: Span                            # from the first target to the last modifier
+    # Call field -> value (a bool, a count, a time...): keyword arguments of ``Call``.
+    mods: dict[str, Any] = field(default_factory=dict)
     mod_spans: dict[str, Span] = field(default_factory=dict)    # Call field -> its span
-    span: Span | None = None              # from the first target to the last modifier
 
     @property
     def asynchronous(self) -> bool:
@@ -64,35 +74,50 @@ class Step:
         return bool(self.mods) or len(self.targets) > 1
 
 
-class CallsMixin:
+class CallsMixin(ValueChecks):
     """The part of the design builder that reads calls (see the module docstring)."""
 
+    call_nodes: list[Statement]         # the builder's, in reading order
+
+    def _ref(self, file: str, tok: Token, comps: Mapping[str, Component],
+             starts: bool = False) -> bool:
+        """Is ``tok`` a declared component? ``starts``: it begins a flow's first path."""
+        name = str(tok)
+        if name in comps:
+            return True
+        example = f"client {name} {{ latency 30ms }}" if starts else "server NAME { ... }"
+        self.error(span_of(file, tok), f"unknown component '{name}'",
+                   did_you_mean(name, comps) or f"declare it, e.g. `{example}`")
+        return False
+
     # ---- steps and modifiers ---------------------------------------------------------------
-    def read_step(self, file: str, node) -> Step:
+    def read_step(self, file: str, node: Tree[Token]) -> Step:
         ch = node.children
         arrow = str(ch[0])
-        targets = [t for t in ch[1:] if getattr(t, "type", None) == "NAME"]
-        step = Step(file=file, arrow=arrow, targets=targets)
+        targets = [t for t in ch[1:] if not is_tree(t) and t.type == "NAME"]
         first = span_of(file, targets[0])
         last = span_of(file, node)
-        step.span = Span.model_construct(file=file, line=first.line, column=first.column,
-                                         end_line=last.end_line, end_column=last.end_column)
+        step = Step(file=file, arrow=arrow, targets=targets,
+                    span=Span.model_construct(file=file, line=first.line, column=first.column,
+                                              end_line=last.end_line,
+                                              end_column=last.end_column))
         for m in ch[1:]:
-            if hasattr(m, "data"):
+            if is_tree(m):
                 self._modifier(file, m, step)
         if step.mods.get("parallel") and step.mods.get("count", 1) < 2:
             self.error(step.mod_spans["parallel"],
                        "'parallel' needs a count of calls, like x8 parallel")
         return step
 
-    def _modifier(self, file: str, node, step: Step) -> None:
+    def _modifier(self, file: str, node: Tree[Token], step: Step) -> None:
         head = node.children[0]
-        if getattr(head, "type", None) == "COUNT":
+        vals: list[Val]
+        if not is_tree(head) and head.type == "COUNT":
             mod: CallModifier = COUNT_MODIFIER
             word, sp = str(head), span_of(file, head)
             vals = []
         else:
-            word = str(head.children[0])
+            word = str(tree_of(head).children[0])
             mod = BY_WORD[word]
             sp = span_of(file, node)
             vals = [_val_from(file, v) for v in node.children[1:]]
@@ -121,7 +146,8 @@ class CallsMixin:
             prop = Prop(word, span_of(file, head), vals, sp)
             v = vals[0] if vals else None
             if mod.value == "percentile":
-                if v is None or v.kind != "percentile" or not 0 < v.number < 100:
+                if (v is None or v.kind != "percentile" or v.number is None
+                        or not 0 < v.number < 100):
                     found = f", found {v.text!r}" if v else ""
                     self.error(v.span if v else sp,
                                f"'{word}' needs a percentile like p95{found}")
@@ -142,15 +168,13 @@ class CallsMixin:
         step.mod_spans[mod.field] = sp
 
     # ---- call statements -------------------------------------------------------------------
-    def build_calls(self, comps: dict) -> list:
+    def build_calls(self, comps: Mapping[str, Component]) -> list[Call]:
         """Call statements -> calls; `a -> b -> c` declares a -> b and b -> c."""
-        from archlang.model.design import Call
-
         calls: list[Call] = []
         self._call_seen: dict[tuple[str, str], Span] = {}
         for file, node in self.call_nodes:
-            src_tok = node.children[0]
-            steps = [self.read_step(file, s) for s in node.children[1:]]
+            src_tok = token_of(node.children[0])
+            steps = [self.read_step(file, s) for s in map(tree_of, node.children[1:])]
             for i, step in enumerate(steps[:-1]):
                 if len(step.targets) > 1:
                     self.error(span_of(file, step.targets[1]),
@@ -167,7 +191,8 @@ class CallsMixin:
                 src_tok = step.targets[0]
         return calls
 
-    def _call(self, file: str, src_tok, step: Step, comps: dict, implicit: bool = False):
+    def _call(self, file: str, src_tok: Token, step: Step, comps: Mapping[str, Component],
+              implicit: bool = False) -> Call | None:
         from archlang.model.design import Call
 
         ok = self._ref(file, src_tok, comps)
@@ -220,14 +245,14 @@ class CallsMixin:
                     asynchronous=step.asynchronous or src.kind == "queue", **step.mods)
 
     # ---- path steps ------------------------------------------------------------------------
-    def declare_from_steps(self, steps: list[tuple[Any, Step]], comps: dict,
-                           calls: list) -> list:
+    def declare_from_steps(self, steps: Sequence[tuple[Token, Step]],
+                           comps: Mapping[str, Component], calls: Sequence[Call]) -> list[Call]:
         """The calls that path steps with modifiers or alternatives declare (see the module
         docstring); ``steps``: (source token, step) in reading order. Returns the new
         calls; a step that contradicts a declared call is an error."""
-        declared: dict[tuple[str, str], Any] = {(c.source, t): c for c in calls
-                                                for t in c.targets}
-        new: list = []
+        declared: dict[tuple[str, str], Call] = {(c.source, t): c for c in calls
+                                                 for t in c.targets}
+        new: list[Call] = []
         for src_tok, step in steps:
             if not step.declares:
                 continue
@@ -245,7 +270,7 @@ class CallsMixin:
                 declared[(src, t)] = call
         return new
 
-    def _agree(self, src: str, step: Step, call) -> None:
+    def _agree(self, src: str, step: Step, call: Call) -> None:
         shown = f"{src} -> {' | '.join(call.targets)}"
         if len(step.targets) > 1 and set(step.names) != set(call.targets):
             self.error(step.span, f"this step names the alternatives {' | '.join(step.names)}, "
@@ -261,7 +286,8 @@ class CallsMixin:
                            "a path step and the call it takes must agree: change one of them")
 
 
-def check_call(b, f: dict[str, Any], spans: dict[str, Span], span: Span) -> bool:
+def check_call(b: ValueChecks, f: Mapping[str, Any], spans: Mapping[str, Span],
+               span: Span) -> bool:
     """The combinations of a call's modifiers (``f``: its fields, ``spans``: modifier word ->
     where it is written); False when the call is in error."""
     ok = True

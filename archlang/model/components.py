@@ -8,16 +8,22 @@ into the model, with the messages a user sees for each.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from archlang.errors import did_you_mean
 from archlang.model import defaults as D
+from archlang.model.datatier import DataTierMixin
 from archlang.model.design import Component, Latency, Placement, Region
 from archlang.model.props import Prop, Val, _merge
-from archlang.span import Span, span_of
+from archlang.model.recovery import PropertyRecovery
+from archlang.span import Span, span_of, tree_of
 from archlang.syntax.callmods import MODIFIER_WORDS
-from archlang.words import a as article
 from archlang.vocabulary import BOOL_WORDS, ENUMS, KIND_PROPERTIES, KINDS
+from archlang.words import a as article
+
+if TYPE_CHECKING:
+    from archlang.model.values import Fields, Statement
 
 #: Words that start a statement or modify a call: a component named so could not be
 #: called at the start of a line (`lb -> api`) or would read as a modifier (`optional`).
@@ -26,13 +32,25 @@ RESERVED_NAMES = frozenset(KINDS) | {"system", "description", "region", "zone", 
                                      } | set(MODIFIER_WORDS)
 
 
-class ComponentsMixin:
+class Reliability(NamedTuple):
+    """The reliability of a component's replica, a region or a zone, as written."""
+
+    availability: float
+    mtbf_s: float
+    mttr_s: float
+    assumed: list[str]              # the defaults it took: "mttr", "availability"
+
+
+class ComponentsMixin(DataTierMixin, PropertyRecovery):
     """Mixin of the design builder: kind defaults and components."""
+
+    default_nodes: list[Statement]      # the builder's, in reading order
+    component_nodes: list[Statement]
 
     def build_defaults(self) -> dict[str, list[Prop]]:
         out: dict[str, list[Prop]] = {}
         for file, node in self.default_nodes:
-            for block in node.children:
+            for block in map(tree_of, node.children):
                 kind = str(block.children[0])
                 props = self.props(file, block.children[1:], kind)
                 for p in props:
@@ -40,9 +58,9 @@ class ComponentsMixin:
                         self._unknown_prop(kind, p)
                 out.setdefault(kind, []).extend(props)
         return out
-    def _reliability(self, props: list[Prop], what: str):
-        """(availability, mtbf_s, mttr_s, assumed) from availability / mtbf / mttr, or None."""
-        by = {}
+    def _reliability(self, props: Sequence[Prop], what: str) -> Reliability | None:
+        """The reliability from availability / mtbf / mttr, or None."""
+        by: dict[str, Prop] = {}
         for p in props:
             if p.key in ("availability", "mtbf", "mttr"):
                 by.setdefault(p.key, p)
@@ -72,10 +90,10 @@ class ComponentsMixin:
             if v is None:
                 return None
             mtbf_s = v / 1000
-            assumed = []
+            assumed: list[str] = []
             if mttr_s is None:
                 mttr_s, assumed = D.MTTR_S, ["mttr"]
-            return mtbf_s / (mtbf_s + mttr_s), mtbf_s, mttr_s, assumed
+            return Reliability(mtbf_s / (mtbf_s + mttr_s), mtbf_s, mttr_s, assumed)
         if "availability" in by:
             p = by["availability"]
             a = self.fraction(p, p.values[0] if p.values else None)
@@ -86,10 +104,10 @@ class ComponentsMixin:
             if mttr_s is None:
                 mttr_s, assumed = D.MTTR_S, ["mttr"]
             mtbf_s = math.inf if a >= 1 else a * mttr_s / (1 - a)
-            return a, mtbf_s, mttr_s, assumed
+            return Reliability(a, mtbf_s, mttr_s, assumed)
         return None
-    def build_components(self, regions: list[Region], kind_defaults: dict[str, list[Prop]]
-                         ) -> dict[str, Component]:
+    def build_components(self, regions: Sequence[Region],
+                         kind_defaults: Mapping[str, Sequence[Prop]]) -> dict[str, Component]:
         comps: dict[str, Component] = {}
         first: dict[str, Span] = {}
         for file, node in self.component_nodes:
@@ -97,7 +115,7 @@ class ComponentsMixin:
             name_tok = node.children[1]
             name = str(name_tok)
             sp = span_of(file, name_tok)
-            body = node.children[2].children if len(node.children) > 2 else []
+            body = tree_of(node.children[2]).children if len(node.children) > 2 else []
             props = self.props(file, body, kind)
             if name in RESERVED_NAMES:
                 self.error(sp, f"'{name}' is a keyword and cannot name a component",
@@ -111,8 +129,8 @@ class ComponentsMixin:
             if c is not None:
                 comps[name] = c
         return comps
-    def _component(self, kind: str, name: str, sp: Span, own: list[Prop],
-                   inherited: list[Prop], regions: list[Region]) -> Component | None:
+    def _component(self, kind: str, name: str, sp: Span, own: Sequence[Prop],
+                   inherited: Sequence[Prop], regions: Sequence[Region]) -> Component | None:
         seen: dict[str, Prop] = {}
         for p in own:
             if p.key not in KIND_PROPERTIES[kind]:
@@ -127,7 +145,7 @@ class ComponentsMixin:
             self.error(seen["stateful"].span, "a component is either stateless or stateful")
         # A kind default applies where the component itself is silent.
         props = dict(seen)
-        from_defaults = set()
+        from_defaults: set[str] = set()
         for p in inherited:
             if p.key not in props and p.key in KIND_PROPERTIES[kind]:
                 if p.key in ("mtbf", "availability") and ({"mtbf", "availability"} & set(seen)):
@@ -135,7 +153,7 @@ class ComponentsMixin:
                 props[p.key] = p
                 from_defaults.add(p.key)
 
-        f: dict[str, Any] = {"name": name, "kind": kind, "span": sp}
+        f: Fields = {"name": name, "kind": kind, "span": sp}
         assumed: list[str] = []
 
         if "description" in props:
@@ -151,12 +169,12 @@ class ComponentsMixin:
         if rel is None:
             a = D.AVAILABILITY[kind]
             mttr = D.MTTR_S
-            rel = (a, math.inf if a >= 1 else a * mttr / (1 - a), mttr,
-                   ["availability"] if kind != "client" else [])
+            rel = Reliability(a, math.inf if a >= 1 else a * mttr / (1 - a), mttr,
+                              ["availability"] if kind != "client" else [])
             if kind != "client":
-                rel[3].append("mttr")
-        f["availability"], f["mtbf_s"], f["mttr_s"] = rel[0], rel[1], rel[2]
-        assumed += rel[3]
+                rel.assumed.append("mttr")
+        f["availability"], f["mtbf_s"], f["mttr_s"] = rel.availability, rel.mtbf_s, rel.mttr_s
+        assumed += rel.assumed
 
         if "latency" in props:
             lat = self._latency(props["latency"])
@@ -226,11 +244,11 @@ class ComponentsMixin:
         if "durable" in props:
             p = props["durable"]
             if p.values:
-                v = p.values[0]
-                if v.kind != "name" or v.text not in BOOL_WORDS:
-                    self.error(v.span, f"'durable' takes yes or no, found {v.text!r}")
+                word = p.values[0]
+                if word.kind != "name" or word.text not in BOOL_WORDS:
+                    self.error(word.span, f"'durable' takes yes or no, found {word.text!r}")
                 else:
-                    f["durable"] = BOOL_WORDS[v.text]
+                    f["durable"] = BOOL_WORDS[word.text]
             else:
                 f["durable"] = True
             self.no_more(p, p.values, 1)
@@ -279,7 +297,8 @@ class ComponentsMixin:
         while i < len(vals):
             v = vals[i]
             if v.kind != "percentile" or v.number not in (50.0, 99.0):
-                self.error(v.span, f"'latency' takes a time (20ms) or 'p50 T p99 T', found {v.text!r}")
+                self.error(v.span,
+                           f"'latency' takes a time (20ms) or 'p50 T p99 T', found {v.text!r}")
                 return None
             ms = self.quantity(p, vals[i + 1] if i + 1 < len(vals) else None, "time")
             if ms is None:
@@ -300,7 +319,7 @@ class ComponentsMixin:
             self.error(p.whole, "p99 latency must not be below p50")
             return None
         return Latency(p50_ms=got[50.0], p99_ms=got[99.0])
-    def _replicas(self, p: Prop, f: dict, assumed: list, name: str) -> None:
+    def _replicas(self, p: Prop, f: Fields, assumed: list[str], name: str) -> None:
         vals = p.values
         n = self.integer(p, vals[0] if vals else None)
         if n is None:
@@ -356,7 +375,7 @@ class ComponentsMixin:
             self.error(fo_span, "'failover' applies to active_passive replicas",
                        "write: replicas 2 active_passive failover 15s")
             f.pop("failover_s", None)
-    def _placement(self, p: Prop, regions: list[Region]) -> tuple[Placement, ...]:
+    def _placement(self, p: Prop, regions: Sequence[Region]) -> tuple[Placement, ...]:
         out: list[Placement] = []
         expect_name = True
         names = [r.name for r in regions]
@@ -399,7 +418,7 @@ class ComponentsMixin:
         if not p.values:
             self.error(p.whole, "'placement' needs at least one region or region.zone")
         return tuple(out)
-    def _replication(self, p: Prop, f: dict) -> None:
+    def _replication(self, p: Prop, f: Fields) -> None:
         vals = p.values
         mode = self.name(p, vals[0] if vals else None, ENUMS["replication"])
         if mode is None:

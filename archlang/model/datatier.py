@@ -3,15 +3,24 @@ against each other (docs/analyses/data-tier.md gives their semantics)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from archlang.model import defaults as D
+from archlang.model.values import ValueChecks
 from archlang.span import Span
 from archlang.vocabulary import ENUMS
 
+if TYPE_CHECKING:
+    from archlang.model.props import Prop
+    from archlang.model.values import Fields
 
-class DataTierMixin:
+
+class DataTierMixin(ValueChecks):
     """Mixin of the design builder: a database's or cache's data-tier properties."""
 
-    def _data_tier(self, kind: str, name: str, props: dict, f: dict, assumed: list) -> None:
+    def _data_tier(self, kind: str, name: str, props: Mapping[str, Prop], f: Fields,
+                   assumed: list[str]) -> None:
         """Copies, quorums and shards (docs/analyses/data-tier.md): `followers F` is F + 1
         copies; `rf`, `read_quorum`, `write_quorum` (majority defaults), `skew`, `key`."""
         sp_rep = props["replicas"].whole if "replicas" in props else None
@@ -38,7 +47,7 @@ class DataTierMixin:
             p = props["key"]
             f["key_order"] = self.name(p, p.values[0] if p.values else None, ENUMS["key"])
             self.no_more(p, p.values, 1)
-        fo_span = f.pop("_followers_span", None)
+        fo_span: Span | None = f.pop("_followers_span", None)
         rep_failover = f.pop("_replication_failover", None)
         if nums and mode in ("leader_follower", "multi_leader", "none"):
             key, (_, sp) = next(iter(nums.items()))
@@ -61,6 +70,7 @@ class DataTierMixin:
                 if "replicas" not in f:
                     f["replicas"] = copies
                 if copies > f["replicas"]:
+                    assert sp_rep is not None       # `replicas` set f["replicas"]
                     self.error(fo_span or sp_rep, f"{copies} copies of each shard need at "
                                                   f"least {copies} nodes, found replicas "
                                                   f"{f['replicas']}")
@@ -74,7 +84,8 @@ class DataTierMixin:
                         assumed.append("followers")
                     f["followers"] = copies - 1
                 if "replicas" in f and f["replicas"] != copies:
-                    self.error(sp_rep or fo_span,
+                    assert sp_rep is not None       # `replicas` set f["replicas"]
+                    self.error(sp_rep,
                                f"'replicas {f['replicas']}' disagrees with 'followers "
                                f"{copies - 1}': a leader and {copies - 1} followers are "
                                f"{copies} copies",
@@ -83,6 +94,7 @@ class DataTierMixin:
                 f["replicas"] = copies
             f["rf"] = copies
             if f.get("min_replicas", 1) != 1:
+                assert sp_rep is not None           # `replicas N min K` set min_replicas
                 self.error(sp_rep, f"'min' does not apply to {mode} replication",
                            "reads need one copy up, writes what the sync mode says: "
                            "drop min")
@@ -107,10 +119,8 @@ class DataTierMixin:
         if "replicas" not in f and "rf" in nums:
             f["replicas"] = nums["rf"][0]        # nodes left out: one per copy
         nodes = f.get("replicas", 1)
-        if leaderless:
-            default_rf = min(3, nodes) if sharded else nodes
-        else:   # sharded without copies: each shard on one node (memcached, a plain split)
-            default_rf = 1
+        # Sharded without copies: each shard on one node (memcached, a plain split).
+        default_rf = (min(3, nodes) if sharded else nodes) if leaderless else 1
         if "rf" in nums:
             rf, sp = nums["rf"]
             if rf > nodes:
@@ -136,9 +146,11 @@ class DataTierMixin:
                 if leaderless:
                     assumed.append(key)
         if f.get("mode") == "active_passive":
+            assert sp_rep is not None               # `replicas N active_passive` set it
             self.error(sp_rep, "a sharded or leaderless store has no standby",
                        "every node serves its shards: drop active_passive")
         if f.get("min_replicas", 1) != 1:
+            assert sp_rep is not None               # `replicas N min K` set min_replicas
             self.error(sp_rep, "'min' does not apply to a sharded or leaderless store",
                        "availability comes from the quorums of each shard: "
                        "read_quorum / write_quorum")

@@ -9,6 +9,7 @@ its field name is listed in the construct's ``assumed``.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,7 +67,7 @@ class Network(_Model):
         x, y = sorted((a, b))
         return f"{x}<->{y}"
 
-    def between(self, a: "Placement | None", b: "Placement | None") -> float:
+    def between(self, a: Placement | None, b: Placement | None) -> float:
         """Latency of one hop between two placements. ``None`` (no placement) shares a zone."""
         if a is None or b is None or a == b:
             return self.same_zone_ms
@@ -318,8 +319,8 @@ class Design(_Model):
         return (f"Design(name={self.name!r}, path={self.path!r}, "
                 f"components={len(self.components)}, flows={len(self.flows)})")
 
-    def _repr_mimebundle_(self, include: object = None, exclude: object = None
-                          ) -> dict[str, str]:
+    def _repr_mimebundle_(self, include: Collection[str] | None = None,
+                          exclude: Collection[str] | None = None) -> dict[str, str]:
         """Notebooks: the diagram as SVG and as a scoped HTML fragment, and the short repr
         (archlang/notebook.py, through archlang/display.py: no import of render/ here)."""
         from archlang.display import bundle

@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from archlang.errors import did_you_mean
 from archlang.model import defaults as D
+from archlang.model.components import ComponentsMixin
 from archlang.model.design import Network, Region, Zone
 from archlang.model.props import Prop, _val_from
-from archlang.span import Span, span_of
+from archlang.span import Span, is_tree, span_of, tree_of
+
+if TYPE_CHECKING:
+    from archlang.model.values import Statement
+    from archlang.span import LarkItem
 
 
-class DomainsMixin:
-    """Mixin of the design builder: regions, zones and the network."""
+class DomainsMixin(ComponentsMixin):
+    """Mixin of the design builder: regions, zones and the network. A domain's reliability
+    is read as a component's is (``ComponentsMixin._reliability``)."""
+
+    region_nodes: list[Statement]       # the builder's, in reading order
+    network_nodes: list[Statement]
 
     # ---- failure domains -------------------------------------------------------------------
-    def _domain_props(self, file: str, props_nodes, what: str
+    def _domain_props(self, file: str, props_nodes: Iterable[LarkItem], what: str
                       ) -> tuple[float, list[str], float]:
         props = []
-        for p in props_nodes:
+        for p in map(tree_of, props_nodes):
             key_tok = p.children[0]
             values = [_val_from(file, c) for c in p.children[1:]]
             props.append(Prop(str(key_tok), span_of(file, key_tok), values, span_of(file, p)))
@@ -27,7 +38,8 @@ class DomainsMixin:
             return D.DOMAIN_AVAILABILITY, ["availability"], math.inf
         # the default MTTR is an assumption where it turns an MTBF into an availability
         uses_mtbf = any(p.key == "mtbf" for p in props)
-        return got[0], [f for f in got[3] if f == "mttr" and uses_mtbf], got[1]
+        return (got.availability, [f for f in got.assumed if f == "mttr" and uses_mtbf],
+                got.mtbf_s)
     def build_regions(self) -> list[Region]:
         regions: list[Region] = []
         seen: dict[str, Span] = {}
@@ -41,12 +53,12 @@ class DomainsMixin:
                 continue
             seen[name] = sp
             self.region_names.add(name)
-            dprops = [c for c in node.children[1:] if c.data == "domain_prop"]
+            dprops = [c for c in map(tree_of, node.children[1:]) if c.data == "domain_prop"]
             avail, assumed, mtbf = self._domain_props(file, dprops, f"region {name}")
             zones: list[Zone] = []
             zseen: dict[str, Span] = {}
-            for body in (c for c in node.children[1:] if c.data == "region_body"):
-                for z in body.children:
+            for body in (c for c in map(tree_of, node.children[1:]) if c.data == "region_body"):
+                for z in map(tree_of, body.children):
                     zname_tok = z.children[0]
                     zname = str(zname_tok)
                     zsp = span_of(file, zname_tok)
@@ -63,7 +75,7 @@ class DomainsMixin:
                                   assumed=tuple(assumed), mtbf_s=mtbf))
         return regions
     # ---- network ---------------------------------------------------------------------------
-    def build_network(self, regions: list[Region]) -> Network:
+    def build_network(self, regions: Sequence[Region]) -> Network:
         values: dict[str, float] = {}
         pairs: dict[str, float] = {}
         span: Span | None = None
@@ -71,11 +83,12 @@ class DomainsMixin:
         seen: dict[str, Span] = {}
         for file, node in self.network_nodes:
             span = span or span_of(file, node)
-            for item in (c for c in node.children if hasattr(c, "data")):
+            for item in (c for c in node.children if is_tree(c)):
                 if item.data == "net_setting":
                     key_tok, q = item.children
                     key = str(key_tok)
-                    prop = Prop(key, span_of(file, key_tok), [_val_from(file, q)], span_of(file, item))
+                    prop = Prop(key, span_of(file, key_tok), [_val_from(file, q)],
+                                span_of(file, item))
                     if key in seen:
                         self.error(prop.span, f"'{key}' is given twice",
                                    f"first given at {seen[key]}")
@@ -93,15 +106,18 @@ class DomainsMixin:
                             self.error(span_of(file, tok), f"unknown region '{tok}'",
                                        did_you_mean(str(tok), names) or
                                        "declare it with `region NAME { zone a }`")
-                    prop = Prop("<->", span_of(file, item), [_val_from(file, q)], span_of(file, item))
+                    prop = Prop("<->", span_of(file, item), [_val_from(file, q)],
+                                span_of(file, item))
                     v = self.quantity(prop, prop.values[0], "time", allow_zero=True)
                     if str(a) == str(b):
-                        self.error(span_of(file, item), "a region pair needs two different regions",
+                        self.error(span_of(file, item),
+                                   "a region pair needs two different regions",
                                    "latency inside a region is cross_zone")
                         ok = False
                     key = Network.pair_key(str(a), str(b))
                     if key in pairs:
-                        self.error(span_of(file, item), f"latency between {a} and {b} is given twice")
+                        self.error(span_of(file, item),
+                                   f"latency between {a} and {b} is given twice")
                     elif ok and v is not None:
                         pairs[key] = v
         assumed = [k for k in ("same_zone", "cross_zone", "cross_region") if k not in values]

@@ -2,44 +2,55 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from archlang import limits as L
 from archlang.model import defaults as D
-from archlang.model.calls import Step
+from archlang.model.calls import CallsMixin, Step
 from archlang.model.design import Call, Component, Flow, FlowHop, FlowPath, Slo
 from archlang.model.props import Prop, _unquote, _val_from
-from archlang.span import Span, span_of
+from archlang.span import Span, span_of, token_of, tree_of
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
+
+    from archlang.model.values import Fields, Statement
 
 
-class FlowsMixin:
-    """Mixin of the design builder: flows."""
+class FlowsMixin(CallsMixin):
+    """Mixin of the design builder: flows, their paths read as steps (``CallsMixin``)."""
+
+    flow_nodes: list[Statement]         # the builder's, in reading order
 
     # ---- flows -----------------------------------------------------------------------------
-    def build_flows(self, comps: dict[str, Component], calls: list[Call]
+    def build_flows(self, comps: Mapping[str, Component], calls: list[Call]
                     ) -> tuple[dict[str, Flow], list[Call]]:
         flows: dict[str, Flow] = {}
         implicit: dict[tuple[str, str], Call] = {}
         first: dict[str, Span] = {}
-        steps: list[tuple[Any, Step]] = []       # (source token, step) of every path
+        steps: list[tuple[Token, Step]] = []     # (source token, step) of every path
         for file, node in self.flow_nodes:
             name_tok = node.children[0]
             name = str(name_tok)
             sp = span_of(file, name_tok)
             if name in first:
-                self.error(sp, f"flow '{name}' is declared twice", f"first declared at {first[name]}")
+                self.error(sp, f"flow '{name}' is declared twice",
+                           f"first declared at {first[name]}")
                 continue
             first[name] = sp
-            f: dict[str, Any] = {"name": name, "span": sp}
+            f: Fields = {"name": name, "span": sp}
             paths: list[FlowPath] = []
             slos: list[Slo] = []
             rate_set = False
             ok = True
-            for item in node.children[1:]:
+            for item in map(tree_of, node.children[1:]):
                 d = item.data
                 if d == "flow_rate":
                     q = item.children[0]
-                    prop = Prop("rate", span_of(file, item), [_val_from(file, q)], span_of(file, item))
+                    prop = Prop("rate", span_of(file, item), [_val_from(file, q)],
+                                span_of(file, item))
                     if rate_set:
                         self.error(prop.span, "'rate' is given twice")
                         continue
@@ -68,7 +79,7 @@ class FlowsMixin:
                 continue
             if not self._flow_acyclic(name, paths):
                 continue
-            assumed = []
+            assumed: list[str] = []
             if not rate_set:
                 f["rate_rps"] = D.FLOW_RATE_RPS
                 assumed.append("rate_rps")
@@ -101,7 +112,7 @@ class FlowsMixin:
                                                       asynchronous=b.asynchronous,
                                                       implicit=True, span=b.span)
         return flows, stepped + list(implicit.values())
-    def _slo(self, file: str, item, existing: list[Slo]) -> Slo | None:
+    def _slo(self, file: str, item: Tree[Token], existing: Sequence[Slo]) -> Slo | None:
         kind_tok = item.children[0]
         kind = str(kind_tok)
         vals = [_val_from(file, c) for c in item.children[1:]]
@@ -116,9 +127,11 @@ class FlowsMixin:
         elif kind == "latency":
             if not vals or vals[0].kind != "percentile":
                 self.error(vals[0].span if vals else prop.whole,
-                           "'slo latency' needs a percentile and a time, like: slo latency p99 300ms")
+                           "'slo latency' needs a percentile and a time, like: "
+                           "slo latency p99 300ms")
                 return None
             pct = vals[0].number
+            assert pct is not None          # every percentile has its number (props.py)
             if not 0 < pct < 100:
                 self.error(vals[0].span, f"a latency percentile must be above p0 and below "
                                          f"p100, found {vals[0].text}",
@@ -139,16 +152,16 @@ class FlowsMixin:
                     self.error(sp, f"this flow already has this {kind} SLO", f"at {s.span}")
                     return None
         return slo
-    def _path(self, file: str, item, comps: dict[str, Component], earlier: list[FlowPath],
-              steps: list[tuple[Any, Step]]) -> FlowPath | None:
+    def _path(self, file: str, item: Tree[Token], comps: Mapping[str, Component],
+              earlier: Sequence[FlowPath], steps: list[tuple[Token, Step]]) -> FlowPath | None:
         """One path -> its hops; its steps (with their modifiers) go to ``steps``. The path
         goes on from the first alternative of a step (see model/calls.py)."""
-        head = item.children[0]
+        head = token_of(item.children[0])
         ok = self._ref(file, head, comps, starts=not earlier)
         hops: list[FlowHop] = [FlowHop(name=str(head), span=span_of(file, head))]
-        mine: list[tuple[Any, Step]] = []
+        mine: list[tuple[Token, Step]] = []
         src = head
-        for node in item.children[1:]:
+        for node in map(tree_of, item.children[1:]):
             step = self.read_step(file, node)
             for t in step.targets:
                 ok = self._ref(file, t, comps) and ok
@@ -186,7 +199,7 @@ class FlowsMixin:
             return None
         steps.extend(mine)
         return FlowPath(hops=tuple(hops), span=span_of(file, item))
-    def _flow_acyclic(self, name: str, paths: list[FlowPath]) -> bool:
+    def _flow_acyclic(self, name: str, paths: Sequence[FlowPath]) -> bool:
         # graphlib (standard library) finds the cycle; networkx would cost 50 ms of start-up.
         from graphlib import CycleError, TopologicalSorter
 
@@ -207,13 +220,14 @@ class FlowsMixin:
             for n in order:
                 depth[n] = 1 + max((depth[p] for p in preds.get(n, ())), default=0)
                 if depth[n] > L.MAX_REQUEST_DEPTH:
-                    a = max(preds[n], key=depth.__getitem__)
-                    self.error(where[(a, n)], f"a request of flow '{name}' passes through "
-                                              f"more than {L.MAX_REQUEST_DEPTH} components",
+                    deepest = max(preds[n], key=depth.__getitem__)
+                    self.error(where[(deepest, n)],
+                               f"a request of flow '{name}' passes through "
+                               f"more than {L.MAX_REQUEST_DEPTH} components",
                                "the limits of a design are listed in docs/language.md")
                     return False
             return True
-        cycle = list(zip(nodes, nodes[1:]))
+        cycle = list(pairwise(nodes))
         # Point at the step that closes the loop: the one written last.
         last = max(range(len(cycle)), key=lambda i: (where[cycle[i]].file, where[cycle[i]].line,
                                                      where[cycle[i]].column))

@@ -7,7 +7,13 @@ never appear in a message. This is the one place that reads a property's syntax-
 
 from __future__ import annotations
 
-from archlang.span import Span, span_of
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from archlang.span import Span, is_tree, span_of, tree_of
+
+if TYPE_CHECKING:
+    from archlang.span import LarkItem
 
 
 class _Lazy:
@@ -16,7 +22,7 @@ class _Lazy:
 
     __slots__ = ("file", "item")
 
-    def __init__(self, file: str, item):
+    def __init__(self, file: str, item: LarkItem) -> None:
         self.file, self.item = file, item
 
     def get(self) -> Span:
@@ -26,10 +32,10 @@ class _Lazy:
 class Val:
     """One argument of a property: a name, a quantity, a percentile, a string or a comma."""
 
-    __slots__ = ("kind", "text", "_span", "number", "unit", "parts")
+    __slots__ = ("_span", "kind", "number", "parts", "text", "unit")
 
-    def __init__(self, kind: str, text: str, span: "Span | _Lazy", number: float | None = None,
-                 unit: str | None = None, parts: tuple[str, ...] = ()):
+    def __init__(self, kind: str, text: str, span: Span | _Lazy, number: float | None = None,
+                 unit: str | None = None, parts: tuple[str, ...] = ()) -> None:
         self.kind = kind                # name | quantity | percentile | string | comma
         self.text = text
         self._span = span
@@ -47,9 +53,10 @@ class Val:
 class Prop:
     """A property: its keyword, its values, the keyword's span and the whole one's."""
 
-    __slots__ = ("key", "_span", "values", "_whole")
+    __slots__ = ("_span", "_whole", "key", "values")
 
-    def __init__(self, key: str, span: "Span | _Lazy", values: list[Val], whole: "Span | _Lazy"):
+    def __init__(self, key: str, span: Span | _Lazy, values: list[Val],
+                 whole: Span | _Lazy) -> None:
         self.key = key
         self._span = span
         self.values = values
@@ -68,24 +75,23 @@ class Prop:
         return self._whole
 
 
-def _val_from(file: str, node) -> Val:
+def _val_from(file: str, node: LarkItem) -> Val:
     sp = _Lazy(file, node)
-    t = getattr(node, "type", None)          # a Token; a Tree (a dotted name) has none
-    if t is not None:
-        if t == "QUANTITY":
-            text = str(node)
-            num, unit = _split_quantity(text)
-            return Val("quantity", text, sp, num, unit)
-        if t == "PERCENTILE":
-            return Val("percentile", str(node), sp, float(str(node)[1:]))
-        if t == "STRING":
-            return Val("string", _unquote(str(node)), sp)
-        if t == "COMMA":
-            return Val("comma", ",", sp)
-        return Val("name", str(node), sp, parts=(str(node),))
-    # a `ref` tree
-    parts = tuple(str(t) for t in node.children)
-    return Val("name", ".".join(parts), sp, parts=parts)
+    if is_tree(node):                        # a `ref` tree: a dotted name
+        parts = tuple(str(t) for t in node.children)
+        return Val("name", ".".join(parts), sp, parts=parts)
+    t = node.type
+    if t == "QUANTITY":
+        text = str(node)
+        num, unit = _split_quantity(text)
+        return Val("quantity", text, sp, num, unit)
+    if t == "PERCENTILE":
+        return Val("percentile", str(node), sp, float(str(node)[1:]))
+    if t == "STRING":
+        return Val("string", _unquote(str(node)), sp)
+    if t == "COMMA":
+        return Val("comma", ",", sp)
+    return Val("name", str(node), sp, parts=(str(node),))
 
 
 def _split_quantity(text: str) -> tuple[float, str | None]:
@@ -102,9 +108,9 @@ def _unquote(s: str) -> str:
     return decode_string(s)
 
 
-def _props(file: str, nodes) -> list[Prop]:
+def _props(file: str, nodes: Iterable[LarkItem]) -> list[Prop]:
     out = []
-    for p in nodes:
+    for p in map(tree_of, nodes):
         key_tok = p.children[0]
         values = [_val_from(file, c) for c in p.children[1:]]
         out.append(Prop(str(key_tok), _Lazy(file, key_tok), values, _Lazy(file, p)))

@@ -8,10 +8,17 @@ as an unknown property with the likeliest intended one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from archlang.errors import did_you_mean
 from archlang.model.props import Prop, Val, _merge, _props
-from archlang.words import a as article
+from archlang.model.values import ValueChecks
 from archlang.vocabulary import KIND_PROPERTIES, PROPERTY_NAMES, SUB_WORDS
+from archlang.words import a as article
+
+if TYPE_CHECKING:
+    from archlang.span import LarkItem
 
 _FIRST_NAME = frozenset({"engine", "protocol", "consistency", "strategy", "write_policy",
                          "eviction", "model", "delivery", "durable", "replication", "sharding",
@@ -26,11 +33,13 @@ _BELONGS = {"min": "replicas N min K", "active_active": "replicas N active_activ
             "semi_sync": "replication leader_follower followers N semi_sync"}
 
 
-class PropertyRecovery:
+class PropertyRecovery(ValueChecks):
     """Mixin of the design builder: a block's properties, misspelt ones split off."""
 
+    region_names: set[str]          # every declared region (the builder's)
+
     # ---- components ------------------------------------------------------------------------
-    def props(self, file: str, nodes, kind: str) -> list[Prop]:
+    def props(self, file: str, nodes: Iterable[LarkItem], kind: str) -> list[Prop]:
         """The properties of a block, with misspelt properties split off and reported."""
         out = []
         for p in _props(file, nodes):

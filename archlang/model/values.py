@@ -6,13 +6,24 @@ problem. ``ValueChecks`` is the base of the design builder (``archlang.model.bui
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from archlang import limits as L
 from archlang.errors import Diagnostic, did_you_mean
 from archlang.model.props import Prop, Val
 from archlang.span import Span, source_lines
 from archlang.vocabulary import PROPERTY_NAMES, UNIT_CLASSES
+
+if TYPE_CHECKING:
+    from lark import Token, Tree
+
+#: A statement of a design and the file it was read from, as the builder collects them.
+Statement: TypeAlias = "tuple[str, Tree[Token]]"
+#: The fields of a model as the builder gathers them, checked one by one: the pydantic
+#: model (``Component``, ``Flow``) they are passed to validates them as a whole.
+Fields: TypeAlias = "dict[str, Any]"
 
 
 def _short(text: str) -> str:
@@ -25,7 +36,10 @@ def _fmt(x: float) -> str:
 
 
 class ValueChecks:
-    def __init__(self, sources: dict[str, str]):
+    """The base of the design builder and of each of its mixins: diagnostics, and values
+    read as what a property needs."""
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
         self.sources = sources
         self.diags: list[Diagnostic] = []
 
@@ -49,19 +63,21 @@ class ValueChecks:
         if v.kind != "quantity":
             self.error(v.span, f"'{prop.key}' needs {what}, found {v.text!r}")
             return None
+        num = v.number
+        assert num is not None, v        # every quantity has its number (props.py)
         if unit_class is None:
             if v.unit is not None:
                 self.error(v.span, f"'{prop.key}' takes a plain number, found {v.text!r}",
-                           f"write {_fmt(v.number)}")
+                           f"write {_fmt(num)}")
                 return None
-            value = v.number
+            value = num
         else:
             table = UNIT_CLASSES[unit_class][0]
             if v.unit is None:
                 example = {"time": "ms", "rate": " rps", "size": "GB", "percent": "%"}[unit_class]
-                hint = f"every quantity carries its unit: write {_fmt(v.number)}{example}"
-                if unit_class == "percent" and 0 < v.number <= 1:
-                    hint = f"write {_fmt(v.number * 100)}%"
+                hint = f"every quantity carries its unit: write {_fmt(num)}{example}"
+                if unit_class == "percent" and 0 < num <= 1:
+                    hint = f"write {_fmt(num * 100)}%"
                 self.error(v.span, f"'{prop.key}' needs {what}, found {v.text!r}", hint)
                 return None
             if v.unit not in table:
@@ -70,7 +86,7 @@ class ValueChecks:
             if v.unit == "%":   # decimal arithmetic: 99.9% is exactly the float 0.999
                 value = float(Decimal(v.text[:-1].strip()) / 100)
             else:
-                value = v.number * table[v.unit]
+                value = num * table[v.unit]
         number = v.text.rstrip("%usmhdrpqKMGTB \t")
         limit = maximum if maximum is not None else L.max_quantity(prop.key, unit_class)
         if not math.isfinite(value) or abs(value) > limit:
@@ -80,7 +96,8 @@ class ValueChecks:
                        "the limits of a design are listed in docs/language.md")
             return None
         if L.significant_digits(number) > L.MAX_DIGITS:
-            self.error(v.span, f"{_short(v.text)!r} has more than {L.MAX_DIGITS} significant digits",
+            self.error(v.span,
+                       f"{_short(v.text)!r} has more than {L.MAX_DIGITS} significant digits",
                        "a number keeps 15 digits: more would be rounded silently")
             return None
         if positive and value < 0 and allow_zero:
@@ -96,6 +113,7 @@ class ValueChecks:
                           maximum=L.max_count(prop.key))
         if n is None:
             return None
+        assert v is not None                # quantity() reported a missing value
         if n != int(n) or n < minimum:
             self.error(v.span, f"'{prop.key}' needs a whole number of at least {minimum}, "
                                f"found {v.text!r}")
@@ -106,6 +124,7 @@ class ValueChecks:
         x = self.quantity(prop, v, "percent", positive=False)
         if x is None:
             return None
+        assert v is not None                # quantity() reported a missing value
         lo_ok = x >= 0 if allow_zero else x > 0
         if not lo_ok or x > 1:
             rng = "0% to 100%" if allow_zero else "above 0% and at most 100%"
@@ -125,7 +144,7 @@ class ValueChecks:
             return None
         return v.text
 
-    def no_more(self, prop: Prop, values: list[Val], used: int) -> None:
+    def no_more(self, prop: Prop, values: Sequence[Val], used: int) -> None:
         if len(values) > used:
             extra = values[used]
             hint = None
