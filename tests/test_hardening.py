@@ -65,6 +65,22 @@ def test_magnitudes_and_counts_are_limited_with_a_located_error(body, message):
     assert d.span.line >= 3 and d.source_line is not None and "^" in e.render()
 
 
+@pytest.mark.parametrize("limit, body, message, line", [
+    # a chain declares a call per link: three calls here, the third one too many
+    ("MAX_CALLS", "server a\nserver b\nserver c\nserver d\n  a -> b -> c\n  c -> d",
+     "a design holds at most 2 calls", 8),
+    ("MAX_COMPONENTS", "server a\nserver b", "a design holds at most 2 components", 4),
+    ("MAX_FLOWS", "server a\nflow f { path u -> a }\nflow g { path u -> a }\n"
+     "flow h { path u -> a }", "a design holds at most 2 flows", 6),
+])
+def test_design_size_limits_are_enforced_at_the_first_one_too_many(monkeypatch, limit, body,
+                                                                    message, line):
+    monkeypatch.setattr(limits, limit, 2)
+    e = err(design(body))
+    assert message in e.render()
+    assert e.diagnostics[0].span.line == line
+
+
 def test_limits_table_in_the_docs_agrees_with_the_code():
     doc = (ROOT / "docs" / "language.md").read_text()
     assert "## Limits" in doc

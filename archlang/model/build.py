@@ -87,7 +87,8 @@ class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, FlowsMixin, Ca
         """Too many components, calls or flows: reported at the first one too many, and the
         build stops there (its cost would grow with what it was asked to refuse)."""
         def arrows(node: Tree[Token]) -> int:
-            return sum(1 for t in node.children if getattr(t, "type", None) == "ARROW")
+            """The calls a call statement declares: one per step (`a -> b -> c`: 2)."""
+            return sum(1 for t in node.children if is_tree(t) and t.data == "step")
 
         checks: tuple[tuple[list[Statement], Callable[[Tree[Token]], int], int, str,
                             Callable[[str, Tree[Token]], Span]], ...] = (
