@@ -168,6 +168,10 @@ def load_units(path: str | os.PathLike[str], root: str | os.PathLike[str] | None
             lines = source_lines(txt)
             src_line = lines[sp.line - 1] if sp.line <= len(lines) else None
             base = real.parent if real is not None else root_dir
+            if "\x00" in rel:            # no file system takes it (os: "embedded null byte")
+                raise ImportError_([Diagnostic(
+                    message="an import path cannot hold a NUL character", span=sp,
+                    source_line=src_line, hint="write the file's path, relative to this file")])
             target = (base / rel).resolve()
             shown = os.path.normpath(os.path.join(os.path.dirname(file), rel)) \
                 if file != "<string>" else rel
