@@ -113,11 +113,6 @@ class DesignError(ArchlangError):
     """The design parses but is inconsistent: unknown names, bad values, bad structure."""
 
 
-# Friendlier public names.
-ArchSyntaxError = SyntaxError_
-ArchImportError = ImportError_
-
-
 class RenderError(RuntimeError):
     """No Graphviz engine can be found, or it failed on the DOT (archlang/render/engine.py).
     Kept with the other errors so that the command line catches it without importing the

@@ -2,8 +2,10 @@
 
 ``build_graph`` gives a networkx ``DiGraph``: one node per component (attribute
 ``component``), one edge per call target (attributes ``call``, ``alternatives``: the whole
-group when the call has alternatives, ``flows``: the flows whose paths use the edge). Nodes
-and edges are added in source order, so iteration is deterministic.
+group when the call has alternatives, ``flows``: the flows whose paths use the edge), and
+``graph["flows"]``: each flow's edges, so ``g.edge_subgraph(g.graph["flows"][name])`` is one
+flow's graph. Nodes and edges are added in source order, so iteration is deterministic.
+``archlang.graph(design)`` gives it to users; rules/structure.py runs graph algorithms on it.
 
 ``flow_tree`` unfolds one flow into the tree of calls a single request makes:
 
@@ -158,7 +160,3 @@ def build_graph(design: Design) -> nx.DiGraph[str]:
                         for name, fl in design.flows.items()}
     return g
 
-
-def flow_subgraph(graph: nx.DiGraph[str], flow: str) -> nx.DiGraph[str]:
-    """The sub-graph of the edges one flow's paths use (a read-only view)."""
-    return graph.edge_subgraph(graph.graph["flows"][flow])

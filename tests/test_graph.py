@@ -1,7 +1,7 @@
 """The graph and the request tree of a flow."""
 
 import archlang
-from archlang.graph import build_graph, flow_subgraph, flow_tree
+from archlang.graph import build_graph, flow_tree
 
 DESIGN = """
 system t {
@@ -63,7 +63,7 @@ def test_graph_nodes_edges_and_flow_subgraphs():
     assert g.edges["geo", "west"]["alternatives"] == ("east", "west")
     assert g.edges["api", "db"]["call"].optional and g.edges["api", "db"]["call"].write
     assert sorted(g.edges["users", "geo"]["flows"]) == ["via-east", "via-west"]
-    sub = flow_subgraph(g, "via-east")
+    sub = g.edge_subgraph(g.graph["flows"]["via-east"])     # one flow's edges, by networkx
     assert set(sub.edges) == {("users", "geo"), ("geo", "east"), ("east", "api")}
 
 

@@ -57,6 +57,8 @@ def err(text: str) -> ArchlangError:
     ("server api { availability 99.99999999999999999% }", "more than 15 significant digits"),
     ("server api\n  u -> api x10000000", "a call count is at most x1000"),
     ("server api\n  u -> api x1" + "0" * 5000, "a call count is at most x1000"),
+    ('server api { description "' + "x" * 10_001 + '" }',
+     "a string holds at most 10,000 characters (this one 10,001)"),
 ])
 def test_magnitudes_and_counts_are_limited_with_a_located_error(body, message):
     e = err(design(body))
@@ -85,7 +87,7 @@ def test_limits_table_in_the_docs_agrees_with_the_code():
     doc = (ROOT / "docs" / "language.md").read_text()
     assert "## Limits" in doc
     for value in (limits.MAX_FILE_BYTES, limits.MAX_COMPONENTS, limits.MAX_CALLS,
-                  limits.MAX_FLOWS, limits.MAX_FILES):
+                  limits.MAX_FLOWS, limits.MAX_FILES, limits.MAX_STRING):
         assert f"{value:,}" in doc
     for value in (limits.MAX_PATH_HOPS, limits.MAX_REQUEST_DEPTH, limits.MAX_IMPORT_DEPTH,
                   limits.MAX_DIGITS, limits.MAX_COUNT["followers"]):

@@ -503,13 +503,18 @@ def string_problems(tree: Tree[Token], file: str, text: str) -> list[Diagnostic]
     (ESC, CR, ...): reported, never decoded silently or passed on to an output."""
     from archlang.escape import UNSAFE
     from archlang.escape import text as esc
+    from archlang.limits import MAX_STRING
 
     lines = source_lines(text)
     out: list[Diagnostic] = []
     for tok in tree.scan_values(lambda t: getattr(t, "type", None) == "STRING"):
         raw = str(tok)
         problem = None
-        for m in re.finditer(r'\\(.)|(' + UNSAFE.pattern + ")",
+        if len(raw) - 2 > MAX_STRING:
+            problem = (0, 1, f"a string holds at most {MAX_STRING:,} characters "
+                             f"(this one {len(raw) - 2:,})",
+                       "shorten it: descriptions belong in the docs the design links to")
+        for m in () if problem else re.finditer(r'\\(.)|(' + UNSAFE.pattern + ")",
                              raw[1:-1], re.S):
             if m.group(1) is not None and m.group(1) not in '"\\':
                 bad = esc("\\" + m.group(1))
