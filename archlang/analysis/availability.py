@@ -35,19 +35,26 @@ forced down (``down_overrides``, ``component_models``).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from archlang.analysis import exact
-from archlang.analysis.common import (MINUTES_PER_30D, MINUTES_PER_YEAR, Finding,
-                                      downtime_minutes, nines)
+from archlang.analysis.common import (
+    MINUTES_PER_30D,
+    MINUTES_PER_YEAR,
+    Finding,
+    downtime_minutes,
+    nines,
+)
 from archlang.analysis.compiled_flow import compile_flow
 from archlang.analysis.down import Down, as_down
 from archlang.analysis.extranine import FlowNeed, extra_nine_findings
 from archlang.analysis.overrides import down_overrides
-from archlang.analysis.replica_groups import (component_availability, component_models,
-                                              domain_availability)
-from archlang.analysis.result import (AvailabilityReport, ComponentAvailability,
-                                      FlowAvailability)
+from archlang.analysis.replica_groups import (
+    component_availability,
+    component_models,
+    domain_availability,
+)
+from archlang.analysis.result import AvailabilityReport, ComponentAvailability, FlowAvailability
 from archlang.analysis.slo import availability_slo
 from archlang.model.design import Design
 
@@ -57,7 +64,7 @@ FALLBACK_TRIALS = 1_000_000
 FALLBACK_IMPORTANCE_TRIALS = 100_000
 
 
-def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
+def analyze_availability(design: Design, down: Sequence[str] | Down = (),
                          plan=None, detail: bool = True) -> AvailabilityReport:
     """Availability, SPOFs, cut sets, degrading units, importance and availability SLOs of
     every flow, and each component's own availability. ``down`` forces units down: names

@@ -36,9 +36,9 @@ import math
 from collections.abc import Iterable
 
 from archlang.analysis.common import Finding, SloResult
-from archlang.analysis.result import CapacityReport, ComponentCapacity, FlowCapacity, ZoneLoss
 from archlang.analysis.down import NO_DOWN, Down, as_down, route, up_replicas
 from archlang.analysis.quorum import Store, op_for, store_of
+from archlang.analysis.result import CapacityReport, ComponentCapacity, FlowCapacity, ZoneLoss
 from archlang.analysis.ring import hottest, ring_load
 from archlang.graph import FlowNode, flow_tree
 from archlang.model.design import Component, Design
@@ -175,7 +175,7 @@ def _n_plus_1(c: Component, up: list[int], load: float) -> tuple[ZoneLoss, ...]:
 
 
 # ---- the analysis ---------------------------------------------------------------------------
-def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
+def analyze_capacity(design: Design, down: Iterable[str] | Down = (),
                      plan=None) -> CapacityReport:
     """Load, utilisation and N+1 of every component, capacity of every flow.
 

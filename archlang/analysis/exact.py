@@ -21,8 +21,17 @@ from archlang.analysis.compiled_flow import CompiledFlow
 from archlang.analysis.overrides import UnitKey
 from archlang.analysis.quorum import ENUMERATE_NODES, Op, state_distribution
 from archlang.analysis.replica_groups import group_up, node_probabilities
-from archlang.analysis.success_dist import (ONE, ZERO, Dist, cache_success, clean, dmap, mean,
-                                           scale, times)
+from archlang.analysis.success_dist import (
+    ONE,
+    ZERO,
+    Dist,
+    cache_success,
+    clean,
+    dmap,
+    mean,
+    scale,
+    times,
+)
 
 #: Above this many node evaluations (sum over tree nodes of 2^dependencies) a flow is
 #: estimated by Monte Carlo (``archlang.analysis.availability``) instead.
@@ -123,7 +132,7 @@ class ExactEngine:
                     j = nodes[j].parent
         self.above: list[tuple] = []
         for i in range(len(nodes)):
-            self.above.append(tuple(sorted((v for v in deps[i] if self.lca[v] != i))))
+            self.above.append(tuple(sorted(v for v in deps[i] if self.lca[v] != i)))
         self.work = sum(math.prod(self._cardinality(v) for v in deps[i])
                         for i in range(len(nodes)))
         # Units beneath each node (for keying what-if overrides).

@@ -42,16 +42,16 @@ import zlib
 from typing import TYPE_CHECKING
 
 from archlang.analysis.common import SloResult
-from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.distributions import erlang_c, quantile_ci_halfwidth, quantile_sorted
-from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
+from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.quorum import Op, Store, op_for, store_of
+from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
 from archlang.analysis.ring import key_weights as ring_key_weights
 from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Component, Design, Latency
 
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Iterable
+    from collections.abc import Iterable
 
     import numpy as np
 
@@ -112,13 +112,13 @@ class _Sampler:
         self.rng = rng
         self.plan = None              # analysis/resilience.py Plan, when the design uses it
         self.flow = ""
-        self._places: dict[str, tuple[list, "np.ndarray"]] = {}
-        self._matrix: dict[tuple[str, str], "np.ndarray"] = {}
-        self._zeros: dict[int, "np.ndarray"] = {}
+        self._places: dict[str, tuple[list, np.ndarray]] = {}
+        self._matrix: dict[tuple[str, str], np.ndarray] = {}
+        self._zeros: dict[int, np.ndarray] = {}
         self.fanout = 1                # draws of the current subtree along the request
 
     # -- primitives ----------------------------------------------------------------------
-    def zeros(self, n: int) -> "np.ndarray":
+    def zeros(self, n: int) -> np.ndarray:
         """A shared read-only array of zeros (arrays are never modified in place)."""
         z = self._zeros.get(n)
         if z is None:
@@ -131,14 +131,14 @@ class _Sampler:
         if self.rng is None:
             raise _Stochastic()
 
-    def latency(self, lat: Latency, n: int) -> "np.ndarray":
+    def latency(self, lat: Latency, n: int) -> np.ndarray:
         if lat.fixed:
             return self.np.full(n, lat.p50_ms)
         self.random()
         mu, sigma = lat.lognormal
         return self.np.exp(mu + sigma * self.rng.standard_normal(n))
 
-    def places(self, c: Component) -> tuple[list, "np.ndarray"]:
+    def places(self, c: Component) -> tuple[list, np.ndarray]:
         """(distinct placements of the replicas a request can be sent to, replica index ->
         distinct index). The replicas not forced down, or all when every one is."""
         got = self._places.get(c.name)
@@ -155,7 +155,7 @@ class _Sampler:
             self._places[c.name] = got
         return got
 
-    def pick(self, c: Component, n: int, write: bool) -> "np.ndarray":
+    def pick(self, c: Component, n: int, write: bool) -> np.ndarray:
         """The placement (distinct index) of the replica each sample is sent to: the one
         replica that takes the request (``_to_leader``), else one picked uniformly."""
         distinct, index = self.places(c)
@@ -167,8 +167,8 @@ class _Sampler:
         self.random()
         return index[self.rng.integers(0, len(index), n)]
 
-    def network(self, a: Component, at_a: "np.ndarray", b: Component,
-                at_b: "np.ndarray") -> "np.ndarray":
+    def network(self, a: Component, at_a: np.ndarray, b: Component,
+                at_b: np.ndarray) -> np.ndarray:
         m = self._matrix.get((a.name, b.name))
         if m is None:
             pa, _ = self.places(a)
@@ -181,7 +181,7 @@ class _Sampler:
             return m[0].take(at_b)
         return m.ravel().take(at_a * m.shape[1] + at_b)
 
-    def miss(self, h: float, n: int) -> "np.ndarray":
+    def miss(self, h: float, n: int) -> np.ndarray:
         if h <= 0.0:
             return self.np.ones(n, dtype=bool)
         if h >= 1.0:
@@ -189,7 +189,7 @@ class _Sampler:
         self.random()
         return self.rng.random(n) >= h
 
-    def wait(self, c: Component, n: int) -> "np.ndarray":
+    def wait(self, c: Component, n: int) -> np.ndarray:
         q = self.queues.get(c.name)
         if q is None or q[0] <= 0.0:
             return self.zeros(n)
@@ -203,7 +203,7 @@ class _Sampler:
         out[waits] = -self.np.log(u[waits] / p_wait) / rate_per_ms
         return out
 
-    def service(self, c: Component, at: "np.ndarray", write: bool) -> "np.ndarray":
+    def service(self, c: Component, at: np.ndarray, write: bool) -> np.ndarray:
         """Service time of the replicas ``at`` (distinct placement indices) of ``c``; a
         synchronously replicated write waits for its followers, from the replica it entered
         (the leader, or for multi_leader the leader the write went to)."""
@@ -578,7 +578,7 @@ def _rng(flow: str):
 
 
 def flow_samples(design: Design, flow: str, capacity: CapacityReport,
-                 samples: int = SAMPLES, down: "Down | tuple[str, ...]" = NO_DOWN, plan=None):
+                 samples: int = SAMPLES, down: Down | tuple[str, ...] = NO_DOWN, plan=None):
     """(total, hops, exact): per-sample request times (ms) of ``flow`` and each hop's parts.
 
     ``exact`` is True when nothing on the flow is random; then ``total`` has one sample.
@@ -604,8 +604,8 @@ THREADS = 2       # flows timed at once (numpy releases the GIL while it draws; 
 
 
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
-                    down: "Down | tuple[str, ...]" = NO_DOWN,
-                    flows: "Iterable[str] | None" = None, plan=None) -> LatencyReport:
+                    down: Down | tuple[str, ...] = NO_DOWN,
+                    flows: Iterable[str] | None = None, plan=None) -> LatencyReport:
     """Percentiles, hop breakdown and latency SLOs of every flow.
 
     ``down`` (names or a resolved ``Down``, as given to ``analyze_capacity`` for the report

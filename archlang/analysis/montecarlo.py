@@ -15,15 +15,15 @@ seed is ``DEFAULT_SEED``.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
 from archlang.analysis.compiled_flow import CompiledFlow, compile_flow
-from archlang.analysis.overrides import down_overrides
-from archlang.analysis.replica_groups import component_models, domain_availability
 from archlang.analysis.down import Down, as_down
+from archlang.analysis.overrides import down_overrides
 from archlang.analysis.quorum import vector_success
+from archlang.analysis.replica_groups import component_models, domain_availability
 from archlang.model.design import Design
 
 DEFAULT_SEED = 1729
@@ -231,7 +231,7 @@ class FlowSampler:
 
 
 def monte_carlo_availability(design: Design, flow_name: str, trials: int = 1_000_000,
-                             seed: int = DEFAULT_SEED, down: "Sequence[str] | Down" = ()
+                             seed: int = DEFAULT_SEED, down: Sequence[str] | Down = ()
                              ) -> MonteCarloEstimate:
     """Monte Carlo estimate of one flow's availability (fixed seed, 95% interval).
 

@@ -29,15 +29,23 @@ Pure functions: the engines (availability.py, montecarlo.py, spof.py) call these
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Sequence
 
 from archlang.analysis.common import failover_factor
 from archlang.model.design import Component
 
-__all__ = ["Op", "Store", "store_of", "at_least", "single_success", "scatter_success",
-           "structural_success", "op_for"]
+__all__ = [
+    "Op",
+    "Store",
+    "at_least",
+    "op_for",
+    "scatter_success",
+    "single_success",
+    "store_of",
+    "structural_success",
+]
 
 #: Nodes whose states the exact engine enumerates to get the distribution of a store's
 #: success (2^16 states); beyond, a store that needs its distribution sends the flow to the

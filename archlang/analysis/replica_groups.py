@@ -10,9 +10,9 @@ docs/analyses/availability.md gives the formulas.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import product
-from typing import Iterable
 
 from archlang.analysis.common import failover_factor
 from archlang.analysis.down import NO_DOWN, Down
@@ -33,7 +33,7 @@ class ComponentModel:
     failover: float                             # independent factor, 1.0 unless active_passive
     replica_domains: tuple[tuple[str, ...], ...]  # per replica: zone key and/or region
     client: bool = False
-    store: "Store | None" = None                # copies, quorums and shards (quorum.py)
+    store: Store | None = None                # copies, quorums and shards (quorum.py)
 
     @property
     def domains(self) -> tuple[str, ...]:

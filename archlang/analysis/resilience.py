@@ -343,7 +343,7 @@ def _subtree_time(design, plan, flow, caller, fc, target, queues):
             return 0.0, th, share
         T = call.timeout_ms
         p = exceed(T)
-        if th is not None and T > th:
+        if th is not None and th < T:
             p = p * exceed(T - th)          # min(L1, t + L2) > T: both late
         return p, th, share
     return _subtree_mc(design, plan, flow, caller, fc, target, queues)

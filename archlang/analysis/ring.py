@@ -24,8 +24,8 @@ copy is down; a shard with no copy left is lost (for a sharded cache: its keys m
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from archlang.analysis.quorum import Op, Store
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import Callable
+from collections.abc import Callable
 
 from archlang.analysis.quorum import structural_success_down
 from archlang.analysis.result import ComponentAvailability, CutSet, Degrading, Importance, Unit
