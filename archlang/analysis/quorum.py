@@ -32,9 +32,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, cast
 
 from archlang.analysis.common import failover_factor
 from archlang.model.design import Component
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.arrays import BoolArray, FloatArray
 
 __all__ = [
     "Op",
@@ -217,12 +221,12 @@ def _at_least(q: int, probs: tuple[float, ...]) -> float:
     if len(probs) >= _VECTOR_FROM:
         import numpy as np
 
-        dist = np.zeros(len(probs) + 1)
-        dist[0] = 1.0
+        vec = np.zeros(len(probs) + 1)
+        vec[0] = 1.0
         for k, p in enumerate(probs):
-            dist[1:k + 2] = dist[1:k + 2] * (1.0 - p) + dist[:k + 1] * p
-            dist[0] *= 1.0 - p
-        return min(1.0, math.fsum(dist[q:].tolist()))
+            vec[1:k + 2] = vec[1:k + 2] * (1.0 - p) + vec[:k + 1] * p
+            vec[0] *= 1.0 - p
+        return min(1.0, math.fsum(vec[q:].tolist()))
     dist = [1.0]                     # dist[j] = P(j up so far)
     for p in probs:
         nxt = [0.0] * (len(dist) + 1)
@@ -345,7 +349,8 @@ def structural_success_down(store: Store, op: Op, down: frozenset[int]) -> float
     return math.fsum(wt for w, wt in enumerate(weights) if w not in bad)
 
 
-def vector_success(store: Store, op: Op, up, failover_up=None):
+def vector_success(store: Store, op: Op, up: BoolArray,
+                   failover_up: BoolArray | None = None) -> FloatArray:
     """Per-trial success of ``op`` (numpy): ``up`` is a (nodes, trials) boolean matrix;
     ``failover_up`` a (leaders, trials) boolean matrix of the failover pseudo-events of the
     windows' leaders (window w uses row w), or None."""
@@ -360,10 +365,12 @@ def vector_success(store: Store, op: Op, up, failover_up=None):
         ok[w] = cnt >= op.quorum
     if op.leader and failover_up is not None:
         ok &= failover_up[: store.windows]
+    # Both are (trials,) arrays: reduced along the windows, or (windows,) @ (windows, trials);
+    # numpy's stubs allow a scalar for either.
     if op.scatter:
-        return ok.all(axis=0).astype(np.float64)
+        return cast("FloatArray", ok.all(axis=0).astype(np.float64))
     weights = np.array(store.op_weights(op))
-    return weights @ ok.astype(np.float64)
+    return cast("FloatArray", weights @ ok.astype(np.float64))
 
 
 def state_distribution(store: Store, ops: Sequence[Op], p: Sequence[float]
