@@ -39,14 +39,19 @@ from typing import TYPE_CHECKING, Literal
 from archlang.analysis.common import Finding, SloResult
 from archlang.analysis.down import NO_DOWN, Down, as_down, route, up_replicas
 from archlang.analysis.quorum import Op, Store, op_for, store_of
-from archlang.analysis.result import CapacityReport, ComponentCapacity, FlowCapacity, ZoneLoss
+from archlang.analysis.result import (
+    CallLoad,
+    CapacityReport,
+    ComponentCapacity,
+    FlowCapacity,
+    ZoneLoss,
+)
 from archlang.analysis.ring import RingLoad, hottest, ring_load
 from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Component, Design
 
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.resilience import Plan
-    from archlang.analysis.result import CallLoad
 
 WARNING_UTILISATION = 0.8
 ERROR_UTILISATION = 1.0

@@ -68,8 +68,8 @@ if TYPE_CHECKING:  # pragma: no cover
     #: One evaluation of a subtree: (per-sample time, its hops).
     Draw = tuple[FloatArray, Hops]
 
-#: An M/M/c queue as the sampler draws it: (P(wait), wait rate per ms).
-Queue = tuple[float, float]
+#: A component's M/M/c queue as the sampler draws its wait: (P(wait), wait rate per ms).
+QueueWait = tuple[float, float]
 
 SEED = 20240601               # base seed of every flow's random stream
 SAMPLES = 200_000             # Monte Carlo samples per flow, at most
@@ -115,7 +115,7 @@ class _Sampler:
     """Draws the random parts of a request. ``rng=None``: the probe pass (one sample, raises
     :class:`_Stochastic` on the first draw that is not degenerate)."""
 
-    def __init__(self, design: Design, queues: Mapping[str, Queue],
+    def __init__(self, design: Design, queues: Mapping[str, QueueWait],
                  rng: np.random.Generator | None, down: Down = NO_DOWN,
                  consistency: str | None = None):
         self.consistency = consistency
@@ -521,9 +521,9 @@ def _evaluate(s: _Sampler, tree: FlowNode, n: int) -> Draw:
 
 
 # ---- the analysis ---------------------------------------------------------------------------
-def _queues(design: Design, capacity: CapacityReport) -> tuple[dict[str, Queue], set[str]]:
+def _queues(design: Design, capacity: CapacityReport) -> tuple[dict[str, QueueWait], set[str]]:
     """Per component: (P(wait), wait rate per ms) of its M/M/c queue; and the saturated ones."""
-    queues: dict[str, Queue] = {}
+    queues: dict[str, QueueWait] = {}
     saturated: set[str] = set()
     for name, cc in capacity.components.items():
         if cc.capacity_rps is None or name not in design.components:
@@ -592,7 +592,7 @@ def sized_samples(x_sorted: FloatArray | Sequence[float], cap: int) -> int:
     return max(pilot, min(cap, need))
 
 
-def _monte_carlo(design: Design, queues: Mapping[str, Queue], down: Down, plan: Plan | None,
+def _monte_carlo(design: Design, queues: Mapping[str, QueueWait], down: Down, plan: Plan | None,
                  flow: str, tree: FlowNode, samples: int) -> tuple[FloatArray, Hops, int]:
     """(total, hops, n) of the Monte Carlo run of ``flow``. ``samples`` is the cap
     (``samples_for``); with the default cap the run is sized to the error target from a
@@ -675,14 +675,14 @@ def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAM
     return LatencyReport(flows=timed)
 
 
-def _sampler(design: Design, queues: Mapping[str, Queue], rng: np.random.Generator | None,
+def _sampler(design: Design, queues: Mapping[str, QueueWait], rng: np.random.Generator | None,
              down: Down, plan: Plan | None, flow: str) -> _Sampler:
     s = _Sampler(design, queues, rng, down, design.flows[flow].consistency)
     s.plan, s.flow = plan, flow
     return s
 
 
-def _flow_latency(design: Design, name: str, queues: Mapping[str, Queue],
+def _flow_latency(design: Design, name: str, queues: Mapping[str, QueueWait],
                   saturated: set[str], samples: int, down: Down, plan: Plan | None = None
                   ) -> FlowLatency:
     import numpy as np

@@ -24,6 +24,10 @@ Leader operations (writes and leader reads of leader_follower) are further multi
 failover factor ``1 - T / MTBF`` of every leader they need (``Store.failover``).
 
 Pure functions: the engines (availability.py, montecarlo.py, spof.py) call these.
+
+Size: one model of a store: its ring (which nodes hold each shard), its operations and their
+quorums, and an operation's success (exact, enumerated over node states, per Monte Carlo
+trial), which every engine reads; split, each part would rebuild the ring's tables.
 """
 
 from __future__ import annotations
@@ -40,16 +44,8 @@ from archlang.model.design import Component
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.arrays import BoolArray, FloatArray
 
-__all__ = [
-    "Op",
-    "Store",
-    "at_least",
-    "op_for",
-    "scatter_success",
-    "single_success",
-    "store_of",
-    "structural_success",
-]
+__all__ = ["Op", "Store", "at_least", "op_for", "scatter_success", "single_success",
+           "store_of", "structural_success"]
 
 #: Nodes whose states the exact engine enumerates to get the distribution of a store's
 #: success (2^16 states); beyond, a store that needs its distribution sends the flow to the
@@ -365,8 +361,8 @@ def vector_success(store: Store, op: Op, up: BoolArray,
         ok[w] = cnt >= op.quorum
     if op.leader and failover_up is not None:
         ok &= failover_up[: store.windows]
-    # Both are (trials,) arrays: reduced along the windows, or (windows,) @ (windows, trials);
-    # numpy's stubs allow a scalar for either.
+    # (trials,) arrays, reduced over the windows or (windows,) @ (windows, trials): the stubs
+    # also allow a scalar
     if op.scatter:
         return cast("FloatArray", ok.all(axis=0).astype(np.float64))
     weights = np.array(store.op_weights(op))

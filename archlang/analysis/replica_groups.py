@@ -38,7 +38,7 @@ class ComponentModel:
     failover: float                             # independent factor, 1.0 unless active_passive
     replica_domains: tuple[tuple[str, ...], ...]  # per replica: zone key and/or region
     client: bool = False
-    store: Store | None = None                # copies, quorums and shards (quorum.py)
+    store: Store | None = None                  # copies, quorums and shards (quorum.py)
 
     @property
     def domains(self) -> tuple[str, ...]:

@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.arrays import BoolArray, FloatArray, IndexArray
     from archlang.analysis.compiled_flow import CompiledFlow
     from archlang.analysis.exact import Assignment, FactoringEngine
-    from archlang.analysis.latency import Draw, HopKey, Hops, Queue, _Sampler
+    from archlang.analysis.latency import Draw, HopKey, Hops, QueueWait, _Sampler
     from archlang.analysis.overrides import Overrides
     from archlang.analysis.result import CallLoad, CapacityReport
 
@@ -117,7 +117,8 @@ def c_map(c: Classes, fn: Callable[[float], float]) -> Classes:
 
 
 def c_scale(c: Classes, f: float) -> Classes:
-    """Every class's per-attempt success times ``f`` (``1 - P(late)``, ``1 - error rate``)."""
+    """Every class's per-attempt success times ``f`` (``1 - P(late)``: past its timeout an
+    attempt fails)."""
     return c_map(c, lambda q: q * f)
 
 
@@ -270,7 +271,7 @@ def uses_resilience(design: Design) -> bool:
             or any(c.error_rate > 0.0 for c in design.components.values()))
 
 
-def _leaf(node: FlowNode, queues: Mapping[str, Queue]) -> bool:
+def _leaf(node: FlowNode, queues: Mapping[str, QueueWait]) -> bool:
     return (node.ends_request or not node.calls) and node.name not in queues
 
 
@@ -289,7 +290,7 @@ def build_plan(design: Design, capacity: CapacityReport, down: Down = NO_DOWN) -
 
 
 def _transient(design: Design, plan: Plan, flow: str, node: FlowNode,
-               queues: Mapping[str, Queue], memo: dict[int, Classes], seen: set[int]
+               queues: Mapping[str, QueueWait], memo: dict[int, Classes], seen: set[int]
                ) -> Classes:
     """Request classes of ``node`` with everything up; fills the plan of its calls."""
     got = memo.get(id(node))
@@ -310,7 +311,7 @@ def _transient(design: Design, plan: Plan, flow: str, node: FlowNode,
 
 
 def _call_classes(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: FlowCall,
-                  queues: Mapping[str, Queue], memo: dict[int, Classes], seen: set[int]
+                  queues: Mapping[str, QueueWait], memo: dict[int, Classes], seen: set[int]
                   ) -> Classes:
     call = fc.call
     cp = CallPlan(call=call)
@@ -349,7 +350,7 @@ def _call_classes(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: F
 
 
 def _subtree_time(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: FlowCall,
-                  target: FlowNode, queues: Mapping[str, Queue]
+                  target: FlowNode, queues: Mapping[str, QueueWait]
                   ) -> tuple[float, float | None, float]:
     """(P(attempt > T), pNN hedging threshold or None, P(first attempt > pNN)) of one attempt
     of ``fc`` at ``target``: closed form for a leaf lognormal, else Monte Carlo."""
@@ -391,7 +392,7 @@ def _subtree_time(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: F
 
 
 def _subtree_mc(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: FlowCall,
-                target: FlowNode, queues: Mapping[str, Queue]
+                target: FlowNode, queues: Mapping[str, QueueWait]
                 ) -> tuple[float, float | None, float]:
     import numpy as np
 

@@ -47,6 +47,8 @@ ClassPair = tuple[UnitClass, UnitClass]
 
 
 class FailingUnit(NamedTuple):
+    """A unit of one flow that can fail: its key, the Unit reported, P(it is down)."""
+
     key: FlowUnitKey
     unit: Unit
     unavailability: float
