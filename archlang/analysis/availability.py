@@ -26,7 +26,8 @@ P(group up)), ``overrides`` (what-if units forced by ``down``), ``compiled_flow`
 tree as a list of nodes), ``success_dist`` (distributions of S), ``exact`` (the exact
 engine, "recursive factoring"; beyond its work limit the flow is estimated by Monte Carlo,
 ``archlang.analysis.montecarlo``, and ``method`` says so), ``spof`` (cut sets, importance)
-``slo`` (SLO verdicts) and ``extranine`` (the extra-nine rule, AL101 and AL102). This module runs them per flow.
+``slo`` (SLO verdicts) and ``extranine`` (the extra-nine rule, AL101 and AL102). This module
+runs them per flow.
 
 What-if (``down``): names are resolved by ``archlang.analysis.down``; forced components,
 zones and regions become overrides, and a forced replica a failure domain of its own that is
@@ -35,21 +36,32 @@ forced down (``down_overrides``, ``component_models``).
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from archlang.analysis import exact
-from archlang.analysis.common import (MINUTES_PER_30D, MINUTES_PER_YEAR, Finding,
-                                      downtime_minutes, nines)
+from archlang.analysis.common import (
+    MINUTES_PER_30D,
+    MINUTES_PER_YEAR,
+    Finding,
+    downtime_minutes,
+    nines,
+)
 from archlang.analysis.compiled_flow import compile_flow
 from archlang.analysis.down import Down, as_down
 from archlang.analysis.extranine import FlowNeed, extra_nine_findings
 from archlang.analysis.overrides import down_overrides
-from archlang.analysis.replica_groups import (component_availability, component_models,
-                                              domain_availability)
-from archlang.analysis.result import (AvailabilityReport, ComponentAvailability,
-                                      FlowAvailability)
+from archlang.analysis.replica_groups import (
+    component_availability,
+    component_models,
+    domain_availability,
+)
+from archlang.analysis.result import AvailabilityReport, ComponentAvailability, FlowAvailability
 from archlang.analysis.slo import availability_slo
 from archlang.model.design import Design
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.resilience import Plan
 
 #: Beyond the exact engine's work limit (``archlang.analysis.exact.EXACT_WORK_LIMIT``) a flow is
 #: estimated by Monte Carlo with ``FALLBACK_TRIALS`` trials, the fixed seed.
@@ -57,8 +69,8 @@ FALLBACK_TRIALS = 1_000_000
 FALLBACK_IMPORTANCE_TRIALS = 100_000
 
 
-def analyze_availability(design: Design, down: "Sequence[str] | Down" = (),
-                         plan=None, detail: bool = True) -> AvailabilityReport:
+def analyze_availability(design: Design, down: Sequence[str] | Down = (),
+                         plan: Plan | None = None, detail: bool = True) -> AvailabilityReport:
     """Availability, SPOFs, cut sets, degrading units, importance and availability SLOs of
     every flow, and each component's own availability. ``down`` forces units down: names
     (see ``archlang.analysis.down``) or a resolved ``Down``. ``detail=False`` (a diagram):

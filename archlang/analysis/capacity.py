@@ -33,15 +33,25 @@ retry amplification); split, each part would pass the table and the trees around
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Literal
 
 from archlang.analysis.common import Finding, SloResult
-from archlang.analysis.result import CapacityReport, ComponentCapacity, FlowCapacity, ZoneLoss
 from archlang.analysis.down import NO_DOWN, Down, as_down, route, up_replicas
-from archlang.analysis.quorum import Store, op_for, store_of
-from archlang.analysis.ring import hottest, ring_load
-from archlang.graph import FlowNode, flow_tree
+from archlang.analysis.quorum import Op, Store, op_for, store_of
+from archlang.analysis.result import (
+    CallLoad,
+    CapacityReport,
+    ComponentCapacity,
+    FlowCapacity,
+    ZoneLoss,
+)
+from archlang.analysis.ring import RingLoad, hottest, ring_load
+from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Component, Design
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.resilience import Plan
 
 WARNING_UTILISATION = 0.8
 ERROR_UTILISATION = 1.0
@@ -49,10 +59,16 @@ TOLERANCE = 1e-9            # relative, for comparisons of utilisations and rate
 
 __all__ = ["analyze_capacity", "flow_loads", "serving_replicas", "up_replicas"]
 
+#: A component's verdict (``ComponentCapacity.status``); "down": forced down, serves nothing.
+CapacityStatus = Literal["ok", "warning", "error", "unknown", "down"]
+#: Per store, the rate of each of its operations (rps); what ``flow_loads`` collects.
+StoreOps = dict[str, dict[Op, float]]
+
 
 # ---- load ------------------------------------------------------------------------------------
 def flow_loads(tree: FlowNode, rate: float, down: Down = NO_DOWN,
-               ops: dict | None = None, consistency: str | None = None) -> dict[str, float]:
+               ops: StoreOps | None = None, consistency: str | None = None
+               ) -> dict[str, float]:
     """Load (rps) each component of one flow's tree receives at ``rate``, in tree order.
 
     A call with alternatives sends its load to ``down.route``: the primary, or with units
@@ -61,7 +77,7 @@ def flow_loads(tree: FlowNode, rate: float, down: Down = NO_DOWN,
     keys of its lost shards on as misses."""
     loads: dict[str, float] = {}
 
-    def visit(node: FlowNode, r: float, fc=None) -> None:
+    def visit(node: FlowNode, r: float, fc: FlowCall | None = None) -> None:
         loads[node.name] = loads.get(node.name, 0.0) + r
         st = store_of(node.component)
         if st is not None and ops is not None:
@@ -83,7 +99,8 @@ def flow_loads(tree: FlowNode, rate: float, down: Down = NO_DOWN,
     return loads
 
 
-def _count_queues_once(trees: dict[str, FlowNode], by_flow: dict, per_unit: dict) -> None:
+def _count_queues_once(trees: Mapping[str, FlowNode], by_flow: dict[str, dict[str, float]],
+                       per_unit: dict[str, dict[str, float]]) -> None:
     """A consumer flow (``path q ~> worker``) measures what the queue delivers: when another
     flow produces into ``q``, the messages are that flow's load on ``q`` already, so the
     consumer flow adds none (a queue no flow produces into takes the consumer's rate)."""
@@ -124,7 +141,7 @@ def _at_or_over(u: float, limit: float) -> bool:
     return u >= limit * (1.0 - TOLERANCE)
 
 
-def _status(u: float | None) -> str:
+def _status(u: float | None) -> CapacityStatus:
     if u is None:
         return "unknown"
     if _over(u, ERROR_UTILISATION):
@@ -159,11 +176,11 @@ def _n_plus_1(c: Component, up: list[int], load: float) -> tuple[ZoneLoss, ...]:
     if c.capacity_rps is None:
         return ()
     placements = c.replica_placements()
-    zones = sorted({placements[i].key for i in up
-                    if placements[i] is not None and placements[i].zone is not None})
+    zones = sorted({p.key for p in (placements[i] for i in up)
+                    if p is not None and p.zone is not None})
     out: list[ZoneLoss] = []
     for z in zones:
-        rest = [i for i in up if placements[i] is None or placements[i].key != z]
+        rest = [i for i in up if (p := placements[i]) is None or p.key != z]
         serving = serving_replicas(c, len(rest))
         u = _utilisation(load, c.capacity_rps, serving) if serving else None
         out.append(ZoneLoss(lost=z, remaining_replicas=serving, utilisation=u))
@@ -175,8 +192,8 @@ def _n_plus_1(c: Component, up: list[int], load: float) -> tuple[ZoneLoss, ...]:
 
 
 # ---- the analysis ---------------------------------------------------------------------------
-def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
-                     plan=None) -> CapacityReport:
+def analyze_capacity(design: Design, down: Iterable[str] | Down = (),
+                     plan: Plan | None = None) -> CapacityReport:
     """Load, utilisation and N+1 of every component, capacity of every flow.
 
     ``down`` names units forced failed (``archlang.analysis.down``): components, zones
@@ -189,7 +206,7 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
 
     trees = {name: flow_tree(design, fl) for name, fl in design.flows.items()}
     amp: dict[str, float] = {}
-    calls: tuple = ()
+    calls: tuple[CallLoad, ...] = ()
     if plan is None:
         by_flow = {name: flow_loads(trees[name], fl.rate_rps, forced)
                    for name, fl in design.flows.items()}
@@ -205,7 +222,7 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
     _count_queues_once(trees, by_flow, per_unit)
     # The operations each flow makes on each store (reads, writes, scatter), scaled to the
     # load the store receives (retries and limits included).
-    ops_by_flow: dict[str, dict] = {name: {} for name in design.flows}
+    ops_by_flow: dict[str, StoreOps] = {name: {} for name in design.flows}
     for name, fl in design.flows.items():
         plain = flow_loads(trees[name], fl.rate_rps, forced, ops_by_flow[name], fl.consistency)
         for comp, per in ops_by_flow[name].items():
@@ -213,7 +230,8 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
             k = by_flow[name].get(comp, 0.0) / base if base > 0 else 0.0
             if k != 1.0:
                 ops_by_flow[name][comp] = {op: r * k for op, r in per.items()}
-    store_loads: dict[str, dict] = {}       # store -> flow -> RingLoad at the flow's rate
+    # store -> flow -> RingLoad at the flow's rate
+    store_loads: dict[str, dict[str, RingLoad]] = {}
 
     components: dict[str, ComponentCapacity] = {}
     findings: list[Finding] = []
@@ -223,7 +241,7 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
         up = up_replicas(c, forced)
         st = store_of(c)
         if st is not None:
-            rates: dict = {}
+            rates: dict[Op, float] = {}
             for f in lbf:
                 for op, r in ops_by_flow[f].get(c.name, {}).items():
                     rates[op] = rates.get(op, 0.0) + r
@@ -234,7 +252,7 @@ def analyze_capacity(design: Design, down: "Iterable[str] | Down" = (),
             continue
         serving = serving_replicas(c, len(up))
         u = _utilisation(load, c.capacity_rps, serving)
-        status = _status(u)
+        status: CapacityStatus = _status(u)
         if not up and c.kind != "client":     # forced down: it serves nothing
             u, status = None, "down"
         n1 = _n_plus_1(c, up, load)
@@ -263,7 +281,7 @@ def _up_mask(st: Store, up: list[int]) -> list[bool]:
 
 
 def _store_capacity(c: Component, st: Store, load: float, lbf: dict[str, float],
-                    rates: dict, up: list[int]) -> ComponentCapacity:
+                    rates: Mapping[Op, float], up: list[int]) -> ComponentCapacity:
     """A store: node operations per node, the hottest node x skew against the capacity of
     one node; N+1 for each zone and for the worst single node (data-tier.md)."""
     rl = ring_load(st, rates, _up_mask(st, up))
@@ -278,8 +296,8 @@ def _store_capacity(c: Component, st: Store, load: float, lbf: dict[str, float],
     n1: list[ZoneLoss] = []
     if cap is not None:
         placements = c.replica_placements()
-        zones = sorted({placements[i].key for i in up
-                        if placements[i] is not None and placements[i].zone is not None})
+        zones = sorted({p.key for p in (placements[i] for i in up)
+                        if p is not None and p.zone is not None})
 
         def after(lose: set[int]) -> tuple[int, float | None]:
             rest = [i for i in up if i not in lose]
@@ -288,8 +306,8 @@ def _store_capacity(c: Component, st: Store, load: float, lbf: dict[str, float],
             r2 = ring_load(st, rates, _up_mask(st, rest))
             return len(rest), hottest(st, r2)[1] / cap if cap > 0 else math.inf
         for z in zones:
-            left, uz = after({i for i in up if placements[i] is not None
-                              and placements[i].key == z})
+            left, uz = after({i for i in up if (p := placements[i]) is not None
+                              and p.key == z})
             n1.append(ZoneLoss(lost=z, remaining_replicas=left, utilisation=uz))
         if len(up) >= 2:
             worst = max((after({i}) for i in up),
@@ -314,6 +332,7 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
            f"{'s' if cc.serving_replicas != 1 else ''} of {_rps(cc.capacity_rps or 0.0)}")
     if cc.node_loads:
         st = store_of(c)
+        assert st is not None, "node loads are a store's"
         top = max(cc.node_loads)
         how = (f"hottest node {cc.hottest_node} takes {quantity(top)} node ops/s"
                + (f" x skew {st.skew:g}" if st.skew != 1 else "")
@@ -364,7 +383,8 @@ def _component_findings(c: Component, cc: ComponentCapacity) -> list[Finding]:
 def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float],
                    by_flow: dict[str, dict[str, float]],
                    components: dict[str, ComponentCapacity],
-                   store_loads: dict[str, dict] | None = None) -> FlowCapacity:
+                   store_loads: Mapping[str, Mapping[str, RingLoad]] | None = None
+                   ) -> FlowCapacity:
     max_rate: float | None = None
     bottleneck: str | None = None
     fits = True
@@ -408,14 +428,17 @@ def _flow_capacity(design: Design, name: str, rate: float, unit: dict[str, float
                         fits=fits, slos=tuple(slos), capacity_unknown=unknown)
 
 
-def _store_max_rate(design: Design, name: str, rate: float, loads: dict,
+def _store_max_rate(design: Design, name: str, rate: float, loads: Mapping[str, RingLoad],
                     cc: ComponentCapacity) -> float | None:
     """The flow's rate at which a store's hottest node (x skew) reaches its capacity, the
     other flows unchanged: node loads are linear in each flow's rate."""
     own = loads.get(name)
     if own is None or rate <= 0.0:
         return None
-    skew = store_of(design.components[cc.name]).skew
+    st = store_of(design.components[cc.name])
+    cap = cc.capacity_rps
+    assert st is not None and cap is not None, "a store with a capacity"
+    skew = st.skew
     n = len(own.nodes)
     others = [math.fsum(rl.nodes[i] for f, rl in loads.items() if f != name) for i in range(n)]
     best = None
@@ -423,6 +446,6 @@ def _store_max_rate(design: Design, name: str, rate: float, loads: dict,
         per = own.nodes[i] / rate
         if per <= 0.0:
             continue
-        r = max(0.0, (cc.capacity_rps / skew - others[i]) / per)
+        r = max(0.0, (cap / skew - others[i]) / per)
         best = r if best is None else min(best, r)
     return best

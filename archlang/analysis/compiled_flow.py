@@ -8,24 +8,31 @@ of the call into it (the data tier) and the failover-window factor of each of it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from archlang.analysis.quorum import Op, op_for
 from archlang.analysis.replica_groups import ComponentModel, component_models, domain_availability
-from archlang.model.design import Design
+from archlang.model.design import Call, Design
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.graph import FlowNode
+
+#: One call of a node: (count, the nodes of its targets), alternatives in order.
+CompiledCall = tuple[int, list[int]]
 
 
 @dataclass
 class CompiledNode:
     comp: str
     hit: float | None                              # cache/cdn hit ratio, else None
-    calls: list[tuple[int, list[int]]] = field(default_factory=list)  # (count, target nodes)
+    calls: list[CompiledCall] = field(default_factory=list)
     parent: int = -1
     depth: int = 0
     op: Op | None = None                           # into a store: what the call does
     repeated: bool = False                         # below (or at) a call made xN
     # Per entry of ``calls``: the declared call, and its failover-window factor
     # (``failover T`` on alternatives, analysis/resilience.py; 1.0 without).
-    mods: list = field(default_factory=list)
+    mods: list[Call] = field(default_factory=list)
     windows: list[float] = field(default_factory=list)
 
 
@@ -54,7 +61,8 @@ def compile_flow(design: Design, flow_name: str, models: dict[str, ComponentMode
     comps: dict[str, None] = {}
     consistency = design.flows[flow_name].consistency
 
-    def add(fn, parent: int, depth: int, call=None, repeated: bool = False) -> int:
+    def add(fn: FlowNode, parent: int, depth: int, call: Call | None = None,
+            repeated: bool = False) -> int:
         i = len(nodes)
         hit = fn.component.hit_ratio if fn.kind in ("cache", "cdn") else None
         if hit is None and fn.kind in ("cache", "cdn"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from archlang.analysis.common import Finding, Frozen
+from archlang.analysis.common import Finding, Frozen, SloResult
 from archlang.analysis.result import Result
 
 
@@ -45,11 +45,11 @@ class DesignDiff(Frozen):
     worse: bool        # head fails an SLO base met, gains a SPOF, or gains an error finding
 
 
-def _slo_key(s) -> str:
+def _slo_key(s: SloResult) -> str:
     return s.kind + (f" p{s.percentile:g}" if s.percentile is not None else "")
 
 
-def _finite(x):
+def _finite(x: float | None) -> float | None:
     import math
 
     return x if x is None or math.isfinite(x) else None
@@ -62,6 +62,7 @@ def diff_results(base: Result, head: Result) -> DesignDiff:
     for n in names:
         b, h = base.flows.get(n), head.flows.get(n)
         if b is None:
+            assert h is not None, "a flow of base or head"
             flows.append(FlowChange(name=n, change="added", availability_head=h.availability,
                                     p99_head=h.latency.p99 if h.latency else None))
             worse = worse or h.status == "fail"
@@ -94,16 +95,19 @@ def diff_results(base: Result, head: Result) -> DesignDiff:
 
     comps: list[ComponentChange] = []
     for n in list(base.components) + [n for n in head.components if n not in base.components]:
-        b, h = base.components.get(n), head.components.get(n)
-        if b is None:
-            comps.append(ComponentChange(name=n, change="added", utilisation_head=h.utilisation))
-        elif h is None:
-            comps.append(ComponentChange(name=n, change="removed", utilisation_base=b.utilisation))
-        elif b.utilisation != h.utilisation:
-            comps.append(ComponentChange(name=n, change="changed", utilisation_base=b.utilisation,
-                                         utilisation_head=h.utilisation))
+        bc, hc = base.components.get(n), head.components.get(n)
+        if bc is None:
+            assert hc is not None, "a component of base or head"
+            comps.append(ComponentChange(name=n, change="added", utilisation_head=hc.utilisation))
+        elif hc is None:
+            comps.append(ComponentChange(name=n, change="removed",
+                                         utilisation_base=bc.utilisation))
+        elif bc.utilisation != hc.utilisation:
+            comps.append(ComponentChange(name=n, change="changed",
+                                         utilisation_base=bc.utilisation,
+                                         utilisation_head=hc.utilisation))
 
-    def key(f: Finding):
+    def key(f: Finding) -> tuple[str, str]:
         return (f.code, f.message)
 
     bk = {key(f) for f in base.findings}

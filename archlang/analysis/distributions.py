@@ -6,6 +6,11 @@ Pure functions. numpy is imported inside the functions that need it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.arrays import FloatArray
 
 Z95 = 1.959963984540054        # standard normal quantile at 0.975 (two-sided 95%)
 
@@ -33,7 +38,7 @@ def mmc_mean_wait(c: int, lam: float, mu: float) -> float:
     return erlang_c(c, lam / mu) / (c * mu - lam)
 
 
-def quantile_sorted(x, q: float) -> float:
+def quantile_sorted(x: FloatArray | Sequence[float], q: float) -> float:
     """The ``q``-quantile (0..1) of sorted samples, numpy's default 'linear' method.
 
     ``h = (n - 1) q``; ``x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h])``.
@@ -42,12 +47,12 @@ def quantile_sorted(x, q: float) -> float:
     if n == 1:
         return float(x[0])
     h = (n - 1) * q
-    lo = int(math.floor(h))
+    lo = math.floor(h)
     hi = min(lo + 1, n - 1)
     return float(x[lo] + (h - lo) * (x[hi] - x[lo]))
 
 
-def quantile_ci_halfwidth(x, q: float, z: float = Z95) -> float:
+def quantile_ci_halfwidth(x: FloatArray | Sequence[float], q: float, z: float = Z95) -> float:
     """Half-width of the distribution-free 95% interval on the ``q``-quantile of sorted ``x``.
 
     The interval between the order statistics of ranks ``floor(nq - z sqrt(nq(1-q)))`` and
@@ -58,8 +63,8 @@ def quantile_ci_halfwidth(x, q: float, z: float = Z95) -> float:
     if n < 2:
         return 0.0
     s = z * math.sqrt(n * q * (1.0 - q))
-    j = min(max(int(math.floor(n * q - s)), 1), n)
-    k = min(max(int(math.ceil(n * q + s)), 1), n)
+    j = min(max(math.floor(n * q - s), 1), n)
+    k = min(max(math.ceil(n * q + s), 1), n)
     return float(x[k - 1] - x[j - 1]) / 2.0
 
 

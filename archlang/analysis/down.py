@@ -36,8 +36,9 @@ Pure functions of the design: no I/O, no state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from archlang.errors import DesignError, Diagnostic, did_you_mean
 from archlang.model.design import Component, Design
@@ -107,13 +108,14 @@ def resolve_down(design: Design, names: Iterable[str]) -> Down:
             rs.add(name)
         elif name.endswith("]") and "[" in name:
             base, _, idx = name[:-1].partition("[")
-            c = design.components.get(base)
-            if c is None:
+            owner = design.components.get(base)
+            if owner is None:
                 error(f"unknown unit '{name}' for --down",
                       did_you_mean(name, [f"{x}[{idx}]" for x in design.components]) or _WHAT)
-            elif not idx.isdigit() or not 1 <= int(idx) <= c.replicas:
+            elif not idx.isdigit() or not 1 <= int(idx) <= owner.replicas:
                 error(f"unknown replica '{name}' for --down",
-                      f"{c.kind} {base} has replicas {_replica_range(c)} (numbered from 1)")
+                      f"{owner.kind} {base} has replicas {_replica_range(owner)} "
+                      "(numbered from 1)")
             else:
                 reps.add((base, int(idx) - 1))
         else:
@@ -124,7 +126,7 @@ def resolve_down(design: Design, names: Iterable[str]) -> Down:
                 replicas=frozenset(reps), names=names)
 
 
-def as_down(design: Design, down: "Down | Iterable[str]") -> Down:
+def as_down(design: Design, down: Down | Iterable[str]) -> Down:
     """``down`` as a resolved :class:`Down` (names are resolved, a Down is kept)."""
     return down if isinstance(down, Down) else resolve_down(design, down)
 
@@ -171,11 +173,12 @@ def alive(c: Component, down: Down = NO_DOWN) -> bool:
 
 
 # ---- routing ---------------------------------------------------------------------------------
-def serves(node: "FlowNode", down: Down = NO_DOWN, _memo: dict | None = None) -> bool:
-    """Can a request into ``node`` succeed with the ``down`` units down and all else up?"""
+def serves(node: FlowNode, down: Down = NO_DOWN, _memo: dict[int, bool] | None = None) -> bool:
+    """Can a request into ``node`` succeed with the ``down`` units down and all else up?
+    ``_memo``: the answers so far by ``id(node)``, shared by the alternatives of one call."""
     if not down:
         return True
-    memo = {} if _memo is None else _memo
+    memo: dict[int, bool] = {} if _memo is None else _memo
     got = memo.get(id(node))
     if got is not None:
         return got
@@ -188,10 +191,10 @@ def serves(node: "FlowNode", down: Down = NO_DOWN, _memo: dict | None = None) ->
     return ok
 
 
-def route(fc: "FlowCall", down: Down = NO_DOWN) -> "FlowNode":
+def route(fc: FlowCall, down: Down = NO_DOWN) -> FlowNode:
     """The target a call's load and time go to: the first alternative that ``serves`` under
     ``down``, else the primary ``targets[0]``."""
     if not down or len(fc.targets) == 1:
         return fc.targets[0]
-    memo: dict = {}
+    memo: dict[int, bool] = {}
     return next((t for t in fc.targets if serves(t, down, memo)), fc.targets[0])

@@ -15,35 +15,56 @@ bounded by the sum over nodes of 2^(variables the node depends on); beyond
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from itertools import product
+from typing import Generic
 
 from archlang.analysis.compiled_flow import CompiledFlow
-from archlang.analysis.overrides import UnitKey
+from archlang.analysis.overrides import Forced, Overrides, UnitKey, component_force
 from archlang.analysis.quorum import ENUMERATE_NODES, Op, state_distribution
 from archlang.analysis.replica_groups import group_up, node_probabilities
-from archlang.analysis.success_dist import (ONE, ZERO, Dist, cache_success, clean, dmap, mean,
-                                           scale, times)
+from archlang.analysis.success_dist import (
+    ONE,
+    ZERO,
+    Dist,
+    V,
+    cache_success,
+    clean,
+    dmap,
+    mean,
+    power,
+    scale,
+    times,
+)
 
 #: Above this many node evaluations (sum over tree nodes of 2^dependencies) a flow is
 #: estimated by Monte Carlo (``archlang.analysis.availability``) instead.
 EXACT_WORK_LIMIT = 1 << 16
+
+#: The value a conditioning variable is assigned: 1 (up) or 0 (down), or for a store
+#: conditioned on its whole state the success of each of its operations (``store_ops``).
+StateValue = int | tuple[float, ...]
+#: The conditioning variables assigned above a node, and their values.
+Assignment = dict[UnitKey, StateValue]
+#: The overrides that change a subtree or a component, as a sorted tuple (a memo key's part).
+Signature = tuple[tuple[UnitKey, Forced], ...]
 
 
 class TooComplex(Exception):
     """The exact engine's work bound for a flow exceeds EXACT_WORK_LIMIT."""
 
 
-class ExactEngine:
-    """E[S(root)] of one flow, exactly, with optional what-if overrides.
+class FactoringEngine(Generic[V]):
+    """Recursive factoring over one flow's tree, whatever a node's distribution holds: the
+    conditioning variables, their conditioning nodes, the memos and the work bound.
 
-    ``base`` overrides (from --down) are built into the structure; ``availability(extra)``
-    accepts further overrides on components (("c", name) -> "up" | "down") and on domains
-    that can fail (("d", key) -> 1 | 0). Distributions are memoised across calls, keyed by
-    the overrides that touch each subtree, so a what-if recomputes only the path above the
-    changed unit.
+    ``V`` is the value a distribution is over: S (a float) for :class:`ExactEngine`, the
+    request classes for the request engine (``archlang.analysis.resilience``). A subclass
+    gives ``_node`` (one node's distribution given the assigned variables) and
+    ``availability``.
     """
 
-    def __init__(self, fm: CompiledFlow, base: dict[UnitKey, object] | None = None):
+    def __init__(self, fm: CompiledFlow, base: Overrides | None = None):
         self.fm = fm
         base = base or {}
         self.base_comp = {k[1]: v for k, v in base.items() if k[0] == "c"}
@@ -53,7 +74,7 @@ class ExactEngine:
         for c in fm.components:
             for d in fm.models[c].domains:
                 if ("d", d) in base:
-                    self.fixed[d] = int(base[("d", d)])  # type: ignore[arg-type]
+                    self.fixed[d] = int(base[("d", d)])
                 elif fm.domains.get(d, 1.0) >= 1.0:
                     self.fixed[d] = 1
                 elif fm.domains[d] <= 0.0:
@@ -81,12 +102,14 @@ class ExactEngine:
                 touch[("c", c)] = ps
         # A store reached twice, or below a call made xN, is conditioned on its state (the
         # success of each of its operations): there its whole distribution matters.
-        self.store_ops: dict[str, list] = {}
+        self.store_ops: dict[str, list[Op]] = {}
         for c, ps in places.items():
             st = fm.models[c].store
             if st is None:
                 continue
-            ops = sorted({nodes[i].op for i in ps}, key=lambda o: o.name)
+            # every call into a store has its operation (compile_flow)
+            ops = sorted({op for i in ps if (op := nodes[i].op) is not None},
+                         key=lambda o: o.name)
             self.store_ops[c] = ops
             if self.base_comp.get(c) != "down" and (len(ps) > 1 or any(nodes[i].repeated
                                                                        for i in ps)):
@@ -112,7 +135,7 @@ class ExactEngine:
             at.setdefault(common, []).append(v)
         self.at = {i: sorted(vs, key=lambda v: (v[0] != "d", v[1])) for i, vs in at.items()}
         # Variables each subtree depends on, and those assigned above it.
-        deps: list[set] = [set() for _ in nodes]
+        deps: list[set[UnitKey]] = [set() for _ in nodes]
         for v, ns in touch.items():
             for i in ns:
                 j = i
@@ -121,13 +144,13 @@ class ExactEngine:
                     if j == self.lca[v]:
                         break
                     j = nodes[j].parent
-        self.above: list[tuple] = []
+        self.above: list[tuple[UnitKey, ...]] = []
         for i in range(len(nodes)):
-            self.above.append(tuple(sorted((v for v in deps[i] if self.lca[v] != i))))
+            self.above.append(tuple(sorted(v for v in deps[i] if self.lca[v] != i)))
         self.work = sum(math.prod(self._cardinality(v) for v in deps[i])
                         for i in range(len(nodes)))
         # Units beneath each node (for keying what-if overrides).
-        sub: list[set] = [set() for _ in nodes]
+        sub: list[set[UnitKey]] = [set() for _ in nodes]
         for i in reversed(range(len(nodes))):
             c = nodes[i].comp
             sub[i].add(("c", c))
@@ -135,30 +158,31 @@ class ExactEngine:
             if nodes[i].parent >= 0:
                 sub[nodes[i].parent].update(sub[i])
         self.sub = [frozenset(s) for s in sub]
-        self._memo: dict = {}
-        self._pmemo: dict = {}
-        self._extra: dict[UnitKey, object] = {}
+        self._memo: dict[tuple[int, tuple[StateValue, ...], Signature], dict[V, float]] = {}
+        self._pmemo: dict[tuple[str, tuple[StateValue, ...], Signature, str | None], float] = {}
+        self._extra: dict[UnitKey, Forced] = {}
 
     def _cardinality(self, v: UnitKey) -> float:
         """Bound on the states of a conditioning variable (2 but for a store's state)."""
-        if v[0] != "c" or self.fm.models[v[1]].store is None:
+        st = self.fm.models[v[1]].store if v[0] == "c" else None
+        if st is None:
             return 2
         cm = self.fm.models[v[1]]
-        st = cm.store
         if cm.n > ENUMERATE_NODES or (st.windows > 1 and st.failover < 1.0 and any(
                 o.leader for o in self.store_ops[v[1]])):
             return math.inf
-        return 2 ** min(cm.n, 12) * (2 if st.failover < 1.0 else 1)
+        node_states: int = 2 ** min(cm.n, 12)
+        return node_states * (2 if st.failover < 1.0 else 1)
 
     def _path(self, i: int) -> list[int]:
-        out = []
+        out: list[int] = []
         while i >= 0:
             out.append(i)
             i = self.fm.nodes[i].parent
         return out[::-1]
 
     # -- probabilities --
-    def p_comp(self, c: str, asg: dict, op: Op | None = None) -> float:
+    def p_comp(self, c: str, asg: Assignment, op: Op | None = None) -> float:
         """P(component c's group up | assigned global domains), its own domains summed out;
         for a store, the expected success of ``op``."""
         extra = self._extra
@@ -170,21 +194,23 @@ class ExactEngine:
         if got is not None:
             return got
         cm = self.fm.models[c]
-        force = extra.get(("c", c), self.base_comp.get(c))
+        force = component_force(extra.get(("c", c), self.base_comp.get(c)))
         total = 0.0
         for states, pr in self._domain_states(c, asg):
             total += pr * group_up(cm, states, force, op=op)
         self._pmemo[key] = total
         return total
 
-    def _domain_states(self, c: str, asg: dict):
+    def _domain_states(self, c: str, asg: Assignment) -> Iterator[tuple[dict[str, int], float]]:
         """The states of component c's domains: fixed and assigned ones as given, its own
         (local) ones enumerated; yields (states, probability) for each state of nonzero
         probability. The ``states`` dict is reused: read it before the next step."""
         extra = self._extra
         states = {d: self.fixed[d] for d in self.fm.models[c].domains if d in self.fixed}
         for d in self.global_doms[c]:
-            states[d] = asg[("d", d)]
+            up = asg[("d", d)]
+            assert isinstance(up, int)      # a domain is up or down, never a store's state
+            states[d] = up
         local = self.local_doms[c]
         for combo in product((1, 0), repeat=len(local)):
             pr = 1.0
@@ -198,18 +224,19 @@ class ExactEngine:
             if pr:
                 yield states, pr
 
-    def _store_states(self, c: str, asg: dict) -> list[tuple[tuple, float]]:
+    def _store_states(self, c: str, asg: Assignment) -> list[tuple[tuple[float, ...], float]]:
         """The distribution of a store's state (the success of each of its operations in
         this flow) given the assigned global domains, its own domains summed out."""
         extra = self._extra
         cm = self.fm.models[c]
-        force = extra.get(("c", c), self.base_comp.get(c))
+        force = component_force(extra.get(("c", c), self.base_comp.get(c)))
         ops = self.store_ops[c]
         st = cm.store
+        assert st is not None, "only a store is conditioned on its state"
         if force == "up" and st.failover < 1.0:
             from dataclasses import replace
             st = replace(st, failover=1.0)
-        acc: dict[tuple, float] = {}
+        acc: dict[tuple[float, ...], float] = {}
         for states, pr in self._domain_states(c, asg):
             dist = state_distribution(st, ops, node_probabilities(cm, states, force))
             if dist is None:    # guarded by _cardinality: never reached
@@ -218,7 +245,7 @@ class ExactEngine:
                 acc[val] = acc.get(val, 0.0) + pr * q
         return sorted(acc.items(), key=lambda kv: kv[0], reverse=True)
 
-    def _choices(self, v: UnitKey, asg: dict) -> list[tuple[object, float]]:
+    def _choices(self, v: UnitKey, asg: Assignment) -> Sequence[tuple[StateValue, float]]:
         """The values a conditioning variable takes, with their probabilities."""
         if v[0] == "d":
             forced = self._extra.get(v)
@@ -230,7 +257,7 @@ class ExactEngine:
         return [(1, p), (0, 1.0 - p)]
 
     # -- distributions --
-    def dist(self, i: int, asg: dict) -> Dist:
+    def dist(self, i: int, asg: Assignment) -> dict[V, float]:
         # Overrides that change this subtree; a variable conditioned on above this node is
         # already fixed in ``asg``, so its override only matters where it is conditioned.
         sig = tuple(sorted((k, v) for k, v in self._extra.items()
@@ -243,9 +270,9 @@ class ExactEngine:
         if not here:
             out = self._node(i, asg)
         else:
-            acc: Dist = {}
+            acc: dict[V, float] = {}
 
-            def assign(j: int, a2: dict, pr: float) -> None:
+            def assign(j: int, a2: Assignment, pr: float) -> None:
                 if j == len(here):
                     for val, q in self._node(i, a2).items():
                         acc[val] = acc.get(val, 0.0) + pr * q
@@ -263,20 +290,41 @@ class ExactEngine:
         self._memo[key] = out
         return out
 
-    def _node(self, i: int, asg: dict) -> Dist:
+    def _node(self, i: int, asg: Assignment) -> dict[V, float]:
+        """The distribution of node ``i`` given the variables assigned in ``asg``."""
+        raise NotImplementedError
+
+    def availability(self, extra: Overrides | None = None) -> float:
+        """E[S(root)] with the overrides ``extra`` on top of ``base``."""
+        raise NotImplementedError
+
+
+class ExactEngine(FactoringEngine[float]):
+    """E[S(root)] of one flow, exactly, with optional what-if overrides.
+
+    ``base`` overrides (from --down) are built into the structure; ``availability(extra)``
+    accepts further overrides on components (("c", name) -> "up" | "down") and on domains
+    that can fail (("d", key) -> 1 | 0). Distributions are memoised across calls, keyed by
+    the overrides that touch each subtree, so a what-if recomputes only the path above the
+    changed unit.
+    """
+
+    def _node(self, i: int, asg: Assignment) -> Dist:
         nd = self.fm.nodes[i]
         v = ("c", nd.comp)
         fixed = False              # a store's state: u is its success, not a probability
         if v in asg:
             val = asg[v]
             if isinstance(val, tuple):
+                assert nd.op is not None, "a store's node has its operation"
                 u = val[self.op_index[nd.comp][nd.op.name]]
                 fixed = True
             else:
                 u = float(val)
         else:
             u = self.p_comp(nd.comp, asg, nd.op)
-        ring_cache = nd.hit is not None and nd.op is not None
+        h = nd.hit
+        ring_cache = h is not None and nd.op is not None
         if u <= 0.0 and not ring_cache:
             return ZERO
         rest = ONE
@@ -289,27 +337,27 @@ class ExactEngine:
                     fail = times(fail, dmap(self.dist(t, asg), lambda x: 1.0 - x))
                 g = dmap(fail, lambda x: 1.0 - x)
             if count > 1:
-                g = dmap(g, lambda x, n=count: x ** n)
+                g = power(g, count)
             if nd.windows and nd.windows[j] < 1.0:      # failover window: a pseudo-event
                 g = scale(nd.windows[j], g)
             rest = times(rest, g)
-        if ring_cache:
+        if ring_cache and h is not None:
             # a sharded cache: a key whose shard is lost is a miss (its store serves it)
             if fixed:
-                return dmap(rest, lambda x, h=nd.hit, f=u: x + f * h * (1.0 - x))
-            hit = dmap(rest, lambda x, h=nd.hit: cache_success(h, x))
+                return dmap(rest, lambda x: x + u * h * (1.0 - x))
+            hit = dmap(rest, lambda x: cache_success(h, x))
             out: Dist = {}
             for d, w in ((hit, u), (rest, 1.0 - u)):
                 for x, q in d.items():
                     out[x] = out.get(x, 0.0) + w * q
             return clean(out)
-        if nd.hit is not None:
-            rest = dmap(rest, lambda x, h=nd.hit: cache_success(h, x))
+        if h is not None:
+            rest = dmap(rest, lambda x: cache_success(h, x))
         if fixed and 0.0 < u < 1.0:
-            return dmap(rest, lambda x, f=u: f * x)
+            return dmap(rest, lambda x: u * x)
         return scale(u, rest)
 
-    def availability(self, extra: dict[UnitKey, object] | None = None) -> float:
+    def availability(self, extra: Overrides | None = None) -> float:
         if self.work > EXACT_WORK_LIMIT:
             raise TooComplex(f"flow {self.fm.name}: exact work {self.work} > {EXACT_WORK_LIMIT}")
         self._extra = dict(extra or {})

@@ -18,11 +18,18 @@ no finding even when the two together are a little over it ("about ten times").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from archlang import numbers
 from archlang.analysis.common import Finding
+from archlang.analysis.overrides import Overrides
 from archlang.model.design import Design
+from archlang.span import Span
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.replica_groups import ComponentModel
 
 #: Comparisons allow this relative slack: 1 - 0.9999 is 1.0000000000000286e-4 in floats.
 SLACK = 1e-9
@@ -35,16 +42,16 @@ class FlowNeed:
     flow: str
     target: float
     hard: tuple[str, ...]
-    span: object = None       # the strictest availability SLO's line
+    span: Span | None = None  # the strictest availability SLO's line
 
 
 def _over(u: float, need: float) -> bool:
     return u > need * (1.0 + SLACK) + 1e-15
 
 
-def _region_of(cm, region_names: set[str]) -> str | None:
+def _region_of(cm: ComponentModel, region_names: set[str]) -> str | None:
     """The region holding every replica of ``cm``, if one does."""
-    regions = set()
+    regions: set[str] = set()
     for ds in cm.replica_domains:
         r = next((d for d in ds if d in region_names), None)
         if r is None:
@@ -53,7 +60,7 @@ def _region_of(cm, region_names: set[str]) -> str | None:
     return regions.pop() if len(regions) == 1 else None
 
 
-def _replicas_for(cm, need: float) -> int | None:
+def _replicas_for(cm: ComponentModel, need: float) -> int | None:
     """The fewest replicas (same min) that reach the target with every domain up."""
     from archlang.analysis.replica_groups import binom_tail
 
@@ -65,8 +72,8 @@ def _replicas_for(cm, need: float) -> int | None:
     return None
 
 
-def _component_hint(design: Design, name: str, cm, domains: dict, base: dict,
-                    need: float) -> str:
+def _component_hint(design: Design, name: str, cm: ComponentModel,
+                    domains: Mapping[str, float], base: Overrides, need: float) -> str:
     from archlang.analysis.replica_groups import component_availability
 
     comp = design.components[name]
@@ -102,14 +109,15 @@ def _component_hint(design: Design, name: str, cm, domains: dict, base: dict,
     return " and ".join(fixes) + f", or {other}"
 
 
-def extra_nine_findings(design: Design, needs: list[FlowNeed], models: dict, domains: dict,
-                        base: dict) -> list[Finding]:
+def extra_nine_findings(design: Design, needs: list[FlowNeed],
+                        models: Mapping[str, ComponentModel], domains: Mapping[str, float],
+                        base: Overrides) -> list[Finding]:
     from archlang.analysis.replica_groups import component_availability
 
     findings: list[Finding] = []
     capped: dict[str, dict[str, list[str]]] = {}      # region -> flow -> components
     strictest: dict[str, float] = {}
-    where_slo: dict[str, object] = {}                 # region -> the strictest SLO's span
+    where_slo: dict[str, Span | None] = {}            # region -> the strictest SLO's span
     region_names = {r.name for r in design.regions}
     for fn in needs:
         need = (1.0 - fn.target) / 10.0

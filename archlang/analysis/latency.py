@@ -39,21 +39,37 @@ can never disagree.
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeGuard
 
 from archlang.analysis.common import SloResult
-from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.distributions import erlang_c, quantile_ci_halfwidth, quantile_sorted
-from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
+from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.quorum import Op, Store, op_for, store_of
+from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
 from archlang.analysis.ring import key_weights as ring_key_weights
 from archlang.graph import FlowCall, FlowNode, flow_tree
-from archlang.model.design import Component, Design, Latency
+from archlang.model.design import Component, Design, Latency, Placement
 
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Iterable
+    from collections.abc import Iterable
 
     import numpy as np
+
+    from archlang.analysis.arrays import BoolArray, FloatArray, IndexArray
+    from archlang.analysis.resilience import Plan
+
+    #: A hop of the breakdown: (component, its caller; None for the entry).
+    HopKey = tuple[str, str | None]
+    #: A hop's per-sample parts on the critical path: [time, network, queueing] (ms); the
+    #: lists are summed into in place, the arrays never.
+    HopParts = list[FloatArray]
+    Hops = dict[HopKey, HopParts]
+    #: One evaluation of a subtree: (per-sample time, its hops).
+    Draw = tuple[FloatArray, Hops]
+
+#: A component's M/M/c queue as the sampler draws its wait: (P(wait), wait rate per ms).
+QueueWait = tuple[float, float]
 
 SEED = 20240601               # base seed of every flow's random stream
 SAMPLES = 200_000             # Monte Carlo samples per flow, at most
@@ -86,7 +102,7 @@ def _to_leader(c: Component, write: bool, consistency: str | None = None) -> boo
                                           and c.replication == "leader_follower")
 
 
-def _quorum_path(st: Store | None) -> bool:
+def _quorum_path(st: Store | None) -> TypeGuard[Store]:
     """Is a store timed per shard on its ring (leaderless or sharded), not as one group?"""
     return st is not None and (st.sharded or st.style in ("leaderless", "none"))
 
@@ -99,114 +115,133 @@ class _Sampler:
     """Draws the random parts of a request. ``rng=None``: the probe pass (one sample, raises
     :class:`_Stochastic` on the first draw that is not degenerate)."""
 
-    def __init__(self, design: Design, queues: dict[str, tuple[float, float]], rng,
-                 down: Down = NO_DOWN, consistency: str | None = None):
-        import numpy as np
-
+    def __init__(self, design: Design, queues: Mapping[str, QueueWait],
+                 rng: np.random.Generator | None, down: Down = NO_DOWN,
+                 consistency: str | None = None):
         self.consistency = consistency
-        self.np = np
         self.design = design
         self.down = down
         self.net = design.network
         self.queues = queues
         self.rng = rng
-        self.plan = None              # analysis/resilience.py Plan, when the design uses it
+        self.plan: Plan | None = None   # analysis/resilience.py, when the design uses it
         self.flow = ""
-        self._places: dict[str, tuple[list, "np.ndarray"]] = {}
-        self._matrix: dict[tuple[str, str], "np.ndarray"] = {}
-        self._zeros: dict[int, "np.ndarray"] = {}
+        self._places: dict[str, tuple[list[Placement | None], IndexArray]] = {}
+        self._matrix: dict[tuple[str, str], FloatArray] = {}
+        self._zeros: dict[int, FloatArray] = {}
         self.fanout = 1                # draws of the current subtree along the request
 
     # -- primitives ----------------------------------------------------------------------
-    def zeros(self, n: int) -> "np.ndarray":
+    def zeros(self, n: int) -> FloatArray:
         """A shared read-only array of zeros (arrays are never modified in place)."""
+        import numpy as np
+
         z = self._zeros.get(n)
         if z is None:
-            z = self.np.zeros(n)
+            z = np.zeros(n)
             z.flags.writeable = False
             self._zeros[n] = z
         return z
 
-    def random(self) -> None:
+    def random(self) -> np.random.Generator:
+        """The generator for a draw that is really random (the probe pass stops here)."""
         if self.rng is None:
             raise _Stochastic()
+        return self.rng
 
-    def latency(self, lat: Latency, n: int) -> "np.ndarray":
+    def latency(self, lat: Latency, n: int) -> FloatArray:
+        import numpy as np
+
         if lat.fixed:
-            return self.np.full(n, lat.p50_ms)
-        self.random()
+            return np.full(n, lat.p50_ms)
+        rng = self.random()
         mu, sigma = lat.lognormal
-        return self.np.exp(mu + sigma * self.rng.standard_normal(n))
+        return np.exp(mu + sigma * rng.standard_normal(n))
 
-    def places(self, c: Component) -> tuple[list, "np.ndarray"]:
+    def places(self, c: Component) -> tuple[list[Placement | None], IndexArray]:
         """(distinct placements of the replicas a request can be sent to, replica index ->
         distinct index). The replicas not forced down, or all when every one is."""
+        import numpy as np
+
         got = self._places.get(c.name)
         if got is None:
-            distinct: list = []
-            index = []
+            distinct: list[Placement | None] = []
+            index: list[int] = []
             placements = c.replica_placements()
             up = up_replicas(c, self.down) or range(len(placements))
             for p in (placements[i] for i in up):
                 if p not in distinct:
                     distinct.append(p)
                 index.append(distinct.index(p))
-            got = (distinct, self.np.array(index, dtype=self.np.intp))
+            got = (distinct, np.array(index, dtype=np.intp))
             self._places[c.name] = got
         return got
 
-    def pick(self, c: Component, n: int, write: bool) -> "np.ndarray":
+    def pick(self, c: Component, n: int, write: bool) -> IndexArray:
         """The placement (distinct index) of the replica each sample is sent to: the one
         replica that takes the request (``_to_leader``), else one picked uniformly."""
+        import numpy as np
+
         distinct, index = self.places(c)
         if len(distinct) == 1:
-            return self.np.zeros(n, dtype=self.np.intp)
+            return np.zeros(n, dtype=np.intp)
         if _to_leader(c, write, self.consistency):
             where = c.replica_placements()[leader_replica(c, self.down)]
-            return self.np.full(n, distinct.index(where), dtype=self.np.intp)
-        self.random()
-        return index[self.rng.integers(0, len(index), n)]
+            return np.full(n, distinct.index(where), dtype=np.intp)
+        rng = self.random()
+        return index[rng.integers(0, len(index), n)]
 
-    def network(self, a: Component, at_a: "np.ndarray", b: Component,
-                at_b: "np.ndarray") -> "np.ndarray":
+    def network(self, a: Component, at_a: IndexArray, b: Component,
+                at_b: IndexArray) -> FloatArray:
+        import numpy as np
+
         m = self._matrix.get((a.name, b.name))
         if m is None:
             pa, _ = self.places(a)
             pb, _ = self.places(b)
-            m = self.np.array([[self.net.between(x, y) for y in pb] for x in pa], dtype=float)
+            m = np.array([[self.net.between(x, y) for y in pb] for x in pa], dtype=float)
             self._matrix[(a.name, b.name)] = m
+        hop: FloatArray                    # (numpy's stubs: Any for an element or a row)
         if (m == m.flat[0]).all():
-            return self.zeros(len(at_b)) + m.flat[0]
-        if m.shape[0] == 1:
-            return m[0].take(at_b)
-        return m.ravel().take(at_a * m.shape[1] + at_b)
+            hop = self.zeros(len(at_b)) + m.flat[0]
+        elif m.shape[0] == 1:
+            hop = m[0].take(at_b)
+        else:
+            hop = m.ravel().take(at_a * m.shape[1] + at_b)
+        return hop
 
-    def miss(self, h: float, n: int) -> "np.ndarray":
+    def miss(self, h: float, n: int) -> BoolArray:
+        import numpy as np
+
         if h <= 0.0:
-            return self.np.ones(n, dtype=bool)
+            return np.ones(n, dtype=bool)
         if h >= 1.0:
-            return self.np.zeros(n, dtype=bool)
-        self.random()
-        return self.rng.random(n) >= h
+            return np.zeros(n, dtype=bool)
+        rng = self.random()
+        return rng.random(n) >= h
 
-    def wait(self, c: Component, n: int) -> "np.ndarray":
+    def wait(self, c: Component, n: int) -> FloatArray:
+        import numpy as np
+
         q = self.queues.get(c.name)
         if q is None or q[0] <= 0.0:
             return self.zeros(n)
-        self.random()
+        rng = self.random()
         p_wait, rate_per_ms = q
         # One uniform U per sample: the request waits when U < P(wait), and then U / P(wait)
         # is itself uniform, so -ln(U / P(wait)) / rate is its exponential waiting time.
-        u = self.rng.random(n)
+        u = rng.random(n)
         waits = u < p_wait
-        out = self.np.zeros(n)
-        out[waits] = -self.np.log(u[waits] / p_wait) / rate_per_ms
+        out = np.zeros(n)
+        out[waits] = -np.log(u[waits] / p_wait) / rate_per_ms
         return out
 
-    def service(self, c: Component, at: "np.ndarray", write: bool) -> "np.ndarray":
+    def service(self, c: Component, at: IndexArray, write: bool) -> FloatArray:
         """Service time of the replicas ``at`` (distinct placement indices) of ``c``; a
         synchronously replicated write waits for its followers, from the replica it entered
         (the leader, or for multi_leader the leader the write went to)."""
+        import numpy as np
+
         n = len(at)
         leader = self.latency(c.latency, n)
         if not (write and c.kind in ("database", "cache")
@@ -214,17 +249,19 @@ class _Sampler:
                 and c.replication_sync and c.followers >= 1):
             return leader
         distinct, _ = self.places(c)
-        acks = []
+        acks: list[FloatArray] = []
         for i in range(1, c.followers + 1):
             where = c.placement[i % len(c.placement)] if c.placement else None
-            hops = self.np.array([self.net.between(p, where) for p in distinct], dtype=float)
+            hops = np.array([self.net.between(p, where) for p in distinct], dtype=float)
             acks.append(self.latency(c.latency, n) + hops.take(at))
         if c.sync_mode == "semi_sync":   # MySQL semi-sync: the first follower's ack
-            return self.np.maximum(leader, self.np.minimum.reduce(acks))
-        return self.np.maximum.reduce([leader] + acks)
+            return np.maximum(leader, np.minimum.reduce(acks))
+        slowest: FloatArray = np.maximum.reduce([leader] + acks)
+        return slowest
 
     # -- stores on a ring ---------------------------------------------------------------
-    def store_time(self, caller: Component | None, at, c: Component, op: Op, last_mile):
+    def store_time(self, caller: Component | None, at: IndexArray, c: Component, op: Op,
+                   last_mile: FloatArray) -> tuple[FloatArray, FloatArray]:
         """(time, network part) of one operation on a sharded or leaderless store, per
         sample: the shard is drawn by its share of the keys (``ring.key_weights``), each
         copy answers after the network from the caller's replica plus its own draw, and the
@@ -232,31 +269,29 @@ class _Sampler:
         statistic); a leader-follower store reads one copy (uniformly) or the leader and
         writes at the leader (waiting for its followers as its sync mode says). A scatter
         call waits for the slowest of every shard."""
-        np = self.np
+        import numpy as np
+
         st = store_of(c)
+        assert st is not None, "a store's operation"
         n = len(at)
         up = set(up_replicas(c, self.down)) or set(range(st.nodes))
         placements = c.replica_placements()
         pa = self.places(caller)[0] if caller is not None else [None]
         if op.scatter:
             shards = [s % st.nodes for s in range(st.shards)]
-            times = None
-            nets = None
-            for w in shards:
+            times, nets = self._shard_time(st, c, shards[0], at, pa, placements, up, op, n)
+            for w in shards[1:]:
                 t, net = self._shard_time(st, c, w, at, pa, placements, up, op, n)
-                if times is None:
-                    times, nets = t, net
-                else:
-                    later = t > times
-                    times = np.where(later, t, times)
-                    nets = np.where(later, net, nets)
+                later = t > times
+                times = np.where(later, t, times)
+                nets = np.where(later, net, nets)
             return times + last_mile, nets + last_mile
         weights = ring_key_weights(st, op)
         if len(weights) == 1:
             t, net = self._shard_time(st, c, 0, at, pa, placements, up, op, n)
             return t + last_mile, net + last_mile
-        self.random()
-        win = self.rng.choice(len(weights), size=n, p=np.array(weights))
+        rng = self.random()
+        win = rng.choice(len(weights), size=n, p=np.array(weights))
         times = np.zeros(n)
         nets = np.zeros(n)
         for w in range(len(weights)):
@@ -269,9 +304,11 @@ class _Sampler:
             nets[sel] = net
         return times + last_mile, nets + last_mile
 
-    def _shard_time(self, st: Store, c: Component, w: int, at, pa, placements, up, op: Op,
-                    n: int):
-        np = self.np
+    def _shard_time(self, st: Store, c: Component, w: int, at: IndexArray,
+                    pa: Sequence[Placement | None], placements: Sequence[Placement | None],
+                    up: set[int], op: Op, n: int) -> tuple[FloatArray, FloatArray]:
+        import numpy as np
+
         copies = [i for i in st.window_nodes(w) if i in up] or list(st.window_nodes(w))
         net = np.array([[self.net.between(x, placements[i]) for i in copies] for x in pa])
         hop = net[at] if len(pa) > 1 else np.broadcast_to(net[0], (n, len(copies)))
@@ -279,8 +316,7 @@ class _Sampler:
         if st.style in ("leader_follower", "multi_leader"):
             if kind == "read":
                 if len(copies) > 1:
-                    self.random()
-                    j = self.rng.integers(0, len(copies), n)
+                    j = self.random().integers(0, len(copies), n)
                 else:
                     j = np.zeros(n, dtype=np.intp)
                 h = hop[np.arange(n), j]
@@ -311,7 +347,7 @@ class _Sampler:
 # ``hops[(component, via)] = [time, network, queueing]`` the per-sample parts of each hop on
 # the critical path (for a parallel fan-out, the draw that finished last).
 
-def _merge(into: dict, more: dict) -> None:
+def _merge(into: Hops, more: Hops) -> None:
     for k, v in more.items():
         got = into.get(k)
         if got is None:
@@ -321,13 +357,15 @@ def _merge(into: dict, more: dict) -> None:
                 got[i] = got[i] + v[i]
 
 
-def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool, svc=None):
-    np = s.np
+def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: FloatArray,
+          write: bool, svc: FloatArray | None = None) -> Draw:
+    import numpy as np
+
     n = len(at)
     c = node.component
     if c.kind == "client":
         total = s.zeros(n)
-        hops: dict = {}
+        hops: Hops = {}
     else:
         que = s.wait(c, n)
         own = (s.service(c, at, write) if svc is None else svc) + que + net
@@ -359,10 +397,9 @@ def _node(s: _Sampler, node: FlowNode, at, via: str | None, net, write: bool, sv
     return total + sub_total, hops
 
 
-def _calls(s: _Sampler, node: FlowNode, at):
-    np = s.np
+def _calls(s: _Sampler, node: FlowNode, at: IndexArray) -> Draw:
     total = s.zeros(len(at))
-    hops: dict = {}
+    hops: Hops = {}
     for fc in node.calls:
         t, h = _call(s, node, at, fc)
         total = total + t
@@ -370,7 +407,9 @@ def _calls(s: _Sampler, node: FlowNode, at):
     return total, hops
 
 
-def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
+def _one_draw(s: _Sampler, caller: FlowNode, at: IndexArray, fc: FlowCall) -> Draw:
+    import numpy as np
+
     target = route(fc, s.down)
     n = len(at)
     st = store_of(target.component)
@@ -380,7 +419,7 @@ def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
         op = op_for(st, fc.write, fc.call.scatter, s.consistency)
         t, net = s.store_time(None if caller.kind == "client" else caller.component, at,
                               target.component, op, last)
-        return _node(s, target, s.np.zeros(n, dtype=s.np.intp), caller.name, net, fc.write,
+        return _node(s, target, np.zeros(n, dtype=np.intp), caller.name, net, fc.write,
                      svc=t - net)
     at_t = s.pick(target.component, n, fc.write)
     if caller.kind == "client":
@@ -395,15 +434,16 @@ def _one_draw(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
 LOOP_DRAWS = 256
 
 
-def _call(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
+def _call(s: _Sampler, caller: FlowNode, at: IndexArray, fc: FlowCall) -> Draw:
+    one: Callable[[], Draw]
     if s.plan is not None and (fc.call.timeout_ms is not None or fc.call.retries
                                or fc.call.hedge is not None or fc.call.breaker):
         from archlang.analysis.resilience import timed_call
 
-        def one():
+        def one() -> Draw:
             return timed_call(s, caller, at, fc)
     else:
-        def one():
+        def one() -> Draw:
             return _one_draw(s, caller, at, fc)
     if fc.count > 1 and s.fanout * fc.count > LOOP_DRAWS:
         return _call_doubling(s, fc, one)
@@ -414,10 +454,11 @@ def _call(s: _Sampler, caller: FlowNode, at, fc: FlowCall):
         s.fanout //= fc.count
 
 
-def _combine(s: _Sampler, a, b, parallel: bool):
+def _combine(s: _Sampler, a: Draw, b: Draw, parallel: bool) -> Draw:
     """Two draws of calls made one after the other (times add) or in parallel (the later
     one is the critical path)."""
-    np = s.np
+    import numpy as np
+
     (ta, ha), (tb, hb) = a, b
     if not parallel:
         hops = {k: list(v) for k, v in ha.items()}
@@ -428,32 +469,36 @@ def _combine(s: _Sampler, a, b, parallel: bool):
     return np.where(later, tb, ta), hops
 
 
-def _call_doubling(s: _Sampler, fc: FlowCall, one):
+def _call_doubling(s: _Sampler, fc: FlowCall, one: Callable[[], Draw]) -> Draw:
     """`xN` from one draw of the call: a block of 2^j calls is the block of 2^(j-1) plus
     the same block with its samples shuffled (an independent copy, to the sampling error),
     and N is the sum (or the maximum) of the blocks of its binary digits. log2(N) array
     operations, whatever N, and the subtree is drawn once (docs/analyses/latency.md)."""
+    import numpy as np
+
     block = one()
     n = len(block[0])
 
-    def shuffled(draw):
-        perm = s.rng.permutation(n) if s.rng is not None else s.np.arange(n)
+    def shuffled(draw: Draw) -> Draw:
+        perm = s.rng.permutation(n) if s.rng is not None else np.arange(n)
         return draw[0][perm], {k: [v[i][perm] for i in range(3)] for k, v in draw[1].items()}
 
-    out = None
+    out: Draw | None = None
     count = fc.count
     while True:
         if count & 1:      # shuffled again: the blocks share samples otherwise
             out = block if out is None else _combine(s, out, shuffled(block), fc.parallel)
         count >>= 1
         if not count:
+            assert out is not None, "the top bit of the count is 1"
             return out
         block = _combine(s, block, shuffled(block), fc.parallel)
 
 
-def _repeat(s: _Sampler, fc: FlowCall, one):
+def _repeat(s: _Sampler, fc: FlowCall, one: Callable[[], Draw]) -> Draw:
     """``xN``: N draws of the call, summed (sequential) or the slowest (parallel)."""
-    np = s.np
+    import numpy as np
+
     total, hops = one()
     for _ in range(fc.count - 1):
         t, h = one()
@@ -470,16 +515,15 @@ def _repeat(s: _Sampler, fc: FlowCall, one):
     return total, hops
 
 
-def _evaluate(s: _Sampler, tree: FlowNode, n: int):
+def _evaluate(s: _Sampler, tree: FlowNode, n: int) -> Draw:
     at = s.pick(tree.component, n, False)
     return _node(s, tree, at, None, s.zeros(n), False)
 
 
 # ---- the analysis ---------------------------------------------------------------------------
-def _queues(design: Design, capacity: CapacityReport) -> tuple[dict[str, tuple[float, float]],
-                                                               set[str]]:
+def _queues(design: Design, capacity: CapacityReport) -> tuple[dict[str, QueueWait], set[str]]:
     """Per component: (P(wait), wait rate per ms) of its M/M/c queue; and the saturated ones."""
-    queues: dict[str, tuple[float, float]] = {}
+    queues: dict[str, QueueWait] = {}
     saturated: set[str] = set()
     for name, cc in capacity.components.items():
         if cc.capacity_rps is None or name not in design.components:
@@ -530,7 +574,7 @@ def samples_for(tree: FlowNode, cap: int = SAMPLES, down: Down = NO_DOWN) -> int
     return max(min(MIN_SAMPLES, cap), min(cap, n))
 
 
-def sized_samples(x_sorted, cap: int) -> int:
+def sized_samples(x_sorted: FloatArray | Sequence[float], cap: int) -> int:
     """The samples a flow needs for its p99 error to reach ``P99_ERROR_TARGET``, from the
     sorted pilot draw ``x_sorted``: the interval's half-width shrinks as 1/sqrt(n), so
     ``n = 1.25 * pilot * (error / (target * p99))^2`` (the pilot's error is itself an
@@ -548,8 +592,8 @@ def sized_samples(x_sorted, cap: int) -> int:
     return max(pilot, min(cap, need))
 
 
-def _monte_carlo(design: Design, queues, down: Down, plan, flow: str, tree: FlowNode,
-                 samples: int):
+def _monte_carlo(design: Design, queues: Mapping[str, QueueWait], down: Down, plan: Plan | None,
+                 flow: str, tree: FlowNode, samples: int) -> tuple[FloatArray, Hops, int]:
     """(total, hops, n) of the Monte Carlo run of ``flow``. ``samples`` is the cap
     (``samples_for``); with the default cap the run is sized to the error target from a
     pilot of ``PILOT`` samples (the pilot is the run when it is enough), and a flow whose
@@ -571,14 +615,15 @@ def _monte_carlo(design: Design, queues, down: Down, plan, flow: str, tree: Flow
     return total, hops, n
 
 
-def _rng(flow: str):
+def _rng(flow: str) -> np.random.Generator:
     import numpy as np
 
     return np.random.default_rng([SEED, zlib.crc32(flow.encode("utf-8"))])
 
 
 def flow_samples(design: Design, flow: str, capacity: CapacityReport,
-                 samples: int = SAMPLES, down: "Down | tuple[str, ...]" = NO_DOWN, plan=None):
+                 samples: int = SAMPLES, down: Down | tuple[str, ...] = NO_DOWN,
+                 plan: Plan | None = None) -> tuple[FloatArray, Hops, bool]:
     """(total, hops, exact): per-sample request times (ms) of ``flow`` and each hop's parts.
 
     ``exact`` is True when nothing on the flow is random; then ``total`` has one sample.
@@ -604,8 +649,9 @@ THREADS = 2       # flows timed at once (numpy releases the GIL while it draws; 
 
 
 def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAMPLES,
-                    down: "Down | tuple[str, ...]" = NO_DOWN,
-                    flows: "Iterable[str] | None" = None, plan=None) -> LatencyReport:
+                    down: Down | tuple[str, ...] = NO_DOWN,
+                    flows: Iterable[str] | None = None, plan: Plan | None = None
+                    ) -> LatencyReport:
     """Percentiles, hop breakdown and latency SLOs of every flow.
 
     ``down`` (names or a resolved ``Down``, as given to ``analyze_capacity`` for the report
@@ -625,18 +671,20 @@ def analyze_latency(design: Design, capacity: CapacityReport, samples: int = SAM
         done = pool.map(lambda name: _flow_latency(design, name, queues, saturated, samples,
                                                    down, plan),
                         names)
-        flows = {fl.name: fl for fl in done}
-    return LatencyReport(flows=flows)
+        timed = {fl.name: fl for fl in done}
+    return LatencyReport(flows=timed)
 
 
-def _sampler(design: Design, queues, rng, down: Down, plan, flow: str) -> _Sampler:
+def _sampler(design: Design, queues: Mapping[str, QueueWait], rng: np.random.Generator | None,
+             down: Down, plan: Plan | None, flow: str) -> _Sampler:
     s = _Sampler(design, queues, rng, down, design.flows[flow].consistency)
     s.plan, s.flow = plan, flow
     return s
 
 
-def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, float]],
-                  saturated: set[str], samples: int, down: Down, plan=None) -> FlowLatency:
+def _flow_latency(design: Design, name: str, queues: Mapping[str, QueueWait],
+                  saturated: set[str], samples: int, down: Down, plan: Plan | None = None
+                  ) -> FlowLatency:
     import numpy as np
 
     flow = design.flows[name]
@@ -644,12 +692,13 @@ def _flow_latency(design: Design, name: str, queues: dict[str, tuple[float, floa
     hit = [n.name for n in _reachable(tree, down) if n.name in saturated]
     if hit:
         unbounded_at = tuple(dict.fromkeys(hit))
-        slos = tuple(SloResult(kind="latency", target=s.target, actual=None, status="fail",
-                               percentile=s.percentile, margin=None, span=s.span)
-                     for s in flow.slos if s.kind == "latency")
+        failed = tuple(SloResult(kind="latency", target=s.target, actual=None, status="fail",
+                                 percentile=s.percentile, margin=None, span=s.span)
+                       for s in flow.slos if s.kind == "latency")
         return FlowLatency(name=name, p50=None, p90=None, p99=None, p999=None, mean=None,
-                           unbounded=True, unbounded_at=unbounded_at, slos=slos,
+                           unbounded=True, unbounded_at=unbounded_at, slos=failed,
                            method="unbounded: utilisation at or over 100%")
+    error: float | None
     try:
         total, hops = _evaluate(_sampler(design, queues, None, down, plan, name), tree, 1)
         method, error = "exact", 0.0

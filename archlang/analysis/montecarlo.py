@@ -15,20 +15,29 @@ seed is ``DEFAULT_SEED``.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
 from archlang.analysis.compiled_flow import CompiledFlow, compile_flow
-from archlang.analysis.overrides import down_overrides
-from archlang.analysis.replica_groups import component_models, domain_availability
 from archlang.analysis.down import Down, as_down
+from archlang.analysis.overrides import Overrides, down_overrides
 from archlang.analysis.quorum import vector_success
+from archlang.analysis.replica_groups import component_models, domain_availability
 from archlang.model.design import Design
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.arrays import BoolArray, FloatArray
+    from archlang.analysis.quorum import Op
 
 DEFAULT_SEED = 1729
 CHUNK = 1 << 17
 Z95 = 1.959963984540054
+
+#: A row of the uniform matrix, the unit drawn: ("d", domain), ("r", component, replica),
+#: ("f", component) (a group's failover), ("f", store, window) (a leader's failover).
+RowKey = tuple[str, str] | tuple[str, str, int]
 
 
 class MonteCarloEstimate(BaseModel):
@@ -46,8 +55,8 @@ class FlowSampler:
     """Vectorised sampler of one flow; ``availability(extra)`` replays the same draws
     (common random numbers) with what-if overrides, as the exact engine accepts them."""
 
-    def __init__(self, fm: CompiledFlow, base: dict | None = None, trials: int = 1_000_000,
-                 seed: int = DEFAULT_SEED):
+    def __init__(self, fm: CompiledFlow, base: Overrides | None = None,
+                 trials: int = 1_000_000, seed: int = DEFAULT_SEED):
         self.fm = fm
         self.base = dict(base or {})
         self.trials = int(trials)
@@ -57,7 +66,7 @@ class FlowSampler:
             for ds in fm.models[c].replica_domains:
                 doms.update(ds)
         self.fixed: dict[str, int] = {}
-        self.rows: list[tuple[tuple, float]] = []   # (unit key, P(up))
+        self.rows: list[tuple[RowKey, float]] = []   # (unit key, P(up))
         for d in sorted(doms):
             p = fm.domains.get(d, 1.0)
             if ("d", d) in self.base:
@@ -78,14 +87,15 @@ class FlowSampler:
             if not cm.client and self.base.get(("c", c)) != "down" and cm.failover < 1.0:
                 self.rows.append((("f", c), cm.failover))
         # A store: one failover pseudo-event per leader (window) its leader operations need.
-        self.store_ops: dict[str, list] = {}
-        for i, nd in enumerate(fm.nodes):
+        self.store_ops: dict[str, list[Op]] = {}
+        for nd in fm.nodes:
             if nd.op is not None:
                 ops = self.store_ops.setdefault(nd.comp, [])
                 if nd.op not in ops:
                     ops.append(nd.op)
         for c, ops in self.store_ops.items():
             st = fm.models[c].store
+            assert st is not None, "a call with a store operation goes into a store"
             if self.base.get(("c", c)) == "down" or st.failover >= 1.0:
                 continue
             if any(o.leader for o in ops):
@@ -93,7 +103,8 @@ class FlowSampler:
                     self.rows.append((("f", c, w), st.failover))
         self.index = {k: j for j, (k, _) in enumerate(self.rows)}
 
-    def _chunk(self, up, n: int, extra: dict):
+    def _chunk(self, up: BoolArray, n: int, extra: Overrides) -> FloatArray:
+        """S(root) in each of the ``n`` trials of ``up`` (a row per unit, ``rows``)."""
         import numpy as np
 
         fm = self.fm
@@ -102,16 +113,17 @@ class FlowSampler:
         ones = np.ones(n, dtype=bool)
         zeros = np.zeros(n, dtype=bool)
 
-        def domain(d: str):
+        def domain(d: str) -> BoolArray:
             forced = over.get(("d", d))
             if forced is not None:
                 return ones if forced else zeros
             if d in self.fixed:
                 return ones if self.fixed[d] else zeros
-            return up[self.index[("d", d)]]
+            row: BoolArray = up[self.index[("d", d)]]     # a row: the domain in each trial
+            return row
 
-        comp_up: dict[str, object] = {}
-        store_val: dict[tuple[str, str], object] = {}
+        comp_up: dict[str, BoolArray] = {}
+        store_val: dict[tuple[str, str], FloatArray] = {}
         for c in fm.components:
             cm = fm.models[c]
             force = over.get(("c", c))
@@ -154,17 +166,16 @@ class FlowSampler:
 
         nodes = fm.nodes
 
-        def s(i: int):
+        def s(i: int) -> FloatArray:
             nd = nodes[i]
             if nd.op is not None:
                 return s_store(i, store_val[(nd.comp, nd.op.name)])
             u = comp_up[nd.comp]
-            rest = None
+            rest: FloatArray | None = None
             for j, (count, targets) in enumerate(nd.calls):
-                fail = None
-                for t in targets:
-                    st = s(t)
-                    fail = 1.0 - st if fail is None else fail * (1.0 - st)
+                fail = 1.0 - s(targets[0])          # a compiled call has a target
+                for t in targets[1:]:
+                    fail = fail * (1.0 - s(t))
                 g = 1.0 - fail
                 if count > 1:
                     g = g ** count
@@ -177,16 +188,15 @@ class FlowSampler:
                 rest = nd.hit + (1.0 - nd.hit) * rest
             return np.where(u, rest, 0.0)
 
-        def s_store(i: int, f):
+        def s_store(i: int, f: FloatArray) -> FloatArray:
             """A store's node: ``f`` the success of its operation in each trial; a sharded
             cache sends the keys of a lost shard on as misses."""
             nd = nodes[i]
-            rest = None
+            rest: FloatArray | None = None
             for count, targets in nd.calls:
-                fail = None
-                for t in targets:
-                    st = s(t)
-                    fail = 1.0 - st if fail is None else fail * (1.0 - st)
+                fail = 1.0 - s(targets[0])
+                for t in targets[1:]:
+                    fail = fail * (1.0 - s(t))
                 g = 1.0 - fail
                 if count > 1:
                     g = g ** count
@@ -199,7 +209,7 @@ class FlowSampler:
 
         return s(0)
 
-    def _run(self, extra: dict) -> tuple[float, float]:
+    def _run(self, extra: Overrides) -> tuple[float, float]:
         """(mean of 1-S, mean of (1-S)^2) over all trials."""
         import numpy as np
 
@@ -217,7 +227,7 @@ class FlowSampler:
             done += n
         return s1 / self.trials, s2 / self.trials
 
-    def estimate(self, extra: dict | None = None) -> MonteCarloEstimate:
+    def estimate(self, extra: Overrides | None = None) -> MonteCarloEstimate:
         m1, m2 = self._run(dict(extra or {}))
         n = self.trials
         var = max(m2 - m1 * m1, 0.0) * n / (n - 1) if n > 1 else 0.0
@@ -226,12 +236,12 @@ class FlowSampler:
         return MonteCarloEstimate(estimate=est, std_error=se, ci_low=max(0.0, est - Z95 * se),
                                   ci_high=min(1.0, est + Z95 * se), trials=n, seed=self.seed)
 
-    def availability(self, extra: dict | None = None) -> float:
+    def availability(self, extra: Overrides | None = None) -> float:
         return self.estimate(extra).estimate
 
 
 def monte_carlo_availability(design: Design, flow_name: str, trials: int = 1_000_000,
-                             seed: int = DEFAULT_SEED, down: "Sequence[str] | Down" = ()
+                             seed: int = DEFAULT_SEED, down: Sequence[str] | Down = ()
                              ) -> MonteCarloEstimate:
     """Monte Carlo estimate of one flow's availability (fixed seed, 95% interval).
 

@@ -6,13 +6,23 @@ failure domain. The names are resolved once, by ``archlang.analysis.down``.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from archlang.analysis.down import Down, as_down
 from archlang.model.design import Design
 
 #: A unit the engines condition on or force: ("c", component) or ("d", domain key).
 UnitKey = tuple[str, str]
+#: What an override does to a component's group: "up" (every replica up, no failover
+#: downtime) or "down" (every replica down).
+ComponentForce = Literal["up", "down"]
+#: What an override does to a failure domain: 1 (up) or 0 (down).
+DomainForce = Literal[0, 1]
+#: The value of an override: a ComponentForce for ("c", name), a DomainForce for ("d", key).
+Forced = ComponentForce | DomainForce
+#: Overrides as the engines take them (``--down`` and what-ifs), unit key -> forced state.
+Overrides = Mapping[UnitKey, Forced]
 
 
 # The names are resolved once, by archlang.analysis.down. The engines see forced units as
@@ -21,9 +31,9 @@ UnitKey = tuple[str, str]
 # "name[i]", that holds that replica only and is forced down: ``component_models`` adds it to
 # the replica's domains and ``down_overrides`` forces it to 0, so every engine (exact, Monte
 # Carlo, the structural cut sets) treats the replica as down without a special case.
-def down_overrides(down: Down) -> dict[UnitKey, object]:
+def down_overrides(down: Down) -> dict[UnitKey, Forced]:
     """The engines' overrides for the units of ``down``."""
-    forced: dict[UnitKey, object] = {("c", c): "down" for c in sorted(down.components)}
+    forced: dict[UnitKey, Forced] = {("c", c): "down" for c in sorted(down.components)}
     for d in sorted(down.zones | down.regions):
         forced[("d", d)] = 0
     for c, i in sorted(down.replicas):
@@ -36,7 +46,13 @@ def replica_domain(component: str, index: int) -> str:
     return f"{component}[{index + 1}]"
 
 
-def resolve_down(design: Design, names: "Sequence[str] | Down") -> dict[UnitKey, object]:
+def resolve_down(design: Design, names: Sequence[str] | Down) -> dict[UnitKey, Forced]:
     """--down names -> the engines' overrides (``archlang.analysis.down.resolve_down`` does
     the resolution and raises DesignError for unknown or ambiguous names)."""
     return down_overrides(as_down(design, names))
+
+
+def component_force(forced: Forced | None) -> ComponentForce | None:
+    """An override read at a component's key, as the component's force (a domain's 0 or 1
+    is never stored under a component's key)."""
+    return forced if isinstance(forced, str) else None

@@ -24,20 +24,28 @@ Leader operations (writes and leader reads of leader_follower) are further multi
 failover factor ``1 - T / MTBF`` of every leader they need (``Store.failover``).
 
 Pure functions: the engines (availability.py, montecarlo.py, spof.py) call these.
+
+Size: one model of a store: its ring (which nodes hold each shard), its operations and their
+quorums, and an operation's success (exact, enumerated over node states, per Monte Carlo
+trial), which every engine reads; split, each part would rebuild the ring's tables.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Sequence
+from typing import TYPE_CHECKING, cast
 
 from archlang.analysis.common import failover_factor
 from archlang.model.design import Component
 
-__all__ = ["Op", "Store", "store_of", "at_least", "single_success", "scatter_success",
-           "structural_success", "op_for"]
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.arrays import BoolArray, FloatArray
+
+__all__ = ["Op", "Store", "at_least", "op_for", "scatter_success", "single_success",
+           "store_of", "structural_success"]
 
 #: Nodes whose states the exact engine enumerates to get the distribution of a store's
 #: success (2^16 states); beyond, a store that needs its distribution sends the flow to the
@@ -209,12 +217,12 @@ def _at_least(q: int, probs: tuple[float, ...]) -> float:
     if len(probs) >= _VECTOR_FROM:
         import numpy as np
 
-        dist = np.zeros(len(probs) + 1)
-        dist[0] = 1.0
+        vec = np.zeros(len(probs) + 1)
+        vec[0] = 1.0
         for k, p in enumerate(probs):
-            dist[1:k + 2] = dist[1:k + 2] * (1.0 - p) + dist[:k + 1] * p
-            dist[0] *= 1.0 - p
-        return min(1.0, math.fsum(dist[q:].tolist()))
+            vec[1:k + 2] = vec[1:k + 2] * (1.0 - p) + vec[:k + 1] * p
+            vec[0] *= 1.0 - p
+        return min(1.0, math.fsum(vec[q:].tolist()))
     dist = [1.0]                     # dist[j] = P(j up so far)
     for p in probs:
         nxt = [0.0] * (len(dist) + 1)
@@ -337,7 +345,8 @@ def structural_success_down(store: Store, op: Op, down: frozenset[int]) -> float
     return math.fsum(wt for w, wt in enumerate(weights) if w not in bad)
 
 
-def vector_success(store: Store, op: Op, up, failover_up=None):
+def vector_success(store: Store, op: Op, up: BoolArray,
+                   failover_up: BoolArray | None = None) -> FloatArray:
     """Per-trial success of ``op`` (numpy): ``up`` is a (nodes, trials) boolean matrix;
     ``failover_up`` a (leaders, trials) boolean matrix of the failover pseudo-events of the
     windows' leaders (window w uses row w), or None."""
@@ -352,10 +361,12 @@ def vector_success(store: Store, op: Op, up, failover_up=None):
         ok[w] = cnt >= op.quorum
     if op.leader and failover_up is not None:
         ok &= failover_up[: store.windows]
+    # (trials,) arrays, reduced over the windows or (windows,) @ (windows, trials): the stubs
+    # also allow a scalar
     if op.scatter:
-        return ok.all(axis=0).astype(np.float64)
+        return cast("FloatArray", ok.all(axis=0).astype(np.float64))
     weights = np.array(store.op_weights(op))
-    return weights @ ok.astype(np.float64)
+    return cast("FloatArray", weights @ ok.astype(np.float64))
 
 
 def state_distribution(store: Store, ops: Sequence[Op], p: Sequence[float]

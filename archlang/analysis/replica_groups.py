@@ -10,13 +10,18 @@ docs/analyses/availability.md gives the formulas.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import product
-from typing import Iterable
 
 from archlang.analysis.common import failover_factor
 from archlang.analysis.down import NO_DOWN, Down
-from archlang.analysis.overrides import UnitKey, replica_domain
+from archlang.analysis.overrides import (
+    ComponentForce,
+    Overrides,
+    component_force,
+    replica_domain,
+)
 from archlang.analysis.quorum import Op, Store, store_of
 from archlang.analysis.quorum import success as store_success
 from archlang.model.design import Design
@@ -33,7 +38,7 @@ class ComponentModel:
     failover: float                             # independent factor, 1.0 unless active_passive
     replica_domains: tuple[tuple[str, ...], ...]  # per replica: zone key and/or region
     client: bool = False
-    store: "Store | None" = None                # copies, quorums and shards (quorum.py)
+    store: Store | None = None                  # copies, quorums and shards (quorum.py)
 
     @property
     def domains(self) -> tuple[str, ...]:
@@ -94,8 +99,9 @@ def binom_tail(m: int, k: int, a: float) -> float:
     return 1.0 - math.fsum(math.comb(m, j) * a ** j * (1 - a) ** (m - j) for j in range(k))
 
 
-def group_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None = None,
-             failed_replicas: Iterable[int] = (), op: Op | None = None) -> float:
+def group_up(cm: ComponentModel, domain_up: Mapping[str, int],
+             force: ComponentForce | None = None, failed_replicas: Iterable[int] = (),
+             op: Op | None = None) -> float:
     """P(group up | domain states). force: "down" (every replica down), "up" (every replica
     up and no failover downtime) or None. A store (``cm.store``): the expected success of
     ``op`` (default: a single-key read), its nodes independent given the domains."""
@@ -105,7 +111,7 @@ def group_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None = 
         return 0.0
     failed = set(failed_replicas)
     if cm.store is not None:
-        return _store_up(cm, domain_up, force, failed, op)
+        return _store_up(cm, cm.store, domain_up, force, failed, op)
     m = sum(1 for i, ds in enumerate(cm.replica_domains)
             if i not in failed and all(domain_up.get(d, 1) for d in ds))
     if force == "up":
@@ -113,9 +119,8 @@ def group_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None = 
     return binom_tail(m, cm.k, cm.a) * cm.failover
 
 
-def _store_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None,
-              failed: set[int], op: Op | None) -> float:
-    st = cm.store
+def _store_up(cm: ComponentModel, st: Store, domain_up: Mapping[str, int],
+              force: ComponentForce | None, failed: set[int], op: Op | None) -> float:
     op = op or st.op("read")
     a = 1.0 if force == "up" else cm.a
     p = [a if i not in failed and all(domain_up.get(d, 1) for d in ds) else 0.0
@@ -126,25 +131,25 @@ def _store_up(cm: ComponentModel, domain_up: dict[str, int], force: str | None,
     return store_success(st, op, p)
 
 
-def node_probabilities(cm: ComponentModel, domain_up: dict[str, int],
-                       force: str | None = None) -> list[float]:
+def node_probabilities(cm: ComponentModel, domain_up: Mapping[str, int],
+                       force: ComponentForce | None = None) -> list[float]:
     """P(up) of each node of a store given the domain states."""
     a = 1.0 if force == "up" else (0.0 if force == "down" else cm.a)
     return [a if all(domain_up.get(d, 1) for d in ds) else 0.0 for ds in cm.replica_domains]
 
 
-def component_availability(cm: ComponentModel, domains: dict[str, float],
-                           base: dict[UnitKey, object] | None = None,
-                           extra: dict[UnitKey, object] | None = None) -> float:
+def component_availability(cm: ComponentModel, domains: Mapping[str, float],
+                           base: Overrides | None = None,
+                           extra: Overrides | None = None) -> float:
     """P(group up): k of n replicas effectively up, its domains summed out exactly."""
     over = dict(base or {})
     over.update(extra or {})
-    force = over.get(("c", cm.name))
+    force = component_force(over.get(("c", cm.name)))
     fixed: dict[str, int] = {}
     var: list[str] = []
     for d in cm.domains:
         if ("d", d) in over:
-            fixed[d] = int(over[("d", d)])  # type: ignore[arg-type]
+            fixed[d] = int(over[("d", d)])
         elif domains.get(d, 1.0) >= 1.0:
             fixed[d] = 1
         elif domains[d] <= 0.0:
@@ -159,5 +164,5 @@ def component_availability(cm: ComponentModel, domains: dict[str, float],
             states[d] = s
             pr *= domains[d] if s else 1.0 - domains[d]
         if pr:
-            total += pr * group_up(cm, states, force)  # type: ignore[arg-type]
+            total += pr * group_up(cm, states, force)
     return total

@@ -43,12 +43,26 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
+from typing import TYPE_CHECKING
 
 from archlang.analysis.down import NO_DOWN, Down, alive, route, serves
 from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Call, Design
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.arrays import BoolArray, FloatArray, IndexArray
+    from archlang.analysis.compiled_flow import CompiledFlow
+    from archlang.analysis.exact import Assignment, FactoringEngine
+    from archlang.analysis.latency import Draw, HopKey, Hops, QueueWait, _Sampler
+    from archlang.analysis.overrides import Overrides
+    from archlang.analysis.result import CallLoad, CapacityReport
+
+    #: One attempt of a timed call: (time, hops), and whether it ran past its timeout
+    #: (None: no timeout).
+    Attempt = tuple[FloatArray, Hops] | tuple[FloatArray, Hops, BoolArray | None]
 
 #: Retry amplification (attempts reaching a component when it fails) above this is AL601.
 AMPLIFICATION_THRESHOLD = 4.0
@@ -59,12 +73,17 @@ CLASS_LIMIT = 64
 
 _N = NormalDist()
 
+#: A call of one flow, by (flow, caller, primary target): the key of ``Plan.calls``.
+CallKey = tuple[str, str, str]
+#: A call with a limit, by (source, targets) of the declared call (every flow shares it).
+LimitKey = tuple[str, tuple[str, ...]]
+
 
 # ---- request classes ---------------------------------------------------------------------
-class Classes(tuple):
+class Classes(tuple[tuple[float, float], ...]):
     """((weight, q), ...): the request classes of one state, weights summing to 1."""
 
-    def __round__(self, n=None):          # availability._clean merges values on a grid
+    def __round__(self, n: int | None = None) -> Classes:   # success_dist.clean's grid
         return _norm([(round(w, 12), round(q, 12)) for w, q in self])
 
     @property
@@ -72,7 +91,7 @@ class Classes(tuple):
         return math.fsum(w * q for w, q in self)
 
 
-def _norm(pairs) -> Classes:
+def _norm(pairs: Iterable[tuple[float, float]]) -> Classes:
     acc: dict[float, float] = {}
     for w, q in pairs:
         if w > 0.0:
@@ -89,8 +108,24 @@ ONE = Classes(((1.0, 1.0),))
 ZERO = Classes(((1.0, 0.0),))
 
 
-def c_map(c: Classes, fn) -> Classes:
+#: The request classes of a value of a distribution, with the value's probability.
+ClassDist = dict[Classes, float]
+
+
+def c_map(c: Classes, fn: Callable[[float], float]) -> Classes:
     return _norm((w, fn(q)) for w, q in c)
+
+
+def c_scale(c: Classes, f: float) -> Classes:
+    """Every class's per-attempt success times ``f`` (``1 - P(late)``: past its timeout an
+    attempt fails)."""
+    return c_map(c, lambda q: q * f)
+
+
+def c_attempts(c: Classes, call: Call, admitted: float) -> Classes:
+    """A call's success from one attempt's: its retries (``attempt_success``), times the
+    share of its load its limit admits."""
+    return c_map(c, lambda q: admitted * attempt_success(q, call.retries, call.retry_budget))
 
 
 def c_times(a: Classes, b: Classes) -> Classes:
@@ -190,15 +225,16 @@ def failover_window(design: Design, fc: FlowCall) -> float:
         if a < 1.0:
             rate += (1.0 - a) / (a * c.mttr_s) if a > 0 else math.inf
     pls = c.replica_placements()
-    if pls and all(p is not None for p in pls):
-        regions = {p.region for p in pls}
+    placed = [p for p in pls if p is not None]
+    if pls and len(placed) == len(pls):
+        regions = {p.region for p in placed}
         if len(regions) == 1:
             r = design.region(next(iter(regions)))
             if r is not None and r.availability < 1.0:
                 rate += 1.0 / r.mtbf_s
-        keys = {p.key for p in pls}
-        if len(keys) == 1 and pls[0].zone is not None:
-            z = design.zone(pls[0].key)
+        keys = {p.key for p in placed}
+        if len(keys) == 1 and placed[0].zone is not None:
+            z = design.zone(placed[0].key)
             if z is not None and z.availability < 1.0:
                 rate += 1.0 / z.mtbf_s
     return 1.0 - min(call.failover_s * rate, 1.0)
@@ -222,7 +258,7 @@ class CallPlan:
 
 @dataclass
 class Plan:
-    calls: dict[tuple[str, str, str], CallPlan] = field(default_factory=dict)
+    calls: dict[CallKey, CallPlan] = field(default_factory=dict)
     down: Down = NO_DOWN
 
     def get(self, flow: str, caller: str, fc: FlowCall) -> CallPlan | None:
@@ -235,11 +271,11 @@ def uses_resilience(design: Design) -> bool:
             or any(c.error_rate > 0.0 for c in design.components.values()))
 
 
-def _leaf(node: FlowNode, queues) -> bool:
+def _leaf(node: FlowNode, queues: Mapping[str, QueueWait]) -> bool:
     return (node.ends_request or not node.calls) and node.name not in queues
 
 
-def build_plan(design: Design, capacity, down: Down = NO_DOWN) -> Plan:
+def build_plan(design: Design, capacity: CapacityReport, down: Down = NO_DOWN) -> Plan:
     """Per call of every flow: P(L > T), hedging percentile and share, per-attempt success
     and expected attempts, everything up; ``capacity`` gives the queueing (its loads)."""
     from archlang.analysis.latency import _queues
@@ -253,7 +289,9 @@ def build_plan(design: Design, capacity, down: Down = NO_DOWN) -> Plan:
     return plan
 
 
-def _transient(design, plan, flow, node: FlowNode, queues, memo, seen) -> Classes:
+def _transient(design: Design, plan: Plan, flow: str, node: FlowNode,
+               queues: Mapping[str, QueueWait], memo: dict[int, Classes], seen: set[int]
+               ) -> Classes:
     """Request classes of ``node`` with everything up; fills the plan of its calls."""
     got = memo.get(id(node))
     if got is not None:
@@ -272,11 +310,13 @@ def _transient(design, plan, flow, node: FlowNode, queues, memo, seen) -> Classe
     return out
 
 
-def _call_classes(design, plan, flow, caller, fc, queues, memo, seen) -> Classes:
+def _call_classes(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: FlowCall,
+                  queues: Mapping[str, QueueWait], memo: dict[int, Classes], seen: set[int]
+                  ) -> Classes:
     call = fc.call
     cp = CallPlan(call=call)
-    per_target = []
-    per_target_err = []
+    per_target: list[Classes] = []
+    per_target_err: list[Classes] = []
     for t in fc.targets:
         cls = _transient(design, plan, flow, t, queues, memo, seen)
         per_target_err.append(cls)
@@ -288,10 +328,10 @@ def _call_classes(design, plan, flow, caller, fc, queues, memo, seen) -> Classes
             if t is fc.targets[0]:
                 cp.hedged_share = share
             if p > 0.0:
-                cls = c_map(cls, lambda q, p=p: q * (1.0 - p))
+                cls = c_scale(cls, 1.0 - p)
         per_target.append(cls)
 
-    def combine(parts):
+    def combine(parts: list[Classes]) -> Classes:
         out = parts[0]
         for x in parts[1:]:
             out = c_alt(out, x)
@@ -309,19 +349,21 @@ def _call_classes(design, plan, flow, caller, fc, queues, memo, seen) -> Classes
     return g
 
 
-def _subtree_time(design, plan, flow, caller, fc, target, queues):
+def _subtree_time(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: FlowCall,
+                  target: FlowNode, queues: Mapping[str, QueueWait]
+                  ) -> tuple[float, float | None, float]:
     """(P(attempt > T), pNN hedging threshold or None, P(first attempt > pNN)) of one attempt
     of ``fc`` at ``target``: closed form for a leaf lognormal, else Monte Carlo."""
     call = fc.call
     c = target.component
-    net_values = {design.network.between(a, b) for a in (caller.component.replica_placements()
-                                                         or [None])
-                  for b in (c.replica_placements() or [None])}
+    net_values: set[float | None] = {
+        design.network.between(a, b) for a in (caller.component.replica_placements() or [None])
+        for b in (c.replica_placements() or [None])}
     if caller.kind == "client":
         net_values = {caller.component.latency.p50_ms} if caller.component.latency.fixed \
             else {None}
-    if _leaf(target, queues) and len(net_values) == 1 and None not in net_values:
-        net = next(iter(net_values))
+    if _leaf(target, queues) and len(net_values) == 1 and \
+            (net := next(iter(net_values))) is not None:
         lat = c.latency
 
         def exceed(t: float) -> float:
@@ -330,7 +372,7 @@ def _subtree_time(design, plan, flow, caller, fc, target, queues):
             mu, sigma = lat.lognormal
             return lognormal_exceed(mu, sigma, t - net)
 
-        th = None
+        th: float | None = None
         share = 0.0
         if call.hedge is not None:
             if lat.fixed:
@@ -343,13 +385,15 @@ def _subtree_time(design, plan, flow, caller, fc, target, queues):
             return 0.0, th, share
         T = call.timeout_ms
         p = exceed(T)
-        if th is not None and T > th:
+        if th is not None and th < T:
             p = p * exceed(T - th)          # min(L1, t + L2) > T: both late
         return p, th, share
     return _subtree_mc(design, plan, flow, caller, fc, target, queues)
 
 
-def _subtree_mc(design, plan, flow, caller, fc, target, queues):
+def _subtree_mc(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: FlowCall,
+                target: FlowNode, queues: Mapping[str, QueueWait]
+                ) -> tuple[float, float | None, float]:
     import numpy as np
 
     from archlang.analysis import latency as L
@@ -365,7 +409,7 @@ def _subtree_mc(design, plan, flow, caller, fc, target, queues):
     at = s.pick(caller.component, n, False)
     l1, _ = L._one_draw(s, caller, at, single)
     call = fc.call
-    th = None
+    th: float | None = None
     share = 0.0
     total = l1
     if call.hedge is not None:
@@ -378,64 +422,67 @@ def _subtree_mc(design, plan, flow, caller, fc, target, queues):
 
 
 # ---- the request engine (availability) ---------------------------------------------------------
-def request_engine(design: Design, fm, base, plan: Plan, admitted: dict):
-    """An ExactEngine whose values are request classes (see the module docstring)."""
+def request_engine(design: Design, fm: CompiledFlow, base: Overrides, plan: Plan,
+                   admitted: Mapping[CallKey, float]) -> FactoringEngine[Classes]:
+    """The exact engine with request classes for values (see the module docstring)."""
     from archlang.analysis import exact as A
 
-    class RequestEngine(A.ExactEngine):
-        def _node(self, i: int, asg: dict):
+    class RequestEngine(A.FactoringEngine[Classes]):
+        def _node(self, i: int, asg: Assignment) -> ClassDist:
             nd = self.fm.nodes[i]
             v = ("c", nd.comp)
             if v in asg:
                 val = asg[v]
                 # a store conditioned on its whole state: the success of this operation
-                u = (val[self.op_index[nd.comp][nd.op.name]] if isinstance(val, tuple)
-                     else float(val))
+                if isinstance(val, tuple):
+                    assert nd.op is not None, "a store's node has its operation"
+                    u = val[self.op_index[nd.comp][nd.op.name]]
+                else:
+                    u = float(val)
             else:
                 u = self.p_comp(nd.comp, asg, nd.op)
-            ring_cache = nd.hit is not None and nd.op is not None
+            h = nd.hit
+            ring_cache = h is not None and nd.op is not None
             if u <= 0.0 and not ring_cache:
                 return {ZERO: 1.0}
             comp = design.components[nd.comp]
-            rest = {ONE: 1.0}
+            rest: ClassDist = {ONE: 1.0}
             for j, (count, targets) in enumerate(nd.calls):
                 call = nd.mods[j]
                 cp = plan.calls.get((fm.name, nd.comp, self.fm.nodes[targets[0]].comp))
-                dists = []
+                dists: list[ClassDist] = []
                 for t in targets:
                     d = self.dist(t, asg)
                     p = cp.p_timeout.get(self.fm.nodes[t].comp, 0.0) if cp else 0.0
                     if p > 0.0:
-                        d = _dmap(d, lambda c, p=p: c_map(c, lambda q: q * (1.0 - p)))
+                        d = _d_scale_classes(d, 1.0 - p)
                     dists.append(d)
                 g = dists[0]
                 for d in dists[1:]:
                     g = _dprod(g, d, c_alt)
                 adm = admitted.get((fm.name, nd.comp, self.fm.nodes[targets[0]].comp), 1.0)
-                g = _dmap(g, lambda c, call=call, adm=adm, count=count: c_power(
-                    c_map(c, lambda q: adm * attempt_success(q, call.retries, call.retry_budget)),
-                    count))
+                g = _d_call(g, call, adm, count)
                 w = nd.windows[j] if nd.windows else 1.0
                 if w < 1.0:
                     g = _dscale(w, g)
                 rest = _dprod(rest, g, c_times)
-            if ring_cache:
+            if ring_cache and h is not None:
                 # a sharded cache: a key whose shard is lost is a miss (data-tier.md)
-                hit = _dmap(rest, lambda c, h=nd.hit: c_cache(h, c))
-                mixed: dict = {}
+                hit = _dmap(rest, lambda c: c_cache(h, c))
+                mixed: ClassDist = {}
                 for d, w in ((hit, u), (rest, 1.0 - u)):
                     for c, q in d.items():
                         mixed[c] = mixed.get(c, 0.0) + w * q
                 rest = mixed
                 u = 1.0
-            elif nd.hit is not None:
-                rest = _dmap(rest, lambda c, h=nd.hit: c_cache(h, c))
+            elif h is not None:
+                rest = _dmap(rest, lambda c: c_cache(h, c))
             if comp.error_rate:
                 e = comp.error_rate
                 rest = _dmap(rest, lambda c: c_map(c, lambda q: q * (1.0 - e)))
             return _dscale(u, rest)
 
-        def availability(self, extra=None) -> float:
+        def availability(self, extra: Overrides | None = None) -> float:
             if self.work > A.EXACT_WORK_LIMIT:
                 raise A.TooComplex(self.fm.name)
             self._extra = dict(extra or {})
@@ -448,16 +495,27 @@ def request_engine(design: Design, fm, base, plan: Plan, admitted: dict):
     return RequestEngine(fm, base)
 
 
-def _dmap(d: dict, fn) -> dict:
-    out: dict = {}
+def _dmap(d: ClassDist, fn: Callable[[Classes], Classes]) -> ClassDist:
+    out: ClassDist = {}
     for v, p in d.items():
         w = fn(v)
         out[w] = out.get(w, 0.0) + p
     return out
 
 
-def _dprod(x: dict, y: dict, op) -> dict:
-    out: dict = {}
+def _d_scale_classes(d: ClassDist, f: float) -> ClassDist:
+    """``c_scale`` on every value of ``d``."""
+    return _dmap(d, lambda c: c_map(c, lambda q: q * f))
+
+
+def _d_call(d: ClassDist, call: Call, admitted: float, count: int) -> ClassDist:
+    """A call's distribution from one attempt's: ``c_attempts``, made ``count`` times."""
+    return _dmap(d, lambda c: c_power(c_attempts(c, call, admitted), count))
+
+
+def _dprod(x: ClassDist, y: ClassDist, op: Callable[[Classes, Classes], Classes]
+           ) -> ClassDist:
+    out: ClassDist = {}
     for v, p in x.items():
         for w, q in y.items():
             z = op(v, w)
@@ -465,7 +523,7 @@ def _dprod(x: dict, y: dict, op) -> dict:
     return out
 
 
-def _dscale(u: float, d: dict) -> dict:
+def _dscale(u: float, d: ClassDist) -> ClassDist:
     if u >= 1.0:
         return d
     out = {v: u * p for v, p in d.items()}
@@ -487,17 +545,17 @@ def _tree_mean(design: Design, plan: Plan, flow: str) -> float:
                 if fc.optional:
                     continue
                 cp = plan.get(flow, n.name, fc)
-                parts = []
+                parts: list[Classes] = []
                 for t in fc.targets:
                     cls = node(t)
                     p = cp.p_timeout.get(t.name, 0.0) if cp else 0.0
-                    parts.append(c_map(cls, lambda q, p=p: q * (1.0 - p)) if p else cls)
+                    parts.append(c_scale(cls, 1.0 - p) if p else cls)
                 g = parts[0]
                 for x in parts[1:]:
                     g = c_alt(g, x)
                 adm = cp.admitted if cp else 1.0
                 call = fc.call
-                g = c_map(g, lambda q: adm * attempt_success(q, call.retries, call.retry_budget))
+                g = c_attempts(g, call, adm)
                 rest = c_times(rest, c_power(g, max(call.count, 1)))
             if n.kind in ("cache", "cdn"):
                 rest = c_cache(c.hit_ratio or 0.0, rest)
@@ -522,7 +580,8 @@ def call_load_factor(plan: Plan, flow: str, caller: FlowNode, fc: FlowCall,
 
 
 def flow_loads(plan: Plan, flow: str, tree: FlowNode, rate: float, down: Down = NO_DOWN,
-               scales: dict | None = None, offered: dict | None = None) -> dict[str, float]:
+               scales: Mapping[LimitKey, float] | None = None,
+               offered: dict[LimitKey, float] | None = None) -> dict[str, float]:
     """capacity.flow_loads with attempts, hedges and limits; ``offered`` collects the load
     offered to each limited call (before its limit), ``scales`` the admitted shares."""
     loads: dict[str, float] = {}
@@ -547,21 +606,24 @@ def flow_loads(plan: Plan, flow: str, tree: FlowNode, rate: float, down: Down = 
     return loads
 
 
-def limited_loads(design: Design, plan: Plan, trees: dict, down: Down = NO_DOWN):
+def limited_loads(design: Design, plan: Plan, trees: Mapping[str, FlowNode],
+                  down: Down = NO_DOWN
+                  ) -> tuple[dict[str, dict[str, float]], dict[LimitKey, float]]:
     """(loads by flow, admitted share per limited call): limits found by iterating from the
     top (each pass fixes the calls whose offered load no longer changes)."""
-    scales: dict = {}
-    limited = [c for c in design.calls if c.limit_rps is not None]
+    scales: dict[LimitKey, float] = {}
+    limited = [((c.source, c.targets), limit) for c in design.calls
+               if (limit := c.limit_rps) is not None]
     for _ in range(len(limited) + 1):
-        offered: dict = {}
+        offered: dict[LimitKey, float] = {}
         by_flow = {name: flow_loads(plan, name, trees[name], fl.rate_rps, down, scales, offered)
                    for name, fl in design.flows.items()}
-        new = {k: min(1.0, c.limit_rps / offered[k]) if offered.get(k, 0.0) > 0 else 1.0
-               for c in limited for k in [(c.source, c.targets)]}
+        new = {k: min(1.0, limit / offered[k]) if offered.get(k, 0.0) > 0 else 1.0
+               for k, limit in limited}
         if new == scales:
             break
         scales = new
-    for key, cp in plan.calls.items():
+    for cp in plan.calls.values():
         ck = (cp.call.source, cp.call.targets)
         cp.admitted = scales.get(ck, 1.0)
         if cp.call.limit_rps is not None:
@@ -586,18 +648,20 @@ def amplification(design: Design) -> dict[str, float]:
 
 
 # ---- latency (called by latency._call for calls with timeout, retries, hedge, breaker) -------
-def timed_call(s, caller: FlowNode, at, fc: FlowCall):
+def timed_call(s: _Sampler, caller: FlowNode, at: IndexArray, fc: FlowCall) -> Draw:
     """(total, hops) of one call with its attempts: each failed attempt costs its time (T for
     a timeout) and, before each retry, the backoff; a hedge races a second attempt sent at
     the callee's pNN; with ``--down`` a dead callee costs T per attempt, or nothing behind a
     breaker (the call fails at once)."""
+    import numpy as np
+
     from archlang.analysis.latency import _one_draw
 
-    np = s.np
+    assert s.plan is not None, "latency times a call this way only with a plan"
     call = fc.call
     n = len(at)
     target = route(fc, s.down)
-    key = (target.name, caller.name)
+    key: HopKey = (target.name, caller.name)
     cp = s.plan.get(s.flow, caller.name, fc) or CallPlan(call=call)
     dead = bool(s.down) and not alive(target.component, s.down)
     state_ok = not s.down or serves(target, s.down)
@@ -607,19 +671,20 @@ def timed_call(s, caller: FlowNode, at, fc: FlowCall):
         return z, {key: [z, z, z]}
     if dead and T is not None:
         per = s.zeros(n) + T
-        total, hops = _attempts(s, n, call, 0.0, lambda idx: (per[idx], {key: [per[idx], 0 * per[idx],
-                                                                     0 * per[idx]]}),
+        total, hops = _attempts(s, n, call, 0.0,
+                                lambda idx: (per[idx], {key: [per[idx], 0 * per[idx],
+                                                              0 * per[idx]]}),
                                 key, fail_all=True)
         return total, hops
     p_err = 1.0 - cp.q_error if state_ok else 1.0
     th = cp.t_hedge.get(target.name) if call.hedge is not None else None
 
-    def draw(idx):
-        l, h = _one_draw(s, caller, at[idx], fc)
+    def draw(idx: IndexArray) -> Attempt:
+        l1, h = _one_draw(s, caller, at[idx], fc)
         if th is not None:
             l2, h2 = _one_draw(s, caller, at[idx], fc)
-            second = th + l2 < l
-            l = np.where(second, th + l2, l)
+            second = th + l2 < l1
+            l1 = np.where(second, th + l2, l1)
             for k in set(h) | set(h2):
                 a = h.get(k) or [np.zeros(len(idx))] * 3
                 b = h2.get(k) or [np.zeros(len(idx))] * 3
@@ -627,21 +692,24 @@ def timed_call(s, caller: FlowNode, at, fc: FlowCall):
             if key in h:
                 h[key][0] = h[key][0] + np.where(second, th, 0.0)
         if T is not None:
-            late = l > T
+            late = l1 > T
             if late.any():
-                f = np.where(late, T / np.where(l > 0, l, 1.0), 1.0)
+                f = np.where(late, T / np.where(l1 > 0, l1, 1.0), 1.0)
                 h = {k: [v[0] * f, v[1] * f, v[2] * f] for k, v in h.items()}
-                l = np.where(late, T, l)
-            return l, h, late
-        return l, h, None
+                l1 = np.where(late, T, l1)
+            return l1, h, late
+        return l1, h, None
 
     return _attempts(s, n, call, p_err, draw, key, fail_all=not state_ok)
 
 
-def _attempts(s, n: int, call: Call, p_err: float, draw, key, fail_all: bool = False):
-    np = s.np
+def _attempts(s: _Sampler, n: int, call: Call, p_err: float,
+              draw: Callable[[IndexArray], Attempt], key: HopKey, fail_all: bool = False
+              ) -> Draw:
+    import numpy as np
+
     total = np.zeros(n)
-    hops: dict = {}
+    hops: Hops = {}
     active = np.ones(n, dtype=bool)
     q0 = 0.0 if fail_all else 1.0 - p_err
     rho = retry_rho(q0, call.retries, call.retry_budget)
@@ -650,18 +718,17 @@ def _attempts(s, n: int, call: Call, p_err: float, draw, key, fail_all: bool = F
         if len(idx) == 0:
             break
         got = draw(idx)
-        l, h = got[0], got[1]
+        took, h = got[0], got[1]
         late = got[2] if len(got) > 2 else None
         if fail_all or p_err >= 1.0:
             fail = np.ones(len(idx), dtype=bool)
         elif p_err > 0.0:
-            s.random()
-            fail = s.rng.random(len(idx)) < p_err
+            fail = s.random().random(len(idx)) < p_err
         else:
             fail = np.zeros(len(idx), dtype=bool)
         if late is not None:
             fail = fail | late
-        total[idx] += l
+        total[idx] += took
         for hk, parts in h.items():
             full = hops.get(hk)
             if full is None:
@@ -672,8 +739,7 @@ def _attempts(s, n: int, call: Call, p_err: float, draw, key, fail_all: bool = F
             break
         retry = fail
         if rho < 1.0 and retry.any():
-            s.random()
-            retry = retry & (s.rng.random(len(idx)) < rho)
+            retry = retry & (s.random().random(len(idx)) < rho)
         if call.backoff_ms and retry.any():
             total[idx[retry]] += call.backoff_ms
             full = hops.setdefault(key, [np.zeros(n), np.zeros(n), np.zeros(n)])
@@ -683,11 +749,11 @@ def _attempts(s, n: int, call: Call, p_err: float, draw, key, fail_all: bool = F
     return total, hops
 
 
-def call_loads(plan: Plan) -> tuple:
+def call_loads(plan: Plan) -> tuple[CallLoad, ...]:
     """The CallLoad rows of the capacity report, for calls with resilience modifiers."""
     from archlang.analysis.result import CallLoad
 
-    out = []
+    out: list[CallLoad] = []
     for (flow, caller, target), cp in sorted(plan.calls.items()):
         call = cp.call
         if not call.resilient:
@@ -700,8 +766,8 @@ def call_loads(plan: Plan) -> tuple:
     return tuple(out)
 
 
-def request_availability(design: Design, fm, base, plan: Plan, a_state: float
-                         ) -> tuple[float, float, str]:
+def request_availability(design: Design, fm: CompiledFlow, base: Overrides, plan: Plan,
+                         a_state: float) -> tuple[float, float, str]:
     """(request-based availability, transient part, note for the method) of one flow."""
     from archlang.analysis.exact import TooComplex
 
@@ -716,12 +782,12 @@ def request_availability(design: Design, fm, base, plan: Plan, a_state: float
                 "; request based as state x transient (too many states for the exact form)")
 
 
-def amplification_paths(design: Design) -> dict[str, tuple[float, list]]:
+def amplification_paths(design: Design) -> dict[str, tuple[float, list[tuple[Call, float]]]]:
     """Per component reached through retries: (worst factor, [(call, failing attempts), ...]
     along the path that gives it), for the finding AL601."""
-    worst: dict[str, tuple[float, list]] = {}
+    worst: dict[str, tuple[float, list[tuple[Call, float]]]] = {}
 
-    def visit(node: FlowNode, f: float, chain: list) -> None:
+    def visit(node: FlowNode, f: float, chain: list[tuple[Call, float]]) -> None:
         if chain and f > worst.get(node.name, (1.0, []))[0]:
             worst[node.name] = (f, chain)
         for fc in node.calls + node.async_calls:

@@ -148,7 +148,9 @@ class ComponentCapacity(Frozen):
     utilisation: float | None        # load / (capacity x serving replicas)
     status: Literal["ok", "warning", "error", "unknown", "down"]   # down: no replica up
     n_plus_1: tuple[ZoneLoss, ...] = ()
-    load_by_flow: dict[str, float] = {}
+    # a pydantic field: each model gets its own copy of the default (RUF012 does not see that
+    # Frozen is a BaseModel); a default_factory would drop the default from the JSON schema
+    load_by_flow: dict[str, float] = {}  # noqa: RUF012
     # A store of the data tier (docs/analyses/data-tier.md): node operations per second on
     # each node (before skew), the hottest node (name[i]) whose load x skew sets
     # `utilisation`, the share of keys whose owner moved and of keys lost (with --down).

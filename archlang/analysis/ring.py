@@ -24,8 +24,8 @@ copy is down; a shard with no copy left is lost (for a sharded cache: its keys m
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from archlang.analysis.quorum import Op, Store
 
@@ -48,7 +48,7 @@ def key_weights(store: Store, op: Op | None = None) -> tuple[float, ...]:
     return store.weights
 
 
-def ring_load(store: Store, rates: dict[Op, float], up: Sequence[bool] | None = None
+def ring_load(store: Store, rates: Mapping[Op, float], up: Sequence[bool] | None = None
               ) -> RingLoad:
     """Node operations per node for operation rates ``rates`` (requests per second per op),
     with the nodes ``up`` (all by default)."""

@@ -10,15 +10,18 @@ from __future__ import annotations
 import math
 
 from archlang.analysis.common import MINUTES_PER_30D, SloResult, downtime_minutes
+from archlang.span import Span
 
 
-def availability_slo(target: float, actual: float, span) -> SloResult:
+def availability_slo(target: float, actual: float, span: Span) -> SloResult:
     budget = (1.0 - target) * MINUTES_PER_30D
     predicted = downtime_minutes(actual)
     if budget > 0:
         use = predicted / budget
+    elif predicted > 0:
+        use = math.inf
     else:
-        use = math.inf if predicted > 0 else 0.0
+        use = 0.0
     return SloResult(kind="availability", target=target, actual=actual,
                      status="pass" if actual >= target else "fail", margin=actual - target,
                      span=span, error_budget_minutes_per_30d=budget,

@@ -23,24 +23,48 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Literal, NamedTuple
 
-from archlang.analysis.quorum import structural_success_down
+from archlang.analysis.compiled_flow import CompiledFlow
+from archlang.analysis.overrides import Overrides
+from archlang.analysis.quorum import Store, structural_success_down
 from archlang.analysis.result import ComponentAvailability, CutSet, Degrading, Importance, Unit
 from archlang.model.design import Design
+
+#: A unit of one flow that can fail: ("c", component) a component of one replica,
+#: ("r", component, index from 0) a replica of a larger group, ("d", key) a zone or region.
+FlowUnitKey = tuple[Literal["c", "d"], str] | tuple[Literal["r"], str, int]
+#: What S(root) reads of a state: a component -> 1.0 / 0.0 (up / down), and a store's
+#: operation (store, op name) -> the share of keys it serves.
+StateKey = str | tuple[str, str]
+#: A state as ``Structure`` memoises it: the entries that differ from 1.0.
+StateMemoKey = frozenset[tuple[StateKey, float]]
+#: A class of interchangeable units (indices into ``FlowUnits.units``), and a pair of
+#: classes whose joint failure can fail the flow (the same list twice: two of one class).
+UnitClass = list[int]
+ClassPair = tuple[UnitClass, UnitClass]
+
+
+class FailingUnit(NamedTuple):
+    """A unit of one flow that can fail: its key, the Unit reported, P(it is down)."""
+
+    key: FlowUnitKey
+    unit: Unit
+    unavailability: float
 
 
 class FlowUnits:
     """The units of one flow that can fail, with the components each one touches."""
 
-    def __init__(self, units: list[tuple[tuple, Unit, float]], touches: dict[tuple, set[str]]):
+    def __init__(self, units: list[FailingUnit], touches: dict[FlowUnitKey, set[str]]):
         self.units = units               # (key, Unit, unavailability), deterministic order
         self.touches = touches           # key -> components whose group it can fail
 
 
-def flow_units(design: Design, fm, base: dict) -> FlowUnits:
-    units: list[tuple[tuple, Unit, float]] = []
-    touches: dict[tuple, set[str]] = {}
+def flow_units(design: Design, fm: CompiledFlow, base: Overrides) -> FlowUnits:
+    units: list[FailingUnit] = []
+    touches: dict[FlowUnitKey, set[str]] = {}
     doms: dict[str, None] = {}
     for c in fm.components:
         cm = fm.models[c]
@@ -53,27 +77,32 @@ def flow_units(design: Design, fm, base: dict) -> FlowUnits:
                 touches.setdefault(("d", d), set()).add(c)
         if cm.a >= 1.0:
             continue
+        key: FlowUnitKey
         if cm.n == 1:
             key = ("c", c)
-            units.append((key, Unit(name=c, kind="component", component=c, span=comp.span),
-                          1.0 - cm.a))
+            units.append(FailingUnit(key, Unit(name=c, kind="component", component=c,
+                                               span=comp.span), 1.0 - cm.a))
             touches[key] = {c}
         else:
             for i in range(cm.n):
                 key = ("r", c, i)
-                units.append((key, Unit(name=f"{c}[{i + 1}]", kind="replica", component=c,
-                                        span=comp.span), 1.0 - cm.a))
+                units.append(FailingUnit(key, Unit(name=f"{c}[{i + 1}]", kind="replica",
+                                                   component=c, span=comp.span), 1.0 - cm.a))
                 touches[key] = {c}
     for d in sorted(doms):
         avail = fm.domains.get(d, 1.0)
         if avail >= 1.0 or ("d", d) in base:
             continue
         if "." in d:
-            span = design.zone(d).span if design.zone(d) else None
-            units.append((("d", d), Unit(name=d, kind="zone", span=span), 1.0 - avail))
+            zone = design.zone(d)
+            span = zone.span if zone else None
+            units.append(FailingUnit(("d", d), Unit(name=d, kind="zone", span=span),
+                                     1.0 - avail))
         else:
-            span = design.region(d).span if design.region(d) else None
-            units.append((("d", d), Unit(name=d, kind="region", span=span), 1.0 - avail))
+            region = design.region(d)
+            span = region.span if region else None
+            units.append(FailingUnit(("d", d), Unit(name=d, kind="region", span=span),
+                                     1.0 - avail))
     return FlowUnits(units, touches)
 
 
@@ -84,19 +113,19 @@ class Structure:
     of keys whose shard keeps its quorum (``quorum.structural_success``), so a node that
     takes shards below their quorum degrades the flow by the share of keys they hold."""
 
-    def __init__(self, fm, base: dict):
+    def __init__(self, fm: CompiledFlow, base: Overrides):
         self.fm = fm
         self.base = base
-        self._memo: dict[frozenset, float] = {}
+        self._memo: dict[StateMemoKey, float] = {}
         self._by_domain: dict[str, dict[str, list[int]]] = {}
-        self.ops = {c: sorted({nd.op for nd in fm.nodes if nd.comp == c and nd.op},
+        self.ops = {c: sorted({nd.op for nd in fm.nodes if nd.comp == c and nd.op is not None},
                               key=lambda o: o.name)
                     for c in fm.components if fm.models[c].store is not None}
         self.base_state = self._state(fm.components, frozenset())
         self.base_down = frozenset(c for c, v in self.base_state.items() if v == 0.0)
         self.baseline = self._s(self._key(self.base_state))
 
-    def _up(self, c: str, failed: frozenset) -> bool:
+    def _up(self, c: str, failed: frozenset[FlowUnitKey]) -> bool:
         cm = self.fm.models[c]
         if cm.client:
             return True
@@ -104,9 +133,9 @@ class Structure:
             return False
         return len(self._up_nodes(c, failed)) >= cm.k
 
-    def _up_nodes(self, c: str, failed: frozenset) -> list[int]:
+    def _up_nodes(self, c: str, failed: frozenset[FlowUnitKey]) -> list[int]:
         cm = self.fm.models[c]
-        out = []
+        out: list[int] = []
         for i, ds in enumerate(cm.replica_domains):
             if ("r", c, i) in failed:
                 continue
@@ -115,7 +144,7 @@ class Structure:
             out.append(i)
         return out
 
-    def _down_nodes(self, c: str, failed: frozenset) -> frozenset[int]:
+    def _down_nodes(self, c: str, failed: frozenset[FlowUnitKey]) -> frozenset[int]:
         """The nodes of store ``c`` down with ``failed`` (and the ``--down`` units)."""
         cm = self.fm.models[c]
         if self.base.get(("c", c)) == "down" or ("c", c) in failed:
@@ -138,9 +167,10 @@ class Structure:
                 down.update(nodes)
         return frozenset(down)
 
-    def _state(self, comps, failed: frozenset) -> dict:
+    def _state(self, comps: Iterable[str], failed: frozenset[FlowUnitKey]
+               ) -> dict[StateKey, float]:
         """Component -> 1.0 / 0.0, and (store, op) -> the share of keys it serves."""
-        out: dict = {}
+        out: dict[StateKey, float] = {}
         for c in comps:
             cm = self.fm.models[c]
             if cm.store is None:
@@ -153,19 +183,19 @@ class Structure:
         return out
 
     @staticmethod
-    def _key(state: dict) -> frozenset:
+    def _key(state: Mapping[StateKey, float]) -> StateMemoKey:
         return frozenset((k, v) for k, v in state.items() if v != 1.0)
 
-    def unchanged(self, failed: frozenset, touched: set[str]) -> bool:
+    def unchanged(self, failed: frozenset[FlowUnitKey], touched: set[str]) -> bool:
         """Does losing ``failed`` leave every component and store operation as it was?"""
         return all(self.base_state.get(k) == v for k, v in self._state(touched, failed).items())
 
-    def success(self, failed: frozenset, touched: set[str]) -> float:
+    def success(self, failed: frozenset[FlowUnitKey], touched: set[str]) -> float:
         state = dict(self.base_state)
         state.update(self._state(touched, failed))
         return self._s(self._key(state))
 
-    def _s(self, key: frozenset) -> float:
+    def _s(self, key: StateMemoKey) -> float:
         got = self._memo.get(key)
         if got is not None:
             return got
@@ -197,7 +227,7 @@ class Structure:
         return out
 
 
-def _sort_key(cs: CutSet):
+def _sort_key(cs: CutSet) -> tuple[float, tuple[str, ...]]:
     return (-cs.probability, tuple(u.name for u in cs.units))
 
 
@@ -205,7 +235,7 @@ def _sort_key(cs: CutSet):
 MAX_CUT_SETS_LISTED = 1000
 
 
-def unit_classes(fm, fu: FlowUnits) -> list[list[int]]:
+def unit_classes(fm: CompiledFlow, fu: FlowUnits) -> list[UnitClass]:
     """Indices into ``fu.units``, grouped into interchangeable units: the replicas of one
     group placed in the same domains (their keys differ, S does not). A zone, a region or
     a single-replica component is a class of its own, and so is a node of a store whose
@@ -214,9 +244,9 @@ def unit_classes(fm, fu: FlowUnits) -> list[list[int]]:
     class (and once per pair of classes that can interact), so the cost depends on the
     placements, not on the replica count: `replicas 1000 min 999` is one class, not 499,500
     pairs to evaluate."""
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[FlowUnitKey | tuple[str, str, tuple[str, ...]], UnitClass] = {}
     for idx, (key, _, _) in enumerate(fu.units):
-        cls = key
+        cls: FlowUnitKey | tuple[str, str, tuple[str, ...]] = key
         if key[0] == "r":
             cm = fm.models[key[1]]
             if cm.store is None or cm.store.windows == 1:
@@ -225,7 +255,7 @@ def unit_classes(fm, fu: FlowUnits) -> list[list[int]]:
     return list(groups.values())
 
 
-def _ring_node(fm, key: tuple):
+def _ring_node(fm: CompiledFlow, key: FlowUnitKey) -> tuple[Store, int] | None:
     """(store, node index) when ``key`` is a node of a store whose nodes hold different
     shards (a ring), else None."""
     if key[0] != "r":
@@ -236,7 +266,8 @@ def _ring_node(fm, key: tuple):
     return st, key[2]
 
 
-def _partners(fm, fu: FlowUnits, rest: list[list[int]], quiet: list[bool]):
+def _partners(fm: CompiledFlow, fu: FlowUnits, rest: list[UnitClass], quiet: list[bool]
+              ) -> Iterator[tuple[int, Sequence[int]]]:
     """For each class of ``rest`` (by position), the later classes a pair with it can be a
     cut set with. A pair is read off its single losses, and is no cut set, when one of them
     is *quiet* (its loss alone leaves every component and store operation as it was) and
@@ -278,24 +309,25 @@ def _partners(fm, fu: FlowUnits, rest: list[list[int]], quiet: list[bool]):
         yield n, sorted(cand)
 
 
-def cut_sets(fm, fu: FlowUnits, base: dict) -> tuple[tuple[CutSet, ...], tuple[CutSet, ...]]:
+def cut_sets(fm: CompiledFlow, fu: FlowUnits, base: Overrides
+             ) -> tuple[tuple[CutSet, ...], tuple[CutSet, ...]]:
     """Minimal cut sets of order 1 (SPOFs) and 2 (the most probable MAX_CUT_SETS_LISTED)."""
     ones, twos, _ = cut_sets_counted(fm, fu, base)
     return ones, twos
 
 
-def cut_sets_counted(fm, fu: FlowUnits, base: dict
+def cut_sets_counted(fm: CompiledFlow, fu: FlowUnits, base: Overrides
                      ) -> tuple[tuple[CutSet, ...], tuple[CutSet, ...], int]:
     """:func:`cut_sets`, and how many cut sets of order 2 there are (listed or not)."""
     ones, pairs = _cuts(fm, fu, base)
     units = fu.units
 
-    def key(pair):
+    def key(pair: tuple[int, int]) -> tuple[float, str, str]:
         i, j = pair
         a, b = sorted((units[i][1].name, units[j][1].name))
         return (-(units[i][2] * units[j][2]), a, b)
 
-    twos = []
+    twos: list[CutSet] = []
     for i, j in heapq.nsmallest(MAX_CUT_SETS_LISTED, _pairs(pairs), key=key):
         (_, u1, q1), (_, u2, q2) = units[i], units[j]
         twos.append(CutSet(units=tuple(sorted((u1, u2), key=lambda u: u.name)),
@@ -304,7 +336,7 @@ def cut_sets_counted(fm, fu: FlowUnits, base: dict
     return tuple(sorted(ones, key=_sort_key)), tuple(sorted(twos, key=_sort_key)), total
 
 
-def _pairs(class_pairs):
+def _pairs(class_pairs: Iterable[ClassPair]) -> Iterator[tuple[int, int]]:
     for a, b in class_pairs:
         if a is b:
             yield from itertools.combinations(a, 2)
@@ -312,18 +344,19 @@ def _pairs(class_pairs):
             yield from itertools.product(a, b)
 
 
-def spofs_only(fm, fu: FlowUnits, base: dict) -> tuple[CutSet, ...]:
+def spofs_only(fm: CompiledFlow, fu: FlowUnits, base: Overrides) -> tuple[CutSet, ...]:
     """The cut sets of order 1 of :func:`cut_sets` alone (a diagram shows no others)."""
     return tuple(sorted(_cuts(fm, fu, base, pairs=False)[0], key=_sort_key))
 
 
-def _cuts(fm, fu: FlowUnits, base: dict, pairs: bool = True):
+def _cuts(fm: CompiledFlow, fu: FlowUnits, base: Overrides, pairs: bool = True
+          ) -> tuple[list[CutSet], list[ClassPair]]:
     """SPOFs, and (``pairs``) the pairs of unit classes whose joint failure fails the flow."""
     st = Structure(fm, base)
     if st.baseline == 0.0:
         return [], []
     ones: list[CutSet] = []
-    rest: list[list[int]] = []
+    rest: list[UnitClass] = []
     units = fu.units
     for members in unit_classes(fm, fu):
         k = units[members[0]][0]
@@ -336,14 +369,14 @@ def _cuts(fm, fu: FlowUnits, base: dict, pairs: bool = True):
         return ones, []
     quiet = [st.unchanged(frozenset([units[m[0]][0]]), fu.touches[units[m[0]][0]])
              for m in rest]
-    pairs = []
+    found: list[ClassPair] = []
     for n, later in _partners(fm, fu, rest, quiet):
         a = rest[n]
         for b in [a] * (len(a) > 1) + [rest[m] for m in later]:
             k1, k2 = units[a[0]][0], units[a[1] if a is b else b[0]][0]
             if st.success(frozenset([k1, k2]), fu.touches[k1] | fu.touches[k2]) == 0.0:
-                pairs.append((a, b))
-    return ones, pairs
+                found.append((a, b))
+    return ones, found
 
 
 def _whole_groups(ones: list[CutSet], fu: FlowUnits) -> list[CutSet]:
@@ -351,12 +384,12 @@ def _whole_groups(ones: list[CutSet], fu: FlowUnits) -> list[CutSet]:
     is one SPOF, the component (analyses.md), with the chance that any replica is down."""
     replicas: dict[str, int] = {}
     for _, unit, _ in fu.units:
-        if unit.kind == "replica":
+        if unit.kind == "replica" and unit.component is not None:   # a replica names it
             replicas[unit.component] = replicas.get(unit.component, 0) + 1
     spof_replicas: dict[str, list[CutSet]] = {}
     for cs in ones:
         u = cs.units[0]
-        if u.kind == "replica":
+        if u.kind == "replica" and u.component is not None:
             spof_replicas.setdefault(u.component, []).append(cs)
     out = list(ones)
     for comp, sets in spof_replicas.items():
@@ -372,9 +405,9 @@ def _whole_groups(ones: list[CutSet], fu: FlowUnits) -> list[CutSet]:
     return out
 
 
-def degrading(fm, fu: FlowUnits, base: dict) -> tuple[Degrading, ...]:
+def degrading(fm: CompiledFlow, fu: FlowUnits, base: Overrides) -> tuple[Degrading, ...]:
     st = Structure(fm, base)
-    out = []
+    out: list[Degrading] = []
     for members in unit_classes(fm, fu):     # interchangeable units degrade alike
         key = fu.units[members[0]][0]
         s = st.success(frozenset([key]), fu.touches[key])
@@ -383,7 +416,7 @@ def degrading(fm, fu: FlowUnits, base: dict) -> tuple[Degrading, ...]:
     return tuple(sorted(out, key=lambda d: (-d.fraction_lost, d.unit.name)))
 
 
-def hard_dependencies(fm, base: dict) -> list[str]:
+def hard_dependencies(fm: CompiledFlow, base: Overrides) -> list[str]:
     """Components whose group failure alone fails every request of the flow."""
     st = Structure(fm, base)
     if st.baseline == 0.0:
@@ -393,8 +426,9 @@ def hard_dependencies(fm, base: dict) -> list[str]:
             and st.success(frozenset([("c", c)]), {c}) == 0.0]
 
 
-def importance(design: Design, fm, evaluate: Callable[[dict], float], a: float, base: dict,
-               components: dict[str, ComponentAvailability]) -> tuple[Importance, ...]:
+def importance(design: Design, fm: CompiledFlow, evaluate: Callable[[Overrides], float],
+               a: float, base: Overrides, components: Mapping[str, ComponentAvailability]
+               ) -> tuple[Importance, ...]:
     """Birnbaum importance of each component group and domain of the flow that can fail."""
     out: list[Importance] = []
     doms: dict[str, None] = {}

@@ -8,6 +8,11 @@ them through a cache or a repeated call and scales them by a component's up-prob
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from archlang.analysis.resilience import Classes
 
 #: A node's distribution of S keeps at most this many distinct values; beyond, values are
 #: merged onto a 1e-12 grid (an error of at most 1e-12 per merge in A). Never reached by
@@ -15,15 +20,21 @@ import math
 SUPPORT_LIMIT = 4096
 
 
-Dist = dict  # value -> probability
+#: The values of a distribution the exact engine keeps: S itself (a float), or the request
+#: classes of the request engine (``archlang.analysis.resilience``), which round alike.
+V = TypeVar("V", float, "Classes")
+
+#: The distribution of S: value -> probability.
+Dist = dict[float, float]
 
 ONE: Dist = {1.0: 1.0}
 ZERO: Dist = {0.0: 1.0}
 
 
-def clean(d: Dist) -> Dist:
+def clean(d: dict[V, float]) -> dict[V, float]:
+    """``d``, its values merged on a 1e-12 grid when it has more than SUPPORT_LIMIT."""
     if len(d) > SUPPORT_LIMIT:
-        merged: Dist = {}
+        merged: dict[V, float] = {}
         for v, p in d.items():
             k = round(v, 12)
             merged[k] = merged.get(k, 0.0) + p
@@ -31,12 +42,17 @@ def clean(d: Dist) -> Dist:
     return d
 
 
-def dmap(d: Dist, fn) -> Dist:
+def dmap(d: Dist, fn: Callable[[float], float]) -> Dist:
     out: Dist = {}
     for v, p in d.items():
         w = fn(v)
         out[w] = out.get(w, 0.0) + p
     return out
+
+
+def power(d: Dist, n: int) -> Dist:
+    """Distribution of S ** n: a call made n times, each time in the same state."""
+    return dmap(d, lambda x: x ** n)
 
 
 def times(x: Dist, y: Dist) -> Dist:
