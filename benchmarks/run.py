@@ -272,8 +272,7 @@ def montecarlo(runs: int, tmp: Path) -> None:
     import archlang
     from archlang.analysis import latency as L
     from archlang.analysis import montecarlo as M
-    from archlang.analysis.availability import compile_flow, component_models, \
-        domain_availability
+    from archlang.analysis.availability import compile_flow, component_models, domain_availability
     from archlang.analysis.capacity import analyze_capacity
     from archlang.graph import flow_tree
 

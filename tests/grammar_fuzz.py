@@ -18,6 +18,7 @@ tests/test_hardening.py (a few seconds) and by tools/fuzz.py (20,000 inputs).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -116,7 +117,7 @@ def designs(draw):
     # calls: a chain from the first, plus some extra edges (no duplicates, no self calls)
     edges = set()
     order = list(names)
-    for a, b in zip(order, order[1:]):
+    for a, b in itertools.pairwise(order):
         if kinds[a] != "queue":
             edges.add((a, b))
     for a, b in edges:
@@ -132,7 +133,7 @@ def designs(draw):
             break
         hops.append(b)
     arrows = []
-    for a, b in zip(hops, hops[1:]):
+    for a, b in itertools.pairwise(hops):
         declared = next(s for s in out if s.startswith(f"{a} ") and f" {b}" in s
                         and ("->" in s or "~>" in s))
         arrows.append("~>" if "~>" in declared else "->")
@@ -192,8 +193,8 @@ RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 def check_fmt(text: str) -> str:
     """fmt keeps the tokens and the model, and is idempotent. Returns 'same' or 'changed'
     (the layout), raises FuzzFailure on a change of meaning."""
-    from archlang.syntax.fmt import format_text
     from archlang.span import normalize_newlines
+    from archlang.syntax.fmt import format_text
 
     try:
         new = format_text(text)
@@ -223,7 +224,7 @@ def check_input(text: str, analyse: bool = True) -> str:
     """Run one input through load, analysis, every format and fmt. Returns 'invalid' or
     'valid'; raises FuzzFailure (or the unexpected exception itself) when a rule breaks."""
     try:
-        design = archlang.loads(text)
+        archlang.loads(text)
     except ArchlangError as e:
         if not e.diagnostics:
             raise FuzzFailure("an error without a diagnostic") from None

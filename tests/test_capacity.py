@@ -1,6 +1,5 @@
 """Capacity analysis: loads, utilisation, N+1 and throughput worked out by hand."""
 
-import math
 
 import pytest
 

@@ -5,7 +5,6 @@ runs as a subprocess."""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path

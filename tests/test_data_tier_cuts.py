@@ -108,7 +108,7 @@ def test_sequential_writes_make_the_last_shards_copies_a_cut_set():
     # range 12 on 12 nodes: the last shard (11) is on nodes 11, 0, 1: st[12], st[1], st[2];
     # every write goes there, so two of them down fail every write (W = 2).
     d = ring(12, 12, 3, 1, 2, 3, "write", key="key sequential")
-    ones, twos, total = reported(d, "f")
+    ones, twos, _total = reported(d, "f")
     b1, b2 = brute_cuts(d, "f")
     assert ones == b1 == set()
     assert twos == b2
@@ -152,7 +152,7 @@ def test_scatter_quorum_two_of_three_cut_sets_counted_by_hand():
     # zones: 51 in all; a node two apart from another in the same zone is impossible
     # (distance 3), so no same-zone pair appears.
     d = ring(12, 256, 3, 1, 2, 3, "write scatter")
-    ones, twos, total = reported(d, "f")
+    _ones, twos, total = reported(d, "f")
     assert total == 51 and len(twos) == 51
     assert ("st[1]", "st[3]") in twos and ("st[1]", "st[4]") not in twos
 

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 
 import archlang
-from archlang.findings import analyze
 from archlang.analysis.availability import analyze_availability
 from archlang.analysis.capacity import analyze_capacity, flow_loads
-from archlang.analysis.down import (NO_DOWN, alive, resolve_down, route, serves,
-                                    up_replicas)
+from archlang.analysis.down import NO_DOWN, alive, resolve_down, route, serves, up_replicas
 from archlang.analysis.latency import analyze_latency
 from archlang.analysis.montecarlo import monte_carlo_availability
 from archlang.errors import DesignError
+from archlang.findings import analyze
 from archlang.graph import flow_tree
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,6 +5,7 @@ ARCHLANG_ACCEPT=1; review the diff). Files under _inc/ are imported by the cases
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def test_api_raises_the_same_message(name):
 def _caret_lines(text: str):
     """(source line, caret line) pairs of a rendered message."""
     lines = text.splitlines()
-    for a, b in zip(lines, lines[1:]):
+    for a, b in itertools.pairwise(lines):
         if " | " in a and b.strip().startswith("|") and "^" in b:
             yield a.split(" | ", 1)[1], b.split("| ", 1)[1]
 

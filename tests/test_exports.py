@@ -20,14 +20,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_render_dot import HOSTILE, load, renamed
 
 from archlang.findings import analyze
 from archlang.render import engine as eng
 from archlang.render.d2 import q, render_d2
 from archlang.render.mermaid import render_mermaid, text
 from archlang.render.view import build_view
-
-from test_render_dot import HOSTILE, load, renamed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.arch"))

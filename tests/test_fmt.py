@@ -62,7 +62,8 @@ def test_idempotent_and_keeps_comments(path):
     text = path.read_text()
     once = format_text(text)
     assert format_text(once) == once
-    comments = lambda t: sorted(m.group(0).strip() for m in re.finditer(r"(#|//)[^\n]*", t))
+    def comments(t):
+        return sorted(m.group(0).strip() for m in re.finditer(r"(#|//)[^\n]*", t))
     assert comments(once) == comments(text)
 
 

@@ -320,8 +320,8 @@ def test_escape_helpers():
 
 
 def test_noqa_inside_a_string_does_not_suppress():
-    from archlang.rules import suppressed
     from archlang.analysis.common import Finding
+    from archlang.rules import suppressed
     from archlang.span import Span
 
     d = archlang.loads('system s { server api { description "# noqa" } }\n')

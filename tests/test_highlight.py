@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from pygments.token import Error, Token
 
-from archlang.syntax.callmods import MODIFIER_WORDS
+from archlang import vocabulary as words
 from archlang.highlight import textmate
 from archlang.highlight.pygments_lexer import ArchlangLexer
 from archlang.highlight.vocabulary import vocabulary
-from archlang import vocabulary as words
+from archlang.syntax.callmods import MODIFIER_WORDS
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "tests" / "node"
@@ -169,7 +169,7 @@ def node_tokenize(paths: list[Path]) -> list[dict]:
 def tm_sources(tmp_path_factory):
     d = tmp_path_factory.mktemp("blocks")
     paths = []
-    for i, (name, text) in enumerate(SOURCES):
+    for i, (_name, text) in enumerate(SOURCES):
         p = d / f"{i:03d}.arch"
         p.write_text(text, "utf-8")
         paths.append(p)

@@ -12,12 +12,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_render_dot import HOSTILE, renamed
 
 import archlang
 from archlang.findings import analyze
 from archlang.render.html import render_html, render_result_html
-
-from test_render_dot import HOSTILE, renamed
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.arch"))

@@ -191,9 +191,10 @@ def test_importance_ranks_descending_and_includes_domains():
 
 def test_importance_what_ifs_match_fresh_engines():
     # The engine memoises across what-ifs; each must equal a fresh computation.
+    import test_availability as ta
+
     from archlang.analysis.compiled_flow import compile_flow
     from archlang.analysis.exact import ExactEngine
-    import test_availability as ta
 
     for text in [WITH_SPOFS, NO_SPOF, DEGRADE, ta.WHATIF] + ta.BRUTE:
         d = archlang.loads(text)

@@ -8,6 +8,7 @@ looks at.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -16,16 +17,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_render_dot import edges, layout, load, objects
 
 import archlang
 from archlang.findings import analyze
 from archlang.graph import flow_tree
 from archlang.render import engine as eng
-from archlang.render.dot import GREY_FILL, REROUTE_COLOUR, SPOF_COLOUR, fmt_ms, fmt_pct
-from archlang.render.dot import render_dot
+from archlang.render.dot import GREY_FILL, REROUTE_COLOUR, SPOF_COLOUR, fmt_ms, fmt_pct, render_dot
 from archlang.render.view import build_view, ranks, shape
-
-from test_render_dot import edges, layout, load, objects
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.arch"))
@@ -173,8 +172,8 @@ def _design(calls: str, names: list[str]):
 
 def test_direction_from_the_shape():
     chain = [f"n{i}" for i in range(6)]
-    assert shape(chain, list(zip(chain, chain[1:]))) == (6, 1)
-    d = _design("\n".join(f"  {a} -> {b}" for a, b in zip(chain, chain[1:])), chain)
+    assert shape(chain, list(itertools.pairwise(chain))) == (6, 1)
+    d = _design("\n".join(f"  {a} -> {b}" for a, b in itertools.pairwise(chain)), chain)
     assert build_view(d).rankdir == "TB"
     fan = ["root"] + [f"leaf{i}" for i in range(8)]
     assert shape(fan, [("root", x) for x in fan[1:]]) == (2, 8)

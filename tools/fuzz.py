@@ -24,10 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.setrecursionlimit(5000)       # as archlang.analysis sets it, before hypothesis records it
 sys.path.insert(0, str(ROOT / "tests"))
 
+import grammar_fuzz as gf  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-import grammar_fuzz as gf  # noqa: E402
 
 
 class Hang(Exception):
