@@ -355,3 +355,46 @@ def test_readme_design_passes_its_slo(tmp_path):
                          capture_output=True, text=True)
     assert cli.returncode == 0, cli.stdout + cli.stderr
     assert "3 nodes, rf 3, 1 shard" in cli.stdout
+
+
+def test_a_ring_store_queues_at_each_node_at_the_hottest_utilisation():
+    """data-tier.md: every copy an operation asks waits in its own M/M/1 queue at the hottest
+    node's utilisation rho: P(wait > t) = rho e^(-mu (1 - rho) t). 4 nodes of 25 ops/s, 40
+    reads (R 1) and 20 writes (W = rf = 2): 80 node operations, 20 a node, rho = 0.8.
+    Reads take the faster of two copies, P(min > t) = rho^2 e^(-2 mu (1-rho) t); writes the
+    slower, P(max <= t) = (1 - rho e^(-mu (1-rho) t))^2. Closed forms, against the samples."""
+    import math
+
+    d = archlang.loads("""system q {
+  network { same_zone 0ms cross_zone 0ms cross_region 0ms }
+  client u { latency 0ms }
+  server api { availability 100% latency 1ms }
+  server w { availability 100% latency 1ms }
+  database big {
+    sharding hash 10
+    replicas 4
+    replication leaderless rf 2 read_quorum 1 write_quorum 2
+    availability 100%
+    latency 5ms
+    capacity 25 qps
+  }
+  w -> big write
+  flow read rate 40 rps { path u -> api -> big }
+  flow write rate 20 rps { path u -> w -> big }
+}
+""")
+    r = archlang.analyze(d)
+    assert r.components["big"].utilisation == pytest.approx(0.8)
+    rho, rate = 0.8, 25 * (1 - 0.8) / 1000            # per ms
+    read, write = r.flows["read"].latency, r.flows["write"].latency
+    # reads: 1 + 5 + min of two waits
+    assert read.mean == pytest.approx(6 + rho**2 / (2 * rate), abs=3 * read.error_ms)
+    assert read.p99 == pytest.approx(6 + math.log(rho**2 / 0.01) / (2 * rate),
+                                     abs=3 * read.error_ms)
+    # writes: 1 + 5 + max of two waits: E = 2 E[W] - E[min]
+    assert write.mean == pytest.approx(6 + 2 * rho / rate - rho**2 / (2 * rate),
+                                       abs=3 * write.error_ms)
+    p99 = -math.log((1 - math.sqrt(0.99)) / rho) / rate
+    assert write.p99 == pytest.approx(6 + p99, abs=3 * write.error_ms)
+    hop = next(h for h in read.hops if h.name == "big")
+    assert hop.queueing_ms == pytest.approx(rho**2 / (2 * rate), rel=0.05)

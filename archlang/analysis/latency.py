@@ -24,8 +24,11 @@ The request time of a flow is evaluated on its request tree (``graph.flow_tree``
   (replica 0, or the first not forced down: ``down.leader_replica``), else one picked
   uniformly among its replicas (those not forced down, when any is);
 * queueing: M/M/c at the utilisation of the capacity report; a request waits with the
-  Erlang C probability, for an exponential time of rate ``c mu - lambda``. At or over 100%
-  the flow is unbounded.
+  Erlang C probability, for an exponential time of rate ``c mu - lambda``. A store on a ring
+  (sharded or leaderless) queues at each node instead (docs/analyses/data-tier.md): every
+  copy an operation asks waits in its own M/M/1 queue at the hottest node's utilisation
+  ``rho`` (x skew): with probability ``rho``, for an exponential time of rate
+  ``mu (1 - rho)``, independently per copy. At or over 100% the flow is unbounded.
 
 When nothing on the flow is random the result is exact (the sum). Otherwise it is a Monte
 Carlo estimate with ``SAMPLES`` samples and a seed fixed per flow (``SEED`` and the CRC-32 of
@@ -221,6 +224,13 @@ class _Sampler:
         return rng.random(n) >= h
 
     def wait(self, c: Component, n: int) -> FloatArray:
+        """The queueing wait of a request at ``c`` (M/M/c; none here for a store on a ring,
+        whose copies wait in :meth:`_shard_time`)."""
+        if _quorum_path(store_of(c)):
+            return self.zeros(n)
+        return self.queue_wait(c, n)
+
+    def queue_wait(self, c: Component, n: int) -> FloatArray:
         import numpy as np
 
         q = self.queues.get(c.name)
@@ -261,14 +271,15 @@ class _Sampler:
 
     # -- stores on a ring ---------------------------------------------------------------
     def store_time(self, caller: Component | None, at: IndexArray, c: Component, op: Op,
-                   last_mile: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """(time, network part) of one operation on a sharded or leaderless store, per
-        sample: the shard is drawn by its share of the keys (``ring.key_weights``), each
-        copy answers after the network from the caller's replica plus its own draw, and the
-        operation takes the ``quorum``-th fastest answer of the shard's up copies (an order
-        statistic); a leader-follower store reads one copy (uniformly) or the leader and
-        writes at the leader (waiting for its followers as its sync mode says). A scatter
-        call waits for the slowest of every shard."""
+                   last_mile: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """(time, network part, queueing part) of one operation on a sharded or leaderless
+        store, per sample: the shard is drawn by its share of the keys
+        (``ring.key_weights``), each copy answers after the network from the caller's replica
+        plus its own queueing wait (M/M/1 at the node) and draw, and the operation takes the
+        ``quorum``-th fastest answer of the shard's up copies (an order statistic); a
+        leader-follower store reads one copy (uniformly) or the leader and writes at the
+        leader (waiting for its followers as its sync mode says). A scatter call waits for
+        the slowest of every shard."""
         import numpy as np
 
         st = store_of(c)
@@ -279,34 +290,44 @@ class _Sampler:
         pa = self.places(caller)[0] if caller is not None else [None]
         if op.scatter:
             shards = [s % st.nodes for s in range(st.shards)]
-            times, nets = self._shard_time(st, c, shards[0], at, pa, placements, up, op, n)
+            times, nets, ques = self._shard_time(st, c, shards[0], at, pa, placements, up, op,
+                                                 n)
             for w in shards[1:]:
-                t, net = self._shard_time(st, c, w, at, pa, placements, up, op, n)
+                t, net, que = self._shard_time(st, c, w, at, pa, placements, up, op, n)
                 later = t > times
                 times = np.where(later, t, times)
                 nets = np.where(later, net, nets)
-            return times + last_mile, nets + last_mile
+                ques = np.where(later, que, ques)
+            return times + last_mile, nets + last_mile, ques
         weights = ring_key_weights(st, op)
         if len(weights) == 1:
-            t, net = self._shard_time(st, c, 0, at, pa, placements, up, op, n)
-            return t + last_mile, net + last_mile
+            t, net, que = self._shard_time(st, c, 0, at, pa, placements, up, op, n)
+            return t + last_mile, net + last_mile, que
         rng = self.random()
         win = rng.choice(len(weights), size=n, p=np.array(weights))
         times = np.zeros(n)
         nets = np.zeros(n)
+        ques = np.zeros(n)
         for w in range(len(weights)):
             sel = win == w
             if not sel.any():
                 continue
-            t, net = self._shard_time(st, c, w, at[sel], pa, placements, up, op,
-                                      int(sel.sum()))
+            t, net, que = self._shard_time(st, c, w, at[sel], pa, placements, up, op,
+                                           int(sel.sum()))
             times[sel] = t
             nets[sel] = net
-        return times + last_mile, nets + last_mile
+            ques[sel] = que
+        return times + last_mile, nets + last_mile, ques
+
+    def _answer(self, c: Component, n: int) -> tuple[FloatArray, FloatArray]:
+        """(time, queueing part) of one copy's answer: its M/M/1 wait, then its draw."""
+        que = self.queue_wait(c, n)
+        return self.latency(c.latency, n) + que, que
 
     def _shard_time(self, st: Store, c: Component, w: int, at: IndexArray,
                     pa: Sequence[Placement | None], placements: Sequence[Placement | None],
-                    up: set[int], op: Op, n: int) -> tuple[FloatArray, FloatArray]:
+                    up: set[int], op: Op, n: int
+                    ) -> tuple[FloatArray, FloatArray, FloatArray]:
         import numpy as np
 
         copies = [i for i in st.window_nodes(w) if i in up] or list(st.window_nodes(w))
@@ -320,26 +341,29 @@ class _Sampler:
                 else:
                     j = np.zeros(n, dtype=np.intp)
                 h = hop[np.arange(n), j]
-                return self.latency(c.latency, n) + h, h
+                t, que = self._answer(c, n)
+                return t + h, h, que
             lead = copies[0]
             h = hop[:, 0]
-            t = self.latency(c.latency, n)
+            t, que = self._answer(c, n)
             if kind == "write" and st.sync_mode in ("sync", "semi_sync") and len(copies) > 1:
-                acks = [self.latency(c.latency, n)
+                acks = [self._answer(c, n)[0]
                         + self.net.between(placements[lead], placements[i])
                         for i in copies[1:]]
                 if st.sync_mode == "semi_sync":
                     t = np.maximum(t, np.minimum.reduce(acks))
                 else:
                     t = np.maximum.reduce([t] + acks)
-            return t + h, h
-        answers = np.stack([self.latency(c.latency, n) for _ in copies], axis=1) + hop
+            return t + h, h, que
+        drawn = [self._answer(c, n) for _ in copies]
+        answers = np.stack([d[0] for d in drawn], axis=1) + hop
+        waits = np.stack([d[1] for d in drawn], axis=1)
         q = min(op.quorum, len(copies))
         if len(copies) == 1:
-            return answers[:, 0], hop[:, 0]
+            return answers[:, 0], hop[:, 0], waits[:, 0]
         order = np.argsort(answers, axis=1, kind="stable")[:, q - 1]
         rows = np.arange(n)
-        return answers[rows, order], hop[rows, order]
+        return answers[rows, order], hop[rows, order], waits[rows, order]
 
 
 # ---- evaluation of one request tree ---------------------------------------------------------
@@ -358,7 +382,7 @@ def _merge(into: Hops, more: Hops) -> None:
 
 
 def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: FloatArray,
-          write: bool, svc: FloatArray | None = None) -> Draw:
+          write: bool, svc: FloatArray | None = None, que: FloatArray | None = None) -> Draw:
     import numpy as np
 
     n = len(at)
@@ -367,7 +391,7 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
         total = s.zeros(n)
         hops: Hops = {}
     else:
-        que = s.wait(c, n)
+        que = s.wait(c, n) if que is None else que
         own = (s.service(c, at, write) if svc is None else svc) + que + net
         total = own
         hops = {(c.name, via): [own, net, que]}
@@ -417,10 +441,10 @@ def _one_draw(s: _Sampler, caller: FlowNode, at: IndexArray, fc: FlowCall) -> Dr
         last = (s.latency(caller.component.latency, n) if caller.kind == "client"
                 else s.zeros(n))
         op = op_for(st, fc.write, fc.call.scatter, s.consistency)
-        t, net = s.store_time(None if caller.kind == "client" else caller.component, at,
-                              target.component, op, last)
+        t, net, que = s.store_time(None if caller.kind == "client" else caller.component, at,
+                                   target.component, op, last)
         return _node(s, target, np.zeros(n, dtype=np.intp), caller.name, net, fc.write,
-                     svc=t - net)
+                     svc=t - net - que, que=que)
     at_t = s.pick(target.component, n, fc.write)
     if caller.kind == "client":
         net = s.latency(caller.component.latency, n)
@@ -530,6 +554,16 @@ def _queues(design: Design, capacity: CapacityReport) -> tuple[dict[str, QueueWa
             continue
         lam, mu, c = cc.load_rps, cc.capacity_rps, cc.serving_replicas
         if lam <= 0.0:
+            continue
+        if _quorum_path(store_of(design.components[name])):
+            # M/M/1 at each node, at the hottest node's utilisation (x skew)
+            rho = cc.utilisation
+            if rho is None or rho <= 0.0:
+                continue
+            if c <= 0 or mu <= 0.0 or rho >= UNBOUNDED_AT:
+                saturated.add(name)
+                continue
+            queues[name] = (rho, mu * (1.0 - rho) / 1000.0)
             continue
         if c <= 0 or mu <= 0.0 or lam >= c * mu * UNBOUNDED_AT:
             saturated.add(name)
