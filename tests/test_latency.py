@@ -629,3 +629,22 @@ def test_samples_are_sized_to_the_p99_error_target(p99, expected):
         assert theory == pytest.approx(expected, rel=0.01)
         assert n == pytest.approx(theory, rel=0.2)
         assert fl.error_ms / fl.p99 == pytest.approx(P99_ERROR_TARGET / math.sqrt(1.25), rel=0.3)
+
+
+def test_a_multi_leader_sync_write_waits_for_the_other_copy():
+    """latency.md: a multi_leader write waits for every copy but the one it entered (it used
+    to count the entered copy as its own follower when it entered the second one)."""
+    d = archlang.loads("""system ml {
+  region r { zone a zone b }
+  network { same_zone 0ms cross_zone 4ms cross_region 50ms }
+  client u { latency 0ms }
+  server w { availability 100% latency 1ms placement r.a }
+  database m { replication multi_leader followers 1 sync latency 2ms availability 100%
+               placement r.a, r.b }
+  w -> m write
+  flow f rate 1 rps { path u -> w -> m }
+}
+""")
+    fl = analyze_latency(d, analyze_capacity(d)).flows["f"]
+    assert (fl.p50, fl.p99) == (7.0, 11.0)
+    assert fl.mean == pytest.approx(9.0, abs=0.1)

@@ -17,7 +17,8 @@ The request time of a flow is evaluated on its request tree (``graph.flow_tree``
 * service time: fixed, or the lognormal through p50 and p99 (``Latency.lognormal``); a
   ``write`` into a database with synchronous replication waits for the slowest of the leader
   and its followers (follower i at ``placement[i % len(placement)]``, plus the network
-  between the placement of the replica the write entered and the follower's);
+  between the placement of the replica the write entered and the follower's); into a
+  ``multi_leader`` one, for every copy but the one it entered;
 * network: ``Network.between`` the placement of the caller's replica the request is at and
   that of the callee replica the request goes to (``_Sampler.pick``): the active one of an
   ``active_passive`` group, the leader for a ``write`` into a ``leader_follower`` database
@@ -260,10 +261,24 @@ class _Sampler:
             return leader
         distinct, _ = self.places(c)
         acks: list[FloatArray] = []
-        for i in range(1, c.followers + 1):
-            where = c.placement[i % len(c.placement)] if c.placement else None
-            hops = np.array([self.net.between(p, where) for p in distinct], dtype=float)
-            acks.append(self.latency(c.latency, n) + hops.take(at))
+        if c.replication == "multi_leader":
+            # The write entered one of the copies (at its placement): it waits for each of
+            # the others, from there; copy j sits at placement[j % len(placement)].
+            copies = [c.placement[j % len(c.placement)] if c.placement else None
+                      for j in range(c.followers + 1)]
+            others = []
+            for p in distinct:
+                rest = list(copies)
+                del rest[rest.index(p) if p in rest else 0]     # the copy written to
+                others.append([self.net.between(p, q) for q in rest])
+            table = np.array(others, dtype=float)          # distinct placement x other copy
+            for i in range(c.followers):
+                acks.append(self.latency(c.latency, n) + table[:, i].take(at))
+        else:
+            for i in range(1, c.followers + 1):
+                where = c.placement[i % len(c.placement)] if c.placement else None
+                hops = np.array([self.net.between(p, where) for p in distinct], dtype=float)
+                acks.append(self.latency(c.latency, n) + hops.take(at))
         if c.sync_mode == "semi_sync":   # MySQL semi-sync: the first follower's ack
             return np.maximum(leader, np.minimum.reduce(acks))
         slowest: FloatArray = np.maximum.reduce([leader] + acks)
