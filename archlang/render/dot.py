@@ -53,8 +53,10 @@ class _LabelMacros(Protocol):
 FONT = "Arial"
 SPOF_COLOUR = "#c62828"
 #: Label margins (x, y inches) that keep a label inside its shape: a cylinder's top ellipse
-#: and a queue arrow's point take room the label must leave free.
-SHAPE_MARGIN = {"database": "0.14,0.16", "queue": "0.26,0.06", "lb": "0,0",
+#: and a queue arrow's point take room the label must leave free, and the queue's arrow
+#: gives its label no room above and below but its margin (0.06 left 1.6 pt to the outline,
+#: less than a SPOF's 3 pt stroke: tests/test_layout.py).
+SHAPE_MARGIN = {"database": "0.14,0.16", "queue": "0.26,0.1", "lb": "0,0",
                 "storage": "0.12,0.1", "cache": "0.14,0.08"}
 
 
@@ -456,6 +458,11 @@ def render_view_dot(view: View, id_prefix: str | None = None) -> str:
         lhead = _lhead(view, edge, clusters)
         if lhead:
             attrs["lhead"] = lhead
+            if words:
+                # Graphviz places the label midway along the whole edge, to the node, but
+                # clips the edge where it enters the cluster: the label sat at the cut,
+                # under the arrowhead. One more rank puts it midway along what is drawn.
+                attrs["minlen"] = "2"
         if words:
             attrs["label"] = " · ".join(words)
         g.edge(call.source, edge.target, **attrs, **ids("edge"))
