@@ -255,20 +255,65 @@ def artifacts(tmp_path: Path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
-def test_every_example_drawn_whole_per_flow_and_as_a_what_if(name, tmp_path):
+def every_view(name: str):
+    """(file name, result, flow) of each view of an example: whole, per flow, what-if."""
     d = load(name)
-    out = artifacts(tmp_path)
     unit = what_if_unit(d)
     drawn = []
     for flow in [None, *d.flows]:
         r = analyze(d, latency=[flow] if flow else ())
         drawn.append((f"{name}" + (f"-flow-{flow}" if flow else ""), r, flow))
     drawn.append((f"{name}-down-{unit}", analyze(d, down=[unit], latency=()), None))
+    return d, drawn
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_drawn_whole_per_flow_and_as_a_what_if(name, tmp_path):
+    d, drawn = every_view(name)
+    out = artifacts(tmp_path)
     for tag, r, flow in drawn:
         png = eng.render(d, r, "png", flow=flow)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         (out / f"{tag}.png").write_bytes(png)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def phone():
+    """A phone's screen in headless Chromium: 390 CSS px wide, 2 device px per CSS px."""
+    if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu"])
+        ctx = b.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                            is_mobile=True)
+        yield ctx.new_page()
+        ctx.close()
+        b.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_view_at_phone_width(name, tmp_path, phone):
+    """Each view's SVG as an image fitted to a phone's width (how a diagram pasted into a
+    document or PR reads there), into <view>-phone.png beside the full-size PNGs."""
+    import base64
+
+    d, drawn = every_view(name)
+    out = artifacts(tmp_path)
+    for tag, r, flow in drawn:
+        svg = eng.render(d, r, "svg", flow=flow)
+        src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        phone.set_content('<meta name="viewport" content="width=device-width">'
+                          '<body style="margin:0"><img id="d" style="display:block;'
+                          f'width:100%" src="{src}"></body>')
+        box = phone.locator("#d").bounding_box()
+        assert box is not None and box["width"] == 390 and box["height"] > 0, tag
+        phone.locator("#d").screenshot(path=str(out / f"{tag}-phone.png"))
 
 
 # ---- the command line ------------------------------------------------------------------------
