@@ -8,7 +8,11 @@ Read from the SVG itself (xml.etree; the geometry Graphviz emits), three rules o
     cylinder's top rim, a 3-d box's edges), with the stroke's half width and
     :data:`CLEARANCE` to spare; likewise every cluster's label inside its box;
 (b) no arrowhead overlaps any label's text (an edge's, a node's, a cluster's);
-(c) no cluster is drawn without a node in it.
+(c) no cluster is drawn without a node in it;
+(d) no edge runs across a label: a node's, another edge's, a cluster's. Not checked: an
+    edge and its own label (Graphviz sets the label beside its edge and may route the edge
+    up to 10 pt into it, so they touch), and the label of a cluster around one node, which
+    lies across the node's way in or its way out whichever side it is on (shop's zone b).
 
 A text's box is estimated, not measured (no font is read at test time):
   - width: the sum of Arial's advance widths (:data:`ARIAL`, :data:`ARIAL_BOLD`: the
@@ -346,18 +350,43 @@ def test_no_arrowhead_on_a_label(name):
     assert not problems, "\n".join(problems)
 
 
+def members(cluster: Element, els: list[Element]) -> list[str]:
+    """The nodes drawn in a cluster: those whose shape's centre is inside its box."""
+    box = bounds(cluster.strokes[0].points)
+    out = []
+    for el in els:
+        if el.kind == "node" and el.strokes:
+            b = bounds(el.strokes[0].points)
+            if box.contains(((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2)):
+                out.append(el.name)
+    return out
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_no_empty_cluster(name):
     problems = []
     for view, els in views(name):
-        centres = [(el.name, bounds(el.strokes[0].points)) for el in els
-                   if el.kind == "node" and el.strokes]
         for el in els:
-            if el.kind != "cluster":
-                continue
-            box = bounds(el.strokes[0].points)
-            if not any(box.contains(((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2)) for _, b in centres):
-                problems.append(f"{where(name, view, el)}: no node in the cluster ({box})")
+            if el.kind == "cluster" and not members(el, els):
+                problems.append(f"{where(name, view, el)}: no node in the cluster "
+                                f"({bounds(el.strokes[0].points)})")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_no_edge_across_a_label(name):
+    problems = []
+    for view, els in views(name):
+        alone = {el.name for el in els if el.kind == "cluster" and len(members(el, els)) == 1}
+        labels = [(el, t) for el in els if el.name not in alone for t in el.texts]
+        for edge in els:
+            lines = [s for s in edge.strokes if edge.kind == "edge" and s.tag != "polygon"]
+            for el, t in labels:
+                if el is edge:
+                    continue
+                if any(crosses(a, b, t.box) for s in lines for a, b in segments(s)):
+                    problems.append(f"{where(name, view, edge)} runs across {el.kind} "
+                                    f"'{el.name}' label '{t.text}' ({t.box})")
     assert not problems, "\n".join(problems)
 
 
