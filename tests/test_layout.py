@@ -9,10 +9,12 @@ Read from the SVG itself (xml.etree; the geometry Graphviz emits), three rules o
     :data:`CLEARANCE` to spare; likewise every cluster's label inside its box;
 (b) no arrowhead overlaps any label's text (an edge's, a node's, a cluster's);
 (c) no cluster is drawn without a node in it;
-(d) no edge runs across a label: a node's, another edge's, a cluster's. Not checked: an
-    edge and its own label (Graphviz sets the label beside its edge and may route the edge
-    up to 10 pt into it, so they touch), and the label of a cluster around one node, which
-    lies across the node's way in or its way out whichever side it is on (shop's zone b).
+(d) no edge runs across a label: a node's, another edge's, a cluster's (not the label of
+    a cluster around one node, which lies across the node's way in or its way out
+    whichever side it is on: shop's zone b);
+(e) an edge keeps :data:`OWN_CLEARANCE` from the words of its own label (Graphviz sets a
+    label's left side on its edge and routes the edge a few points into it; dot.py's
+    EDGE_LABEL_INDENT is what keeps them apart, and is not counted as words).
 
 A text's box is estimated, not measured (no font is read at test time):
   - width: the sum of Arial's advance widths (:data:`ARIAL`, :data:`ARIAL_BOLD`: the
@@ -50,6 +52,7 @@ from archlang.render.engine import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 CLEARANCE = 1.0          # points between a label's text and its outline's stroke
+OWN_CLEARANCE = 2.0      # points between an edge and the words of its label
 WIDTH_SLACK = 1.02
 OVERHANG = 0.08
 ASCENT, DESCENT = 0.75, 0.22
@@ -388,6 +391,40 @@ def test_no_edge_across_a_label(name):
                     problems.append(f"{where(name, view, edge)} runs across {el.kind} "
                                     f"'{el.name}' label '{t.text}' ({t.box})")
     assert not problems, "\n".join(problems)
+
+
+def words_box(t: Text) -> Box:
+    """The box of a text's words: its box less the no-break spaces it starts with."""
+    lead = len(t.text) - len(t.text.lstrip("\xa0"))
+    size = (t.box.y1 - t.box.y0) / (ASCENT + DESCENT)
+    return Box(t.box.x0 + lead * ARIAL["\xa0"] * size / 1000, t.box.y0, t.box.x1, t.box.y1)
+
+
+#: Edges that still touch their own label, and why (not fixed yet; each must still touch,
+#: so that a fix removes it from here):
+#: - chat's deliver flow is drawn left to right, where Graphviz sets a label above its
+#:   edge, its bottom on the line: the indent widens the label but does not lift it;
+#: - shop's what-if: api -> payments runs steeply through its label's lower left corner.
+STILL_TOUCHING = {("chat", "flow deliver", "fanout->gateway"),
+                  ("shop", "what-if us-east.a down", "api->payments")}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_edges_clear_of_their_own_label(name):
+    problems, known = [], set()
+    for view, els in views(name):
+        for edge in els:
+            lines = [s for s in edge.strokes if edge.kind == "edge" and s.tag != "polygon"]
+            for t in edge.texts:
+                box = words_box(t).grown(OWN_CLEARANCE)
+                if any(crosses(a, b, box) for s in lines for a, b in segments(s)):
+                    if (name, view, edge.name) in STILL_TOUCHING:
+                        known.add((name, view, edge.name))
+                        continue
+                    problems.append(f"{where(name, view, edge)} touches its label "
+                                    f"'{t.text.strip()}' ({words_box(t)})")
+    assert not problems, "\n".join(problems)
+    assert known == {k for k in STILL_TOUCHING if k[0] == name}, "fixed: drop from STILL_TOUCHING"
 
 
 def test_the_checks_catch_what_they_check():
