@@ -23,7 +23,15 @@ import archlang
 from archlang.findings import analyze
 from archlang.graph import flow_tree
 from archlang.render import engine as eng
-from archlang.render.dot import GREY_FILL, REROUTE_COLOUR, SPOF_COLOUR, fmt_ms, fmt_pct, render_dot
+from archlang.render.dot import (
+    EDGE_LABEL_INDENT,
+    GREY_FILL,
+    REROUTE_COLOUR,
+    SPOF_COLOUR,
+    fmt_ms,
+    fmt_pct,
+    render_dot,
+)
 from archlang.render.view import build_view, ranks, shape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,9 +143,11 @@ def test_what_if_greys_failed_units_and_marks_the_rerouted_call():
     assert objs["cluster_us-east"]["fillcolor"] == "#e9ecef"
     assert "DOWN" in objs["cluster_us-east"]["label"]
     # read-east's primary is lb-east: with us-east down geo-dns sends it to lb-west
-    west, east = es[("geo-dns", "lb-west")], es[("geo-dns", "lb-east")]
-    assert west["label"].startswith("rerouted") and west["color"] == REROUTE_COLOUR
-    assert east["label"].startswith("not used")
+    west, _east = es[("geo-dns", "lb-west")], es[("geo-dns", "lb-east")]
+    words = {k: e["label"].removeprefix(EDGE_LABEL_INDENT) for k, e in es.items()}
+    assert words[("geo-dns", "lb-west")].startswith("rerouted")
+    assert west["color"] == REROUTE_COLOUR
+    assert words[("geo-dns", "lb-east")].startswith("not used")
     assert "what-if: us-east down" in doc["label"] and "1 call rerouted" in doc["label"]
     # utilisation after the move: every flow now runs through api-west (8 x 1200 rps)
     rate = sum(f.rate_rps for f in d.flows.values())
@@ -160,8 +170,8 @@ def test_nothing_down_is_no_what_if():
     d = load("multiregion")
     doc = layout(render_dot(d, analyze(d)))
     assert "what-if" not in doc["label"]
-    assert all(not e.get("label", "").startswith(("rerouted", "not used"))
-               for e in edges(doc).values())
+    assert all(not e.get("label", "").removeprefix(EDGE_LABEL_INDENT)
+               .startswith(("rerouted", "not used")) for e in edges(doc).values())
 
 
 # ---- layout --------------------------------------------------------------------------------
@@ -254,20 +264,68 @@ def artifacts(tmp_path: Path) -> Path:
     return d
 
 
-@pytest.mark.parametrize("name", EXAMPLES)
-def test_every_example_drawn_whole_per_flow_and_as_a_what_if(name, tmp_path):
+def every_view(name: str):
+    """(file name, result, flow) of each view of an example: whole, per flow, what-if."""
     d = load(name)
-    out = artifacts(tmp_path)
     unit = what_if_unit(d)
     drawn = []
     for flow in [None, *d.flows]:
         r = analyze(d, latency=[flow] if flow else ())
         drawn.append((f"{name}" + (f"-flow-{flow}" if flow else ""), r, flow))
     drawn.append((f"{name}-down-{unit}", analyze(d, down=[unit], latency=()), None))
+    return d, drawn
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_drawn_whole_per_flow_and_as_a_what_if(name, tmp_path):
+    d, drawn = every_view(name)
+    out = artifacts(tmp_path)
     for tag, r, flow in drawn:
         png = eng.render(d, r, "png", flow=flow)
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         (out / f"{tag}.png").write_bytes(png)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def phone():
+    """A phone's screen in headless Chromium: 390 CSS px wide, 2 device px per CSS px."""
+    if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)")
+    if os.environ.get("CI") == "true":             # in CI a missing browser is a failure
+        from playwright import sync_api
+    else:
+        sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu"])
+        ctx = b.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                            is_mobile=True)
+        yield ctx.new_page()
+        ctx.close()
+        b.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_view_at_phone_width(name, tmp_path, phone):
+    """Each view's SVG as an image fitted to a phone's width (how a diagram pasted into a
+    document or PR reads there), into <view>-phone.png beside the full-size PNGs."""
+    import base64
+
+    d, drawn = every_view(name)
+    out = artifacts(tmp_path)
+    for tag, r, flow in drawn:
+        svg = eng.render(d, r, "svg", flow=flow)
+        src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        phone.set_content('<meta name="viewport" content="width=device-width">'
+                          '<body style="margin:0"><img id="d" style="display:block;'
+                          f'width:100%" src="{src}"></body>')
+        box = phone.locator("#d").bounding_box()
+        assert box is not None and box["width"] == 390 and box["height"] > 0, tag
+        phone.locator("#d").screenshot(path=str(out / f"{tag}-phone.png"))
 
 
 # ---- the command line ------------------------------------------------------------------------

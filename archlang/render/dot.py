@@ -2,9 +2,10 @@
 
 The picture, left to right:
 
-* regions and zones are nested clusters; a component goes into the zone cluster when every
-  replica runs in that one zone, into the region cluster when every replica runs in that
-  region, and outside any cluster otherwise (its label then lists its placements);
+* regions and zones are nested clusters, labelled along their bottom; a component goes
+  into the zone cluster when every replica runs in that one zone, into the region cluster
+  when every replica runs in that region, and outside any cluster otherwise (its label
+  then lists its placements);
 * one shape and colour per kind (:data:`KIND_STYLE`): a cylinder for a database, an arrow
   ("cds") for a queue, a double ellipse for a CDN, a hexagon for a balancer...;
 * each node shows its kind, name, replicas (``x6 min 4``, active-passive with its failover,
@@ -56,9 +57,22 @@ class _LabelMacros(Protocol):
 FONT = "Arial"
 SPOF_COLOUR = "#c62828"
 #: Label margins (x, y inches) that keep a label inside its shape: a cylinder's top ellipse
-#: and a queue arrow's point take room the label must leave free.
-SHAPE_MARGIN = {"database": "0.14,0.16", "queue": "0.26,0.06", "lb": "0,0",
+#: and a queue arrow's point take room the label must leave free, and the queue's arrow
+#: gives its label no room above and below but its margin (0.06 left 1.6 pt to the outline,
+#: less than a SPOF's 3 pt stroke: tests/test_layout.py).
+SHAPE_MARGIN = {"database": "0.14,0.16", "queue": "0.26,0.1", "lb": "0,0",
                 "storage": "0.12,0.1", "cache": "0.14,0.08"}
+
+#: Regions and zones are labelled along their bottom: calls come into a cluster from above
+#: (or from the left), and at the top its label lay across the way in, under the edges
+#: (shop's users -> front over 'SPOF', multiregion's optional calls over 'region eu-west';
+#: 32 crossings over the examples' views, 2 at the bottom: tests/test_layout.py).
+CLUSTER_LABELLOC = "b"
+
+#: Set before an edge's label: Graphviz puts the label's left side on its edge and may
+#: route the edge a few points into it, so the line ran through the first letter (shop's
+#: 'optional', 2.7 pt in). Two no-break spaces (5.6 pt at 10 pt) keep the text off it.
+EDGE_LABEL_INDENT = "\u00a0\u00a0"
 
 
 @dataclass(frozen=True)
@@ -415,6 +429,7 @@ def render_view_dot(view: View, id_prefix: str | None = None) -> str:
             rg.attr(label=_html_label(labels.domain(
                         kind="region", name=region.name, availability=fmt_pct(region.availability),
                         spof=spof, down=rdown, zones=listed)),
+                    labelloc=CLUSTER_LABELLOC,
                     style="rounded,filled", fillcolor="#e9ecef" if rdown else "#f7f9fa",
                     color=SPOF_COLOUR if spof else "#90a4ae",
                     penwidth="2.5" if spof else "1.2", fontsize="12", **ids("clust"))
@@ -427,6 +442,7 @@ def render_view_dot(view: View, id_prefix: str | None = None) -> str:
                                 kind="zone", name=zone.name,
                                 availability=fmt_pct(zone.availability), spof=zspof,
                                 down=zdown, zones=[])),
+                            labelloc=CLUSTER_LABELLOC,
                             style="rounded,filled,dashed" if not zspof else "rounded,filled",
                             fillcolor="#e9ecef" if zdown else "#ffffff",
                             color=SPOF_COLOUR if zspof else "#b0bec5",
@@ -459,8 +475,13 @@ def render_view_dot(view: View, id_prefix: str | None = None) -> str:
         lhead = _lhead(view, edge, clusters)
         if lhead:
             attrs["lhead"] = lhead
+            if words:
+                # Graphviz places the label midway along the whole edge, to the node, but
+                # clips the edge where it enters the cluster: the label sat at the cut,
+                # under the arrowhead. One more rank puts it midway along what is drawn.
+                attrs["minlen"] = "2"
         if words:
-            attrs["label"] = " · ".join(words)
+            attrs["label"] = EDGE_LABEL_INDENT + " · ".join(words)
         g.edge(call.source, edge.target, **attrs, **ids("edge"))
     source: str = g.source
     return source
