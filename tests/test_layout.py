@@ -47,7 +47,7 @@ import pytest
 from test_render_dot import EXAMPLES, load
 from test_views import what_if_unit
 
-from archlang.analysis import analyze
+from archlang.findings import analyze
 from archlang.render.engine import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
