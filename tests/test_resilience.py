@@ -289,3 +289,22 @@ flow f { path users -> api -> c -> db  path api -> db }
         direct = 1 - (1 - q_db) ** 3
         total += p * (0.99 * via_c * direct if api else 0.0)
     assert r.flows["f"].availability == pytest.approx(total, rel=1e-12)
+
+
+def test_retries_through_a_cache_availability_per_class_load_pooled():
+    """resilience.md, choices: the availability keeps a request's hit or miss across its
+    attempts; the load pools the attempt's success over the classes (worked example)."""
+    d = archlang.loads("""system cr {
+  client u { latency 0ms }
+  server api { availability 100% latency 1ms }
+  cache c { availability 100% latency 1ms hit_ratio 50% }
+  database db { availability 100% latency 10ms error_rate 50% }
+  api -> c retries 1
+  c -> db
+  flow f rate 100 rps { path u -> api -> c -> db }
+}
+""")
+    r = archlang.analyze(d)
+    assert r.flows["f"].availability == pytest.approx(0.5 + 0.5 * (1 - 0.5**2))
+    assert r.components["c"].load_rps == pytest.approx(125.0)
+    assert r.components["db"].load_rps == pytest.approx(62.5)
