@@ -386,7 +386,8 @@ class _Sampler:
 # ``hops[(component, via)] = [time, network, queueing]`` the per-sample parts of each hop on
 # the critical path (for a parallel fan-out, the draw that finished last).
 
-def _merge(into: Hops, more: Hops) -> None:
+def _add_hops(into: Hops, more: Hops) -> None:
+    """Add the per-sample hop parts of ``more`` into ``into`` (a hop met twice sums)."""
     for k, v in more.items():
         got = into.get(k)
         if got is None:
@@ -432,7 +433,7 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
                 sub_hops[k] = full
     else:
         sub_total, sub_hops = _calls(s, node, at)
-    _merge(hops, sub_hops)
+    _add_hops(hops, sub_hops)
     return total + sub_total, hops
 
 
@@ -442,7 +443,7 @@ def _calls(s: _Sampler, node: FlowNode, at: IndexArray) -> Draw:
     for fc in node.calls:
         t, h = _call(s, node, at, fc)
         total = total + t
-        _merge(hops, h)
+        _add_hops(hops, h)
     return total, hops
 
 
@@ -501,7 +502,7 @@ def _combine(s: _Sampler, a: Draw, b: Draw, parallel: bool) -> Draw:
     (ta, ha), (tb, hb) = a, b
     if not parallel:
         hops = {k: list(v) for k, v in ha.items()}
-        _merge(hops, hb)
+        _add_hops(hops, hb)
         return ta + tb, hops
     later = tb > ta
     hops = {k: [np.where(later, hb[k][i], v[i]) for i in range(3)] for k, v in ha.items()}
@@ -550,7 +551,7 @@ def _repeat(s: _Sampler, fc: FlowCall, one: Callable[[], Draw]) -> Draw:
                     best[i] = np.where(later, parts[i], best[i])
         else:
             total = total + t
-            _merge(hops, h)
+            _add_hops(hops, h)
     return total, hops
 
 

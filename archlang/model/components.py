@@ -15,7 +15,7 @@ from archlang.errors import did_you_mean
 from archlang.model import defaults as D
 from archlang.model.datatier import DataTierMixin
 from archlang.model.design import Component, Latency, Placement, Region
-from archlang.model.props import Prop, Val, _merge
+from archlang.model.props import Prop, Val, _span_over
 from archlang.model.recovery import PropertyRecovery
 from archlang.span import Span, span_of, tree_of
 from archlang.syntax.callmods import MODIFIER_WORDS
@@ -356,7 +356,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
                 return
         fo_span = f.pop("_failover_span", None)
         if min_val is not None and f["min_replicas"] > n:
-            self.error(_merge(min_word.span, min_val.span),
+            self.error(_span_over(min_word.span, min_val.span),
                        f"'min {f['min_replicas']}' is more than the "
                                      f"{n} replica{'s' if n != 1 else ''} of '{name}'",
                        f"min must be between 1 and {n}")
@@ -432,7 +432,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
                                  vals[i + 1] if i + 1 < len(vals) else None, minimum=1)
                 if n is not None:
                     f["followers"] = n
-                    f["_followers_span"] = _merge(v.span, vals[i + 1].span)
+                    f["_followers_span"] = _span_over(v.span, vals[i + 1].span)
                 i += 2
             elif v.kind == "name" and v.text in ("sync", "async", "semi_sync"):
                 f["replication_sync"] = v.text != "async"

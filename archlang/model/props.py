@@ -117,6 +117,7 @@ def _props(file: str, nodes: Iterable[LarkItem]) -> list[Prop]:
     return out
 
 
-def _merge(a: Span, b: Span) -> Span:
+def _span_over(a: Span, b: Span) -> Span:
+    """The span from the start of ``a`` to the end of ``b``."""
     return Span.model_construct(file=a.file, line=a.line, column=a.column, end_line=b.end_line,
                                 end_column=b.end_column)

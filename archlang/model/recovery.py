@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from archlang.errors import did_you_mean
-from archlang.model.props import Prop, Val, _merge, _props
+from archlang.model.props import Prop, Val, _props, _span_over
 from archlang.model.values import ValueChecks
 from archlang.vocabulary import KIND_PROPERTIES, PROPERTY_NAMES, SUB_WORDS
 from archlang.words import a as article
@@ -46,7 +46,7 @@ class PropertyRecovery(ValueChecks):
             keep = self._split_unknown(p, kind)
             if keep != len(p.values):
                 last = p.values[keep - 1].span if keep else p.span
-                p = Prop(p.key, p.span, p.values[:keep], _merge(p.span, last))
+                p = Prop(p.key, p.span, p.values[:keep], _span_over(p.span, last))
             out.append(p)
         return out
     def _split_unknown(self, p: Prop, kind: str) -> int:
