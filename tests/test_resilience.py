@@ -308,3 +308,28 @@ def test_retries_through_a_cache_availability_per_class_load_pooled():
     assert r.flows["f"].availability == pytest.approx(0.5 + 0.5 * (1 - 0.5**2))
     assert r.components["c"].load_rps == pytest.approx(125.0)
     assert r.components["db"].load_rps == pytest.approx(62.5)
+
+
+def test_no_failover_window_once_the_first_alternative_is_down():
+    """resilience.md: `--down` of the first alternative means the traffic has moved: the
+    flow is the second alternative's availability, with no window (it used to keep paying
+    the window of a route it no longer takes)."""
+    d = archlang.loads("""system t {
+  region r availability 99.9% { zone a availability 99.8% }
+  region s { zone a }
+  client u { latency 0ms }
+  dns d { availability 100% }
+  lb p { availability 99.9% mttr 30m placement r.a }
+  lb q { availability 99% placement s.a }
+  d -> p | q failover 120s
+  flow f rate 10 rps { path u -> d -> p }
+}
+""")
+    up = archlang.analyze(d).flows["f"].availability
+    # p as a group: MTBF = A MTTR / (1 - A); its zone and region fail too
+    a_p = 0.999
+    rate = (1 - a_p) / (a_p * 1800) + 1 / d.region("r").mtbf_s + 1 / d.zone("r.a").mtbf_s
+    window = 1 - 120 * rate
+    p_ok = a_p * 0.999 * 0.998
+    assert up == pytest.approx((1 - (1 - p_ok) * (1 - 0.99)) * window, rel=1e-9)
+    assert archlang.analyze(d, down=["p"]).flows["f"].availability == pytest.approx(0.99)

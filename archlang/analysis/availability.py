@@ -95,7 +95,7 @@ def analyze_availability(design: Design, down: Sequence[str] | Down = (),
     findings: list[Finding] = []
     needs: list[FlowNeed] = []      # the extra-nine rule looks at every flow at once
     for fl in design.flows.values():
-        fm = compile_flow(design, fl.name, models, domains)
+        fm = compile_flow(design, fl.name, models, domains, forced)
         engine = exact.ExactEngine(fm, base)
         method = "exact"
         ci95 = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from archlang.analysis.down import NO_DOWN, Down
 from archlang.analysis.quorum import Op, op_for
 from archlang.analysis.replica_groups import ComponentModel, component_models, domain_availability
 from archlang.model.design import Call, Design
@@ -51,7 +52,8 @@ class CompiledFlow:
 
 
 def compile_flow(design: Design, flow_name: str, models: dict[str, ComponentModel] | None = None,
-                 domains: dict[str, float] | None = None) -> CompiledFlow:
+                 domains: dict[str, float] | None = None, down: Down = NO_DOWN
+                 ) -> CompiledFlow:
     from archlang.analysis.resilience import failover_window
     from archlang.graph import flow_tree
 
@@ -85,7 +87,7 @@ def compile_flow(design: Design, flow_name: str, models: dict[str, ComponentMode
             if targets:
                 nodes[i].calls.append((max(fc.count, 1), targets))
                 nodes[i].mods.append(fc.call)
-                nodes[i].windows.append(failover_window(design, fc))
+                nodes[i].windows.append(failover_window(design, fc, down))
         return i
 
     add(flow_tree(design, flow_name), -1, 0)

@@ -250,5 +250,5 @@ def monte_carlo_availability(design: Design, flow_name: str, trials: int = 1_000
     forced = as_down(design, down)
     base = down_overrides(forced)
     fm = compile_flow(design, flow_name, component_models(design, forced),
-                      domain_availability(design))
+                      domain_availability(design), forced)
     return FlowSampler(fm, base, trials=trials, seed=seed).estimate()

@@ -209,14 +209,17 @@ def lognormal_exceed(mu: float, sigma: float, t: float) -> float:
     return 1.0 - _N.cdf((math.log(t) - mu) / sigma)
 
 
-def failover_window(design: Design, fc: FlowCall) -> float:
+def failover_window(design: Design, fc: FlowCall, down: Down = NO_DOWN) -> float:
     """``1 - min(T * rate, 1)`` for ``failover T`` on alternatives, 1.0 otherwise; rate =
     1/MTBF of the first alternative (as a group: MTBF = A MTTR / (1 - A)) plus 1/MTBF of
-    every zone or region holding all of its replicas."""
+    every zone or region holding all of its replicas. With the first alternative forced
+    down (``--down``) the traffic has moved already: no window."""
     call = fc.call
     if not call.failover_s or len(fc.targets) < 2:
         return 1.0
     c = fc.targets[0].component
+    if down and not alive(c, down):
+        return 1.0
     rate = 0.0
     if c.kind != "client" and c.availability < 1.0:
         from archlang.analysis.replica_groups import component_availability, component_models
