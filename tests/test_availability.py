@@ -588,7 +588,7 @@ def test_one_number_formatter():
     assert N.availability(0.99998999) == "99.9989%"          # truncated, not 99.9990%
     assert N.availability(0.9999) == "99.99%"
     assert N.budget_used(0.71) == "budget 71% used"
-    from archlang.render.dot import fmt_pct, fmt_rate
+    from archlang.render.labels import fmt_pct, fmt_rate
     from archlang.render.markdown import _pct as md_pct
     from archlang.render.text_availability import _avail
     for a in (0.99998999, 0.9978, 0.999999123):

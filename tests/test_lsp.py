@@ -21,7 +21,7 @@ import pytest_lsp
 from lsprotocol import types as T
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from archlang.render.dot import fmt_pct
+from archlang.render.labels import fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 ARCHLANG = str(Path(sys.executable).with_name("archlang"))

@@ -20,7 +20,8 @@ import archlang
 from archlang.findings import analyze
 from archlang.model.design import Design
 from archlang.render import engine as eng
-from archlang.render.dot import fmt_pct, render_dot
+from archlang.render.dot import render_dot
+from archlang.render.labels import fmt_pct
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "golden_dot"

@@ -28,10 +28,9 @@ from archlang.render.dot import (
     GREY_FILL,
     REROUTE_COLOUR,
     SPOF_COLOUR,
-    fmt_ms,
-    fmt_pct,
     render_dot,
 )
+from archlang.render.labels import fmt_ms, fmt_pct
 from archlang.render.view import build_view, ranks, shape
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,11 +21,8 @@ from archlang.render.dot import (
     REROUTE_COLOUR,
     SPOF_COLOUR,
     _cluster_of,
-    edge_label_words,
-    fmt_pct,
-    node_lines,
-    title_lines,
 )
+from archlang.render.labels import edge_label_words, fmt_pct, node_lines, title_lines
 
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.render.view import View

@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, TypedDict
 
 from archlang.numbers import exact_pct
-from archlang.render.dot import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
+from archlang.render.labels import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2

@@ -241,7 +241,7 @@ def estimate(view: View, rankdir: str) -> tuple[float, float]:
     """Estimated (width, height) in points of ``view`` drawn in ``rankdir``: each node's
     label measured by its characters (dot.py's ``node_lines``), edge labels as the extra
     rank Graphviz gives them, and the title block on top."""
-    from archlang.render.dot import edge_label_words, node_lines, title_lines
+    from archlang.render.labels import edge_label_words, node_lines, title_lines
 
     rank = ranks(view.components, [(e.source, e.target) for e in view.edges])
     size = {}
