@@ -109,11 +109,9 @@ def check_files(paths: list[str], config: Config, down: Sequence[str] = (),
 
 def invalid_check(path: str, error: ArchlangError) -> FileCheck:
     """The check of a file that cannot be read: its diagnostics as AL000 findings."""
-    from archlang.checks import FileCheck
-    from archlang.findings import invalid_findings
+    from archlang.checks import invalid_check as _invalid
 
-    return FileCheck(path=path, error=error, problems=invalid_findings(error),
-                     verdict="invalid")
+    return _invalid(path, error)
 
 
 def overall(checks: list[FileCheck]) -> str:

@@ -50,6 +50,11 @@ class FileCheck:
         return self.design, self.result
 
 
+def invalid_check(path: str, error: ArchlangError) -> FileCheck:
+    """The check of a file that cannot be read, parsed or built: its diagnostics as AL000."""
+    return FileCheck(path=path, error=error, problems=invalid_findings(error), verdict="invalid")
+
+
 def check_text(path: str, text: str | None, config: Config, down: Sequence[str] = (),
                fail_on: str = "error") -> FileCheck:
     """Check one file (``text`` given: stdin named ``path``)."""
@@ -60,7 +65,7 @@ def check_text(path: str, text: str | None, config: Config, down: Sequence[str] 
         design = load_design(path) if text is None else loads_design(text, path=path)
         result = analyze(design, down=down)
     except ArchlangError as e:
-        return FileCheck(path=path, error=e, problems=invalid_findings(e), verdict="invalid")
+        return invalid_check(path, e)
     kept = [f for f in problems(result) if config.selected(f.code, f.span.file)]
     return FileCheck(path=path, design=design, result=result, problems=kept,
                      verdict=verdict(kept, fail_on))
