@@ -22,7 +22,12 @@ from typing import Generic
 from archlang.analysis.compiled_flow import CompiledFlow
 from archlang.analysis.overrides import Forced, Overrides, UnitKey, component_force
 from archlang.analysis.quorum import ENUMERATE_NODES, Op, state_distribution
-from archlang.analysis.replica_groups import group_up, node_probabilities
+from archlang.analysis.replica_groups import (
+    ENUMERATE_DOMAINS,
+    group_up,
+    node_probabilities,
+    summed_up,
+)
 from archlang.analysis.success_dist import (
     ONE,
     ZERO,
@@ -149,6 +154,13 @@ class FactoringEngine(Generic[V]):
             self.above.append(tuple(sorted(v for v in deps[i] if self.lca[v] != i)))
         self.work = sum(math.prod(self._cardinality(v) for v in deps[i])
                         for i in range(len(nodes)))
+        # A store whose local domains are enumerated (a scatter operation, or its whole
+        # state conditioned on) costs 2^(those domains) beyond ENUMERATE_DOMAINS of them;
+        # below it, and for everything else, summed_up sums them out without enumeration.
+        for c, ops in self.store_ops.items():
+            if len(self.local_doms[c]) > ENUMERATE_DOMAINS and (
+                    ("c", c) in touch or any(o.scatter for o in ops)):
+                self.work += len(places[c]) << len(self.local_doms[c])
         # Units beneath each node (for keying what-if overrides).
         sub: list[set[UnitKey]] = [set() for _ in nodes]
         for i in reversed(range(len(nodes))):
@@ -195,11 +207,32 @@ class FactoringEngine(Generic[V]):
             return got
         cm = self.fm.models[c]
         force = component_force(extra.get(("c", c), self.base_comp.get(c)))
-        total = 0.0
-        for states, pr in self._domain_states(c, asg):
-            total += pr * group_up(cm, states, force, op=op)
+        total = None
+        if len(self.local_doms[c]) > ENUMERATE_DOMAINS:    # sum them out without 2^d states
+            total = summed_up(cm, *self._local_split(c, asg), force, op)
+        if total is None:
+            total = 0.0
+            for states, pr in self._domain_states(c, asg):
+                total += pr * group_up(cm, states, force, op=op)
         self._pmemo[key] = total
         return total
+
+    def _local_split(self, c: str, asg: Assignment) -> tuple[dict[str, int], dict[str, float]]:
+        """Component c's domain states as :func:`summed_up` takes them: fixed, assigned and
+        forced ones as states, its other local ones with their probabilities."""
+        states = {d: self.fixed[d] for d in self.fm.models[c].domains if d in self.fixed}
+        for d in self.global_doms[c]:
+            up = asg[("d", d)]
+            assert isinstance(up, int)      # a domain is up or down, never a store's state
+            states[d] = up
+        pdom: dict[str, float] = {}
+        for d in self.local_doms[c]:
+            forced = self._extra.get(("d", d))
+            if forced is not None:
+                states[d] = int(forced)
+            else:
+                pdom[d] = self.pdom[d]
+        return states, pdom
 
     def _domain_states(self, c: str, asg: Assignment) -> Iterator[tuple[dict[str, int], float]]:
         """The states of component c's domains: fixed and assigned ones as given, its own

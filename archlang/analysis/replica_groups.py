@@ -10,7 +10,7 @@ docs/analyses/availability.md gives the formulas.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
 
@@ -138,10 +138,128 @@ def node_probabilities(cm: ComponentModel, domain_up: Mapping[str, int],
     return [a if all(domain_up.get(d, 1) for d in ds) else 0.0 for ds in cm.replica_domains]
 
 
+#: Up to this many uncertain domains a component's domains are summed out by enumerating
+#: their 2^d states; beyond it by :func:`placed_at_least`, whose cost grows with the domains
+#: and the replicas, not 2^d (a group over 100 zones). docs/analyses/availability.md.
+ENUMERATE_DOMAINS = 8
+
+
+def placed_at_least(q: int, nodes: Sequence[tuple[float, tuple[str, ...]]],
+                    pdom: Mapping[str, float]) -> float | None:
+    """P(at least ``q`` of ``nodes`` up), each node ``(p, domains)`` up with probability
+    ``p`` when every one of its domains is up. The domains in ``pdom`` fail independently
+    (up with the probability given); any other domain is taken as up (the caller leaves out
+    the nodes of a domain that is down).
+
+    Exact, with no enumeration of domain states: the domains of a node nest (a zone inside
+    its region), so the number of nodes up is a convolution over that tree. Below a domain,
+    the count is the sum of its own nodes (binomial per distinct p) and of its children; the
+    domain mixes that with 0 (down, probability 1 - p). None when the domains do not nest
+    (a domain under two parents); the caller then enumerates."""
+    import numpy as np
+
+    parent: dict[str, str | None] = {}
+    own: dict[str | None, list[float]] = {}
+    for p, ds in nodes:
+        chain = [d for d in ds if d in pdom]
+        for inner, outer in zip(chain, [*chain[1:], None]):
+            if parent.setdefault(inner, outer) != outer:
+                return None
+        own.setdefault(chain[0] if chain else None, []).append(p)
+    for d in parent:                      # every chain ends at the top: no loop
+        seen, x = 0, parent[d]
+        while x is not None:
+            seen += 1
+            if seen > len(parent):
+                return None
+            x = parent[x]
+    children: dict[str | None, list[str]] = {}
+    for d, up in sorted(parent.items()):
+        children.setdefault(up, []).append(d)
+
+    def below(d: str | None) -> np.ndarray:
+        dist = np.ones(1)
+        ps = own.get(d, [])
+        for p in sorted(set(ps)):
+            dist = np.convolve(dist, _binomial_pmf(ps.count(p), p))
+        for ch in children.get(d, []):
+            sub = below(ch) * pdom[ch]
+            sub[0] += 1.0 - pdom[ch]
+            dist = np.convolve(dist, sub)
+        return dist
+
+    dist = below(None).tolist()
+    if q <= 0:
+        return 1.0
+    if q >= len(dist):
+        return 0.0
+    lower = math.fsum(dist[:q])            # sum the smaller tail for precision
+    return min(1.0, max(0.0, 1.0 - lower if lower < 0.5 else math.fsum(dist[q:])))
+
+
+def _binomial_pmf(m: int, p: float) -> list[float]:
+    if p >= 1.0:
+        return [0.0] * m + [1.0]
+    if p <= 0.0:
+        return [1.0] + [0.0] * m
+    if m <= 500:      # math.comb(m, j) stays inside a float's range
+        return [math.comb(m, j) * p ** j * (1.0 - p) ** (m - j) for j in range(m + 1)]
+    lp, lq, lm = math.log(p), math.log1p(-p), math.lgamma(m + 1)
+    return [math.exp(lm - math.lgamma(j + 1) - math.lgamma(m - j + 1) + j * lp + (m - j) * lq)
+            for j in range(m + 1)]
+
+
+def summed_up(cm: ComponentModel, states: Mapping[str, int], pdom: Mapping[str, float],
+              force: ComponentForce | None = None, op: Op | None = None) -> float | None:
+    """:func:`group_up` with the domains in ``pdom`` summed out (independent, up with the
+    probability given) and the others as ``states`` says, by :func:`placed_at_least`: a
+    k-of-n group directly, a store's single-key operation window by window (its success is
+    the keys' mean over windows, so the expectation is taken inside each window). None when
+    that does not apply (a scatter operation, domains that do not nest): enumerate."""
+    if cm.client:
+        return 1.0
+    if force == "down":
+        return 0.0
+    a = 1.0 if force == "up" else cm.a
+
+    def nodes(idx: Iterable[int]) -> list[tuple[float, tuple[str, ...]]]:
+        out = []
+        for i in idx:
+            ds = cm.replica_domains[i]
+            if all(states.get(d, 1) for d in ds if d not in pdom):
+                out.append((a, ds))
+        return out
+
+    if cm.store is None:
+        got = placed_at_least(cm.k, nodes(range(cm.n)), pdom)
+        if got is None:
+            return None
+        return got if force == "up" else got * cm.failover
+    st = cm.store
+    op = op or st.op("read")
+    if op.scatter:
+        return None
+    memo: dict[tuple[tuple[float, tuple[str, ...]], ...], float | None] = {}
+    terms = []
+    for w, wt in enumerate(st.op_weights(op)):
+        if wt <= 0.0:
+            continue
+        key = tuple(nodes(st.window_nodes(w)))
+        if key not in memo:
+            memo[key] = placed_at_least(op.quorum, key, pdom)
+        got = memo[key]
+        if got is None:
+            return None
+        terms.append(wt * got)
+    factor = st.failover if op.leader and force != "up" else 1.0
+    return math.fsum(terms) * factor
+
+
 def component_availability(cm: ComponentModel, domains: Mapping[str, float],
                            base: Overrides | None = None,
                            extra: Overrides | None = None) -> float:
-    """P(group up): k of n replicas effectively up, its domains summed out exactly."""
+    """P(group up): k of n replicas effectively up, its domains summed out exactly (by
+    enumeration up to ENUMERATE_DOMAINS uncertain domains, by :func:`summed_up` beyond)."""
     over = dict(base or {})
     over.update(extra or {})
     force = component_force(over.get(("c", cm.name)))
@@ -156,6 +274,10 @@ def component_availability(cm: ComponentModel, domains: Mapping[str, float],
             fixed[d] = 0
         else:
             var.append(d)
+    if len(var) > ENUMERATE_DOMAINS:
+        got = summed_up(cm, fixed, {d: domains[d] for d in var}, force)
+        if got is not None:
+            return got
     total = 0.0
     for combo in product((1, 0), repeat=len(var)):
         pr = 1.0

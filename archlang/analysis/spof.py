@@ -118,6 +118,7 @@ class Structure:
         self.base = base
         self._memo: dict[StateMemoKey, float] = {}
         self._by_domain: dict[str, dict[str, list[int]]] = {}
+        self._base_down: dict[str, frozenset[int]] = {}
         self.ops = {c: sorted({nd.op for nd in fm.nodes if nd.comp == c and nd.op is not None},
                               key=lambda o: o.name)
                     for c in fm.components if fm.models[c].store is not None}
@@ -131,18 +132,7 @@ class Structure:
             return True
         if self.base.get(("c", c)) == "down" or ("c", c) in failed:
             return False
-        return len(self._up_nodes(c, failed)) >= cm.k
-
-    def _up_nodes(self, c: str, failed: frozenset[FlowUnitKey]) -> list[int]:
-        cm = self.fm.models[c]
-        out: list[int] = []
-        for i, ds in enumerate(cm.replica_domains):
-            if ("r", c, i) in failed:
-                continue
-            if any(("d", d) in failed or self.base.get(("d", d)) == 0 for d in ds):
-                continue
-            out.append(i)
-        return out
+        return cm.n - len(self._down_nodes(c, failed)) >= cm.k
 
     def _down_nodes(self, c: str, failed: frozenset[FlowUnitKey]) -> frozenset[int]:
         """The nodes of store ``c`` down with ``failed`` (and the ``--down`` units)."""
@@ -150,21 +140,21 @@ class Structure:
         if self.base.get(("c", c)) == "down" or ("c", c) in failed:
             return frozenset(range(cm.n))
         by_domain = self._by_domain.get(c)
-        if by_domain is None:
+        if by_domain is None:       # indexed once: a what-if costs the units it names
             by_domain = {}
             for i, ds in enumerate(cm.replica_domains):
                 for d in ds:
                     by_domain.setdefault(d, []).append(i)
             self._by_domain[c] = by_domain
-        down: set[int] = set()
+            self._base_down[c] = frozenset(
+                i for d, nodes in by_domain.items() if self.base.get(("d", d)) == 0
+                for i in nodes)
+        down = set(self._base_down[c])
         for key in failed:
             if key[0] == "r" and key[1] == c:
                 down.add(key[2])
             elif key[0] == "d":
                 down.update(by_domain.get(key[1], ()))
-        for d, nodes in by_domain.items():
-            if self.base.get(("d", d)) == 0:
-                down.update(nodes)
         return frozenset(down)
 
     def _state(self, comps: Iterable[str], failed: frozenset[FlowUnitKey]
