@@ -76,6 +76,7 @@ def _analyze(design: Design, down: Sequence[str], latency: Iterable[str] | None,
         sys.setrecursionlimit(need)
     down = tuple(down)
     forced = resolve_down(design, down)      # once; DesignError for a bad name
+    down = forced.names                      # as given, a name given twice said once
     plan = None
     cap = analyze_capacity(design, forced)
     if uses_resilience(design):

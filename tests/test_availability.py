@@ -594,3 +594,19 @@ def test_one_number_formatter():
     for a in (0.99998999, 0.9978, 0.999999123):
         assert fmt_pct(a) == md_pct(a) == _avail(a) == N.availability(a)
     assert fmt_rate(2e6) == "2000000 rps"
+
+
+def test_nines_of_a_flow_that_always_fails_is_zero_not_minus_zero():
+    from archlang.analysis.common import nines
+    assert math.copysign(1.0, nines(0.0)) == 1.0
+    assert nines(0.9) == pytest.approx(1.0)
+
+
+def test_extra_nine_hint_names_the_failover_as_written():
+    design = archlang.loads("""system t {
+      client users
+      server api { replicas 2 active_passive failover 600s mtbf 1d mttr 1h latency 5ms }
+      flow f rate 1 rps { path users -> api  slo availability 99.95% }
+    }""")
+    hints = [f.hint for f in archlang.analyze(design).findings if f.code == "AL101"]
+    assert hints and "`failover 600s`" in hints[0] and "failover_s" not in hints[0]

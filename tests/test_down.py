@@ -439,3 +439,16 @@ def test_documented_what_if(text, down, expect):
         assert got == pytest.approx(float(want), abs=tol, rel=0), expect
     else:
         assert str(got) == want, expect
+
+
+
+def test_a_unit_named_twice_is_down_once_and_said_once():
+    design = archlang.load(ROOT / "examples" / "shop.arch")
+    once = archlang.analyze(design, down=["api"])
+    twice = archlang.analyze(design, down=["api", "api"])
+    assert twice.down == once.down == ("api",)
+    assert twice.flows["checkout"].availability == once.flows["checkout"].availability
+    out = subprocess.run([sys.executable, "-m", "archlang", "check", "examples/shop.arch",
+                          "--down", "api", "--down", "api"], cwd=ROOT, capture_output=True,
+                         text=True).stdout
+    assert "(with down: api)" in out

@@ -55,7 +55,7 @@ def nines(availability: float) -> float:
     """-log10(1 - A); infinite for a flow that cannot fail."""
     if availability >= 1.0:
         return math.inf
-    return -math.log10(1.0 - availability)
+    return -math.log10(1.0 - availability) + 0.0      # + 0.0: 0, not -0, at A = 0
 
 
 def downtime_minutes(availability: float, minutes: float = MINUTES_PER_30D) -> float:

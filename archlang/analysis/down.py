@@ -75,7 +75,7 @@ NO_DOWN = Down()
 # ---- resolution ----------------------------------------------------------------------------
 def resolve_down(design: Design, names: Iterable[str]) -> Down:
     """Resolve ``--down`` names (see the module docstring). Raises DesignError."""
-    names = tuple(names)
+    names = tuple(dict.fromkeys(names))       # a name given twice is one unit, said once
     regions = {r.name: r for r in design.regions}
     zones = {z.key for r in design.regions for z in r.zones}
     known = sorted(set(design.components) | zones | set(regions))

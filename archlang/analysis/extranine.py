@@ -90,7 +90,8 @@ def _component_hint(design: Design, name: str, cm: ComponentModel,
     fixes = []
     if _over(u_replicas, need):
         if cm.failover < 1.0 and _over(1.0 - cm.failover, need):
-            fixes.append("shorten its failover (failover_s) or switch to active_active")
+            fixes.append(f"shorten its failover (now `failover {comp.failover_s:g}s`) or "
+                         "switch to active_active")
         else:
             n = _replicas_for(cm, need)
             fixes.append(f"run {n} replicas (now {cm.n})" if n is not None else

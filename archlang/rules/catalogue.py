@@ -107,8 +107,9 @@ _BUILTIN: dict[str, tuple[str, str, dict[str, str]]] = {
             "supports (one nine looser than the region)."),
     }),
     "AL301": ("over-capacity", "error", {
-        "What it does": "Reports a component at or above 100% utilisation at the declared "
-                        "load (every flow's rate, with retries and fan-out).",
+        "What it does": "Reports a component above 100% utilisation at the declared load "
+                        "(every flow's rate, with retries and fan-out); exactly 100% is "
+                        "AL302.",
         "Why is this bad?": "It cannot serve its load: queues grow without bound and "
                             "latency is unbounded. See docs/analyses/capacity.md.",
         "Example": ("```arch\nserver api { capacity 100 rps }\n"
@@ -117,8 +118,8 @@ _BUILTIN: dict[str, tuple[str, str, dict[str, str]]] = {
                        "(`server api { capacity 100 rps replicas 3 }`).",
     }),
     "AL302": ("high-utilisation", "warning", {
-        "What it does": "Reports a component at 80% utilisation or more (below 100%) at the "
-                        "declared load.",
+        "What it does": "Reports a component above 80% utilisation, up to 100% included, "
+                        "at the declared load; exactly 80% is ok.",
         "Why is this bad?": "Queueing delay grows fast near 100% (M/M/c): a small burst or "
                             "a lost replica saturates it. See docs/analyses/capacity.md.",
         "Example": ("```arch\nserver api { capacity 100 rps }\n"
