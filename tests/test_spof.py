@@ -209,3 +209,21 @@ def test_importance_what_ifs_match_fresh_engines():
                 got = shared.availability({u: state})
                 want = ExactEngine(fm).availability({u: state})
                 assert got == pytest.approx(want, abs=1e-15), (text[:20], u, state)
+
+
+def test_json_importance_entries_carry_the_unit_availability():
+    from pathlib import Path
+
+    from archlang.render.json import file_json
+    design = archlang.load(Path(__file__).resolve().parents[1] / "examples" / "shop.arch")
+    flows = file_json(design, archlang.analyze(design))["flows"]
+    assert isinstance(flows, list)
+    zones = {z.key: z.availability for r in design.regions for z in r.zones}
+    seen = 0
+    for fl in flows:
+        for entry in fl["importance"]:
+            assert 0.0 < entry["unit_availability"] <= 1.0
+            if entry["kind"] == "zone":
+                assert entry["unit_availability"] == pytest.approx(zones[entry["name"]])
+                seen += 1
+    assert seen

@@ -91,7 +91,9 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "degrading": [{"unit": g.unit.name, "kind": g.unit.kind,
                            "fraction_lost": g.fraction_lost} for g in fr.degrading],
             "importance": [{"name": i.name, "kind": i.kind, "birnbaum": i.birnbaum,
-                            "gain_if_perfect": i.gain_if_perfect} for i in fr.importance],
+                            "gain_if_perfect": i.gain_if_perfect,
+                            "unit_availability": i.unit_availability}
+                           for i in fr.importance],
             "slos": [slo_json(s) for s in fr.slos],
             "status": fr.status,
         }
