@@ -158,3 +158,30 @@ def test_a_group_over_a_hundred_zones():
     assert [c.units[0].name for c in fl.spofs] == ["r"]    # a zone leaves 990: still up
     # order 2: two zones (C(100, 2)), or a zone and a replica outside it (100 x 990)
     assert fl.cut_sets_total == math.comb(100, 2) + 100 * 990
+
+
+def test_monte_carlo_draws_a_large_group_from_its_reachable_replicas():
+    """Above BINOMIAL_FROM replicas the sampler draws a group's state from the replicas its
+    domains leave (one uniform, not one per replica); it must agree with the exact figure."""
+    from archlang.analysis.montecarlo import BINOMIAL_FROM, monte_carlo_availability
+    text = """system s {
+  region r availability 99.9% {
+    zone a availability 99%
+    zone b availability 99%
+    zone c availability 98%
+  }
+  region q availability 99% { zone a availability 99% }
+  client u
+  server api { availability 97% replicas 120 min 100 placement r.a, r.b, r.c, q }
+  server db { availability 99% replicas 2 placement r.a, r.b }
+  flow f { path u -> api -> db }
+}
+"""
+    design = archlang.loads(text)
+    assert design.components["api"].replicas > BINOMIAL_FROM
+    exact_a = analyze_availability(design).flows["f"].availability
+    for down in ((), ("r.c",)):
+        est = monte_carlo_availability(design, "f", trials=400_000, down=down)
+        want = analyze_availability(design, down=down).flows["f"].availability
+        assert abs(est.estimate - want) <= 3.3 * est.std_error, (down, est, want)  # 99.9%
+    assert 0.5 < exact_a < 0.99

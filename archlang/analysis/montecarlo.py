@@ -1,7 +1,9 @@
 """Monte Carlo estimate of a flow's availability: the cross-check of the exact engine.
 
 Each trial draws the state of every unit the flow depends on (the variable zones and
-regions, every replica, and the failover pseudo-event of active_passive groups) and
+regions, every replica, and the failover pseudo-event of active_passive groups; a k-of-n
+group of more than ``BINOMIAL_FROM`` replicas draws its own state given the replicas its
+domains leave, with one uniform) and
 evaluates the success fraction S(root) of that state exactly as availability.py defines it
 (cache hits are averaged inside S, not drawn). The estimate is the mean of S over the trials,
 with its standard error and a normal 95% interval.
@@ -15,7 +17,7 @@ seed is ``DEFAULT_SEED``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
@@ -24,7 +26,7 @@ from archlang.analysis.compiled_flow import CompiledFlow, compile_flow
 from archlang.analysis.down import Down, as_down
 from archlang.analysis.overrides import Overrides, down_overrides
 from archlang.analysis.quorum import vector_success
-from archlang.analysis.replica_groups import component_models, domain_availability
+from archlang.analysis.replica_groups import binom_tail, component_models, domain_availability
 from archlang.model.design import Design
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_SEED = 1729
 CHUNK = 1 << 17
+#: A chunk draws at most this many numbers (rows x trials): 2^24 uniforms are 128 MB.
+MAX_CELLS = 1 << 24
+#: A k-of-n group of more replicas than this draws its state from its reachable replicas.
+BINOMIAL_FROM = 64
 Z95 = 1.959963984540054
 
 #: A row of the uniform matrix, the unit drawn: ("d", domain), ("r", component, replica),
@@ -75,9 +81,22 @@ class FlowSampler:
                 self.fixed[d] = 1 if p >= 1.0 else 0
             else:
                 self.rows.append((("d", d), p))
+        # A large k-of-n group draws its own state, not a row per replica: given the domains,
+        # ``m`` of its replicas are reachable (the placement classes whose domains are up),
+        # and since its replicas are its own the group is up with P(at least k of m up),
+        # ``binom_tail`` (a table over m). One uniform per trial replaces n of them.
+        self.classes: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        self.tables: dict[str, list[float]] = {}
         for c in fm.components:
             cm = fm.models[c]
             if cm.client or self.base.get(("c", c)) == "down":
+                continue
+            if cm.store is None and cm.n > BINOMIAL_FROM and cm.a < 1.0:
+                per: dict[tuple[str, ...], int] = {}
+                for ds in cm.replica_domains:
+                    per[ds] = per.get(ds, 0) + 1
+                self.classes[c] = sorted(per.items())
+                self.tables[c] = [binom_tail(m, cm.k, cm.a) for m in range(cm.n + 1)]
                 continue
             for i in range(cm.n):
                 if cm.a < 1.0:
@@ -103,8 +122,11 @@ class FlowSampler:
                     self.rows.append((("f", c, w), st.failover))
         self.index = {k: j for j, (k, _) in enumerate(self.rows)}
 
-    def _chunk(self, up: BoolArray, n: int, extra: Overrides) -> FloatArray:
-        """S(root) in each of the ``n`` trials of ``up`` (a row per unit, ``rows``)."""
+    def _chunk(self, up: BoolArray, n: int, extra: Overrides,
+               draws: Mapping[str, FloatArray] | None = None) -> FloatArray:
+        """S(root) in each of the ``n`` trials of ``up`` (a row per unit, ``rows``);
+        ``draws``: a uniform per trial for each large group (``classes``)."""
+        draws = draws or {}
         import numpy as np
 
         fm = self.fm
@@ -152,6 +174,18 @@ class FlowSampler:
                     store_val[(c, o.name)] = vector_success(cm.store, o, nodes_up, fail)
                 continue
             count = np.zeros(n, dtype=np.int32)
+            if c in draws:
+                for ds, size in self.classes[c]:
+                    eff = ones
+                    for d in ds:
+                        eff = eff & domain(d)
+                    count += np.where(eff, size, 0)
+                g = (count >= cm.k if force == "up"
+                     else draws[c] < np.asarray(self.tables[c])[count])
+                if force != "up" and cm.failover < 1.0:
+                    g = g & up[self.index[("f", c)]]
+                comp_up[c] = g
+                continue
             for i, ds in enumerate(cm.replica_domains):
                 eff = ones
                 if force != "up" and cm.a < 1.0:
@@ -218,10 +252,13 @@ class FlowSampler:
         s1 = 0.0
         s2 = 0.0
         done = 0
+        cells = len(self.rows) + len(self.classes)
+        chunk = max(1024, min(CHUNK, MAX_CELLS // max(cells, 1)))   # memory stays bounded
         while done < self.trials:
-            n = min(CHUNK, self.trials - done)
+            n = min(chunk, self.trials - done)
             up = rng.random((len(self.rows), n)) < probs
-            loss = 1.0 - self._chunk(up, n, extra)
+            draws = {c: rng.random(n) for c in self.classes}
+            loss = 1.0 - self._chunk(up, n, extra, draws)
             s1 += float(loss.sum())
             s2 += float(np.dot(loss, loss))
             done += n
