@@ -218,6 +218,29 @@ def test_junit_names_are_unique_and_only_xunit_attributes(project):
                 assert not re.search(r":\d+", c.get("name"))        # no line numbers
 
 
+def test_junit_names_unique_across_files_that_share_a_system(project):
+    # a prod/ and a staging/ copy of one design, and two invalid files: Jenkins keys a test
+    # by classname + name across the whole report
+    for d in ("prod", "staging"):
+        (project / d).mkdir()
+        (project / d / "good.arch").write_text(GOOD)
+    (project / "bad2.arch").write_text(BAD)
+    r = run("check", "prod", "staging", "good.arch", "bad.arch", "bad2.arch", "--format",
+            "junit", "--fail-on", "warning", cwd=project)
+    cases = [(c.get("classname"), c.get("name")) for c in ET.fromstring(r.stdout).iter("testcase")]
+    assert len(cases) == len(set(cases)) > 6
+    assert ("archlang.chain[prod/good.arch].read", "slo availability") in cases
+
+
+def test_junit_text_keeps_the_hint_on_its_own_line(project):
+    r = run("check", "bad.arch", "good.arch", "--format", "junit", "--fail-on", "warning",
+            cwd=project)
+    root = ET.fromstring(r.stdout)
+    texts = [e.text for e in root.iter() if e.tag in ("error", "failure") and e.text]
+    hinted = [t for t in texts if "hint: " in t]
+    assert hinted and all("\\n" not in t and "\nhint: " in t for t in hinted)
+
+
 def test_gitlab_code_quality(project):
     r = run("check", "good.arch", "--format", "gitlab", "--fail-on", "warning", cwd=project)
     assert r.returncode == 1

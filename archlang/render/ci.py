@@ -161,18 +161,33 @@ def render_gitlab(checks: list[FileCheck], root: str | os.PathLike[str] | None =
 
 
 # ---- JUnit ---------------------------------------------------------------------------------
+def _lines(first: str, hint: str | None) -> str:
+    """A testcase's text: the finding, and its hint on a line of its own (each line
+    escaped alone, so the line break stays a line break)."""
+    return xml_text(first) + (f"\nhint: {xml_text(hint)}" if hint else "")
+
+
 def render_junit(checks: list[FileCheck], fail_on: str) -> str:
     """A testsuite per file; a testcase per SLO and per finding at or above ``fail_on``.
 
     Names are stable across commits and unique within their class (no line numbers): an SLO
     is ``slo availability`` of class ``archlang.SYSTEM.FLOW``; a finding is ``CODE SUBJECT``
-    of class ``archlang.SYSTEM.rules``. Only the attributes Jenkins xUnit's JUnit schema
-    knows are written. An invalid file is one testcase with an ``<error>`` per diagnostic.
+    of class ``archlang.SYSTEM.rules``; a system name two files share is qualified by the
+    file (``archlang.SYSTEM[PATH].FLOW``). Only the attributes Jenkins xUnit's JUnit schema
+    knows are written. An invalid file is one testcase with an ``<error>`` per diagnostic;
+    a hint is on a line of its own.
     """
     suites = ET.Element("testsuites", name="archlang")
     total = failures = errors = 0
-    for c in checks:
+    # A system name that two files of the report share (prod/ and staging/ copies, an
+    # invalid file has none) is qualified by the file, so class + name stay unique.
+    systems = [c.design.name if c.valid and c.design is not None else None for c in checks]
+    shared = {x for x in systems if systems.count(x) > 1}
+    for c, system in zip(checks, systems):
         suite = ET.SubElement(suites, "testsuite", name=xml_text(c.path))
+        top = "archlang" if system is None else f"archlang.{system}"
+        if system in shared:
+            top += f"[{c.path}]"
         n = nf = ne = 0
         names: dict[tuple[str, str], int] = {}
 
@@ -185,11 +200,10 @@ def render_junit(checks: list[FileCheck], fail_on: str) -> str:
 
         if not c.valid:
             n, ne = 1, len(c.problems)
-            tc = case("archlang", "design is valid")
+            tc = case(top, "design is valid")
             for f in c.problems:
                 err = ET.SubElement(tc, "error", message=xml_text(f.message), type=f.code)
-                err.text = xml_text(f"{f.span}: error {f.code} {f.message}"
-                                    + (f"\nhint: {f.hint}" if f.hint else ""))
+                err.text = _lines(f"{f.span}: error {f.code} {f.message}", f.hint)
         else:
             design, result = c.analysed()
             at_slo = {(s.span, SLO_CODES[s.kind]) for fr in result.flows.values()
@@ -199,7 +213,7 @@ def render_junit(checks: list[FileCheck], fail_on: str) -> str:
                 for s in fr.slos:
                     n += 1
                     label = f"slo {s.kind}" + (f" p{s.percentile:g}" if s.percentile else "")
-                    tc = case(f"archlang.{design.name}.{fr.name}", label)
+                    tc = case(f"{top}.{fr.name}", label)
                     if s.status == "fail" and (s.span, SLO_CODES[s.kind]) in kept_slo:
                         nf += 1
                         fail = ET.SubElement(tc, "failure", message=xml_text(slo_text(s)),
@@ -212,13 +226,12 @@ def render_junit(checks: list[FileCheck], fail_on: str) -> str:
                     continue
                 n += 1
                 nf += 1
-                tc = case(f"archlang.{design.name}.rules", f"{f.code} {_subject(f)}")
+                tc = case(f"{top}.rules", f"{f.code} {_subject(f)}")
                 fail = ET.SubElement(tc, "failure", message=xml_text(f.message), type=f.code)
-                fail.text = xml_text(f"{f.span}: {f.severity} {f.code} {f.message}"
-                                     + (f"\nhint: {f.hint}" if f.hint else ""))
+                fail.text = _lines(f"{f.span}: {f.severity} {f.code} {f.message}", f.hint)
             if n == 0:
                 n = 1
-                case(f"archlang.{design.name}", "design is valid")
+                case(top, "design is valid")
         suite.set("tests", str(n))
         suite.set("failures", str(nf))
         suite.set("errors", str(ne))
