@@ -351,7 +351,12 @@ def _check(args: argparse.Namespace) -> int:
     try:
         cfg = cfgmod.resolve(args.config, args.isolated, args.select, args.ignore)
     except cfgmod.ConfigError as e:
+        # invalid input like a broken design: said on stderr, and a finding of the report
+        # (code scanning shows it; `-o` is written), exit 2
         sys.stderr.write(e.render() + "\n")
+        check = api.invalid_check(e.diagnostics[0].span.file, e)
+        out = _render_check([check], args.format or "text", args.fail_on or "error", args)
+        _emit(out, args.output, [check.path])
         return EXIT_INVALID
     except ValueError as e:
         sys.stderr.write(f"archlang: error: {e}\n")

@@ -138,6 +138,9 @@ def _error(path: str, message: str, hint: str | None = None, line: int = 1,
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read one configuration file. Raises ConfigError with the file and, for TOML, line."""
     shown = os.fspath(path)
+    if os.path.isabs(shown):        # said as a path from here, as the design files are
+        rel = os.path.relpath(shown)
+        shown = rel if not rel.startswith("..") else shown
     try:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as e:

@@ -114,6 +114,13 @@ def test_config_in_pyproject_and_archlang_toml(repo):
     assert r.returncode == 2
     assert "archlang.toml:1:1: error: unknown key 'fail_on' in the file" in r.stderr
     assert "did you mean 'fail-on'?" in r.stderr
+    # ... and a finding of the report, which -o writes (code scanning shows it)
+    r = run("check", "designs", "--format", "sarif", "-o", "out.sarif", cwd=repo)
+    assert r.returncode == 2
+    results = json.loads((repo / "out.sarif").read_text())["runs"][0]["results"]
+    assert [x["ruleId"] for x in results] == ["AL000"]
+    where = results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert where == "archlang.toml" and "fail_on" in results[0]["message"]["text"]
     (repo / "archlang.toml").write_text('select = ["AL4"\n')
     r = run("check", "designs", cwd=repo)
     assert r.returncode == 2 and re.search(r"archlang\.toml:\d+:\d+: error: invalid TOML",
