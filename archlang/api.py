@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from archlang.analysis.result import Result
     from archlang.checks import FileCheck
     from archlang.config import Config
-    from archlang.errors import ArchlangError
+    from archlang.errors import ArchlangError, Diagnostic
     from archlang.model.design import Design
     from archlang.render.engine import Engine
 
@@ -216,13 +216,15 @@ def diff(base: Result, head: Result) -> DesignDiff:
     return diff_results(base, head)
 
 
-def report_diff(diffs: list[DesignDiff], fmt: str = "text") -> str:
-    """`archlang diff`'s report: text, markdown or json."""
+def report_diff(diffs: list[DesignDiff], fmt: str = "text",
+                invalid: list[tuple[str, list[Diagnostic]]] | None = None) -> str:
+    """`archlang diff`'s report: text, markdown or json; ``invalid``: the sides that could
+    not be read (name, diagnostics), said beside the diffs of the others."""
     from archlang.render.diff import render_diff_json, render_diff_text
 
     if fmt == "json":
-        return render_diff_json(diffs)
-    return render_diff_text(diffs, markdown=fmt == "markdown")
+        return render_diff_json(diffs, invalid)
+    return render_diff_text(diffs, markdown=fmt == "markdown", invalid=invalid)
 
 
 def rule_codes() -> dict[str, str]:

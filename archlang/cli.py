@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from archlang.analysis.diff import DesignDiff
     from archlang.analysis.result import Result
     from archlang.checks import FileCheck
+    from archlang.errors import Diagnostic
     from archlang.model.design import Design
 
 EXIT_OK, EXIT_FAIL, EXIT_INVALID = 0, 1, 2
@@ -625,9 +626,10 @@ def _diff(args: argparse.Namespace) -> int:
             sys.stderr.write(f"archlang: error: {e}\n")
             return EXIT_INVALID
         diffs: list[DesignDiff] = []
-        bad = 0
+        invalid: list[tuple[str, list[Diagnostic]]] = []
         for pair in pairs:
             results: list[Result | None] = []
+            ok = True
             for side in pair:
                 if side is None:
                     results.append(None)
@@ -637,21 +639,23 @@ def _diff(args: argparse.Namespace) -> int:
                     results.append(api.analyze(d))
                 except ArchlangError as e:
                     sys.stderr.write(e.render() + "\n")
-                    bad += 1
-                    results.append(None)
-            if bad:
+                    invalid.append((side[1], e.diagnostics))
+                    ok = False
+            if not ok:                  # said in the report; the other files go on
                 continue
             names = [s[1] if s else "(none)" for s in pair]
             empty = [api.empty_result(n) for n in names]
             diffs.append(api.diff(results[0] or empty[0], results[1] or empty[1]))
-        if bad:
+        if invalid:
+            bad = len(invalid)
             sys.stderr.write(f"archlang: {bad} file{'s' if bad != 1 else ''} with errors\n")
-            return EXIT_INVALID
     finally:
         for s in snaps:
             s.close()
-    out = api.report_diff(diffs, args.format)
+    out = api.report_diff(diffs, args.format, invalid)
     _emit(out, args.output, [args.base, args.head])
+    if invalid:
+        return EXIT_INVALID
     return EXIT_FAIL if any(d.worse for d in diffs) else EXIT_OK
 
 

@@ -295,6 +295,27 @@ def test_diff_of_two_revisions_reads_imports_from_git(gitrepo):
     assert r.returncode == 2 and "Traceback" not in r.stderr
 
 
+def test_diff_with_an_invalid_design_reports_it_and_the_others(gitrepo):
+    # a revision with a broken design: the report says it, keeps the valid files' diffs,
+    # -o is written (the PR bot posts it), exit 2
+    (gitrepo / "designs" / "broken.arch").write_text("system broken {\n")
+    _git(gitrepo, "add", ".")
+    _git(gitrepo, "commit", "-q", "-m", "broken")
+    r = run("diff", "main", "feature", "--format", "markdown", "-o", "diff.md", cwd=gitrepo)
+    assert r.returncode == 2
+    md = (gitrepo / "diff.md").read_text()
+    assert md.startswith("⛔ **archlang diff: invalid input** (`feature:designs/broken.arch`)")
+    assert "feature:designs/main.arch" in md          # the valid file's diff is kept
+    assert "no change" not in md                      # unchanged files are not listed
+    r = run("diff", "main", "feature", "--format", "json", cwd=gitrepo)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 2 and doc["worse"]
+    assert [x["name"] for x in doc["invalid"]] == ["feature:designs/broken.arch"]
+    assert doc["invalid"][0]["diagnostics"][0]["line"] >= 1
+    r = run("diff", "main", "feature", cwd=gitrepo)
+    assert r.returncode == 2 and "verdict: INVALID" in r.stdout
+
+
 def test_diff_rev_path_against_a_file(gitrepo):
     (gitrepo / "designs" / "lib" / "shared.arch").write_text(
         SHARED.replace("REPLICAS", "replicas 3 "))

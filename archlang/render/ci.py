@@ -205,7 +205,7 @@ def render_junit(checks: list[FileCheck], fail_on: str) -> str:
                 err = ET.SubElement(tc, "error", message=xml_text(f.message), type=f.code)
                 err.text = _lines(f"{f.span}: error {f.code} {f.message}", f.hint)
         else:
-            design, result = c.analysed()
+            _, result = c.analysed()
             at_slo = {(s.span, SLO_CODES[s.kind]) for fr in result.flows.values()
                       for s in fr.slos}
             kept_slo = {(f.span, f.code) for f in c.problems} & at_slo

@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 
 from archlang.analysis.diff import DesignDiff, FlowChange
+from archlang.errors import Diagnostic
 from archlang.escape import md_code, md_text, text
+
+#: A side of the diff that could not be read: its name (``REV:path`` or the file) and the
+#: problems found. The report says it, keeps the other files' diffs, and exits 2.
+Invalid = tuple[str, list[Diagnostic]]
 
 
 def _pct(a: float | None) -> str:
@@ -46,11 +51,17 @@ def _unchanged(d: DesignDiff) -> bool:
     return not (_changed_flows(d) or d.components or d.findings_added or d.findings_removed)
 
 
-def render_diff_text(d: DesignDiff | list[DesignDiff], markdown: bool = False) -> str:
+def render_diff_text(d: DesignDiff | list[DesignDiff], markdown: bool = False,
+                     invalid: list[Invalid] | None = None) -> str:
     diffs = d if isinstance(d, list) else [d]
+    invalid = invalid or []
     if markdown:
-        return render_diff_markdown(diffs)
+        return render_diff_markdown(diffs, invalid)
     blocks = []
+    for name, diags in invalid:
+        blocks.append("\n".join([text(f"archlang diff: {name} is invalid")]
+                                + [text(f"  {x.span}: error: {x.message}") for x in diags]
+                                + ["verdict: INVALID"]))
     for d in diffs:
         lines = [text(f"archlang diff {d.base} -> {d.head}")]
         for f in _changed_flows(d):
@@ -97,9 +108,18 @@ def _summary(diffs: list[DesignDiff]) -> str:
     return head + ": " + ", ".join(parts)
 
 
-def render_diff_markdown(diffs: list[DesignDiff]) -> str:
+def render_diff_markdown(diffs: list[DesignDiff], invalid: list[Invalid] | None = None
+                         ) -> str:
+    invalid = invalid or []
     out = [_summary(diffs), ""]
+    if invalid:
+        where = ", ".join(md_code(name) for name, _ in invalid)
+        out = [f"⛔ **archlang diff: invalid input** ({where}); the other files follow", "",
+               *(f"- {md_code(str(x.span))}: {md_text(x.message)}"
+                 for _, diags in invalid for x in diags), "", *out]
     for d in diffs:
+        if len(diffs) > 1 and _unchanged(d):
+            continue                    # the summary counts it; nothing to show
         if len(diffs) > 1:
             verdict = "❌ worse" if d.worse else ("no change" if _unchanged(d) else "not worse")
             out += [f"### {md_code(d.base)} → {md_code(d.head)}: {verdict}", ""]
@@ -127,11 +147,19 @@ def render_diff_markdown(diffs: list[DesignDiff]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def render_diff_json(d: DesignDiff | list[DesignDiff]) -> str:
-    """One diff: its model (the existing contract); several: ``{"files": [...], "worse"}``."""
-    if isinstance(d, list) and len(d) != 1:
-        doc = {"files": [x.model_dump(mode="json") for x in d],
-               "worse": any(x.worse for x in d)}
+def render_diff_json(d: DesignDiff | list[DesignDiff], invalid: list[Invalid] | None = None
+                     ) -> str:
+    """One diff: its model (the existing contract); several, or any invalid side:
+    ``{"files": [...], "worse", "invalid": [{"name", "diagnostics"}]}``."""
+    invalid = invalid or []
+    if (isinstance(d, list) and len(d) != 1) or invalid:
+        diffs = d if isinstance(d, list) else [d]
+        doc = {"files": [x.model_dump(mode="json") for x in diffs],
+               "worse": any(x.worse for x in diffs),
+               "invalid": [{"name": name, "diagnostics": [
+                   {"file": x.span.file, "line": x.span.line, "column": x.span.column,
+                    "message": x.message, "hint": x.hint} for x in diags]}
+                   for name, diags in invalid]}
     else:
         doc = (d[0] if isinstance(d, list) else d).model_dump(mode="json")
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
