@@ -125,7 +125,7 @@ def report_checks(checks: list[FileCheck], fmt: str, *, fail_on: str = "error",
                   root: str | os.PathLike[str] | None = None, show_info: bool = False,
                   quiet: bool = False, with_errors: bool = False) -> str:
     """The report of every file in ``fmt`` (archlang/formats.py lists them), invalid files
-    included as findings. ``root``: the repository root SARIF and GitLab paths are relative
+    included as findings. ``root``: the repository root SARIF, GitLab and GitHub paths are relative
     to; ``show_info``: Markdown lists info findings; ``quiet``: the concise lines only;
     ``with_errors``: the text report repeats the errors of invalid files."""
     if fmt == "json":
@@ -141,7 +141,7 @@ def report_checks(checks: list[FileCheck], fmt: str, *, fail_on: str = "error",
             return ci.render_gitlab(checks, root)
         if fmt == "junit":
             return ci.render_junit(checks, fail_on)
-        return ci.render_github(checks)
+        return ci.render_github(checks, root)
     if fmt == "markdown":
         from archlang.render.markdown import render_markdown
 

@@ -77,15 +77,25 @@ def md_text(s: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text(s))
 
 
-def md_code(s: str) -> str:
+def md_code(s: str, table: bool = True) -> str:
     """``s`` as a Markdown code span. Backslashes do not escape inside a code span, so the
-    fence is one backtick longer than the longest run inside; ``|`` is escaped, which GFM
-    honours even there (it would end a table cell)."""
-    body = text(s).replace("|", "\\|")
+    fence is one backtick longer than the longest run inside; in a table (``table``) ``|``
+    is escaped, which GFM honours even there (it would end the cell); elsewhere a ``\\|``
+    would show its backslash, so ``|`` stays as it is."""
+    body = text(s).replace("|", "\\|") if table else text(s)
     longest = max((len(r) for r in re.findall(r"`+", body)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if body.startswith("`") or body.endswith("`") or not body.strip() else ""
     return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def md_rich(s: str) -> str:
+    """Our own words (a hint) as inline Markdown outside a table: text escaped as
+    :func:`md_text`, and what they quote in backticks as code spans, so ``-> a | b`` reads
+    as code, not as escaped backticks."""
+    parts = re.split(r"`([^`]+)`", s)
+    return "".join(md_code(p, table=False) if i % 2 else md_text(p)
+                   for i, p in enumerate(parts))
 
 
 # ---- XML -----------------------------------------------------------------------------------

@@ -310,6 +310,23 @@ def test_markdown_escapes_what_a_file_name_can_hold(project):
     assert rows and set(widths) == {6}
 
 
+def test_markdown_hints_keep_their_code_and_list_items_show_no_backslash(project):
+    name = "we|rd.arch"
+    (project / name).write_text(GOOD.replace("  flow read", "  server legacy { }\n  flow read"))
+    r = run("check", name, "--format", "markdown", "--show-info", cwd=project)
+    tokens = _md_tokens(r.stdout)
+    spans = [c.content for t in tokens if t.type == "inline" for c in t.children or []
+             if c.type == "code_inline"]
+    assert any(s.startswith("we|rd.arch:") for s in spans), spans     # no "\|" shown
+    # an external's AL101 hint quotes code: a code span, not escaped backticks
+    r = run("check", ROOT / "examples" / "payments.arch", "--format", "markdown", cwd=project)
+    tokens = _md_tokens(r.stdout)
+    line = next(t for t in tokens if t.type == "inline" and "AL101" in t.content
+                and "processor" in t.content)
+    assert "-> processor | processor-backup" in [c.content for c in line.children
+                                                  if c.type == "code_inline"]
+
+
 def _git(cwd, *args):
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
                    env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
@@ -340,3 +357,11 @@ def test_diff_markdown_renders_as_tables_with_the_verdict_first(tmp_path):
     tokens = _md_tokens(same.stdout)
     assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]
     assert "no change in the figures" in tokens[1].content
+
+
+def test_github_annotations_name_files_from_the_repository_root(project):
+    (project / "designs").mkdir()
+    (project / "designs" / "good.arch").write_text(GOOD)
+    r = run("check", "./good.arch", "--format", "github", cwd=project / "designs")
+    files = set(re.findall(r"file=([^,]+),", r.stdout))
+    assert files == {"designs/good.arch"}, r.stdout

@@ -249,12 +249,16 @@ def render_junit(checks: list[FileCheck], fail_on: str) -> str:
 
 
 # ---- GitHub annotations --------------------------------------------------------------------
-def render_github(checks: list[FileCheck]) -> str:
+def render_github(checks: list[FileCheck], root: str | os.PathLike[str] | None = None) -> str:
+    """Workflow commands; ``file`` relative to the repository root (``root``), where the
+    runner looks for it, whatever directory the check ran in."""
     lines = []
     for c in checks:
         for f in c.problems:
             level = {"error": "error", "warning": "warning", "info": "notice"}[f.severity]
-            props = (f"file={gh_prop(f.span.file)},line={f.span.line},col={f.span.column},"
+            path, inside = repo_path(f.span.file, root)
+            props = (f"file={gh_prop(path if inside else f.span.file)},"
+                     f"line={f.span.line},col={f.span.column},"
                      f"endLine={max(f.span.end_line, f.span.line)},title={gh_prop(f.code)}")
             msg = f.message + (f" ({f.hint})" if f.hint else "")
             lines.append(f"::{level} {props}::{gh_data(msg)}")

@@ -96,7 +96,7 @@ def _summary(diffs: list[DesignDiff]) -> str:
         (spofs, "SPOF", " added"), (comps, "component", " changed"),
         (added, "finding", " added"), (removed, "finding", " removed")) if n]
     if len(diffs) == 1:
-        where = f"{md_code(diffs[0].base)} → {md_code(diffs[0].head)}"
+        where = f"{md_code(diffs[0].base, table=False)} → {md_code(diffs[0].head, table=False)}"
     else:
         where = f"{len(diffs)} files"
     if worse:
@@ -113,16 +113,17 @@ def render_diff_markdown(diffs: list[DesignDiff], invalid: list[Invalid] | None 
     invalid = invalid or []
     out = [_summary(diffs), ""]
     if invalid:
-        where = ", ".join(md_code(name) for name, _ in invalid)
+        where = ", ".join(md_code(name, table=False) for name, _ in invalid)
         out = [f"⛔ **archlang diff: invalid input** ({where}); the other files follow", "",
-               *(f"- {md_code(str(x.span))}: {md_text(x.message)}"
+               *(f"- {md_code(str(x.span), table=False)}: {md_text(x.message)}"
                  for _, diags in invalid for x in diags), "", *out]
     for d in diffs:
         if len(diffs) > 1 and _unchanged(d):
             continue                    # the summary counts it; nothing to show
         if len(diffs) > 1:
             verdict = "❌ worse" if d.worse else ("no change" if _unchanged(d) else "not worse")
-            out += [f"### {md_code(d.base)} → {md_code(d.head)}: {verdict}", ""]
+            out += [f"### {md_code(d.base, table=False)} → "
+                    f"{md_code(d.head, table=False)}: {verdict}", ""]
         flows = _changed_flows(d)
         if flows:
             out += ["| flow | change | availability | Δ nines | p99 | SLOs | SPOFs |",

@@ -13,7 +13,7 @@ import math
 
 from archlang.analysis.common import Finding
 from archlang.checks import FileCheck
-from archlang.escape import md_code, md_text
+from archlang.escape import md_code, md_rich, md_text
 
 _ICON = {"pass": "✅", "fail": "❌", "invalid": "⛔"}
 
@@ -28,8 +28,9 @@ def _finding_line(f: Finding) -> str:
     from archlang.rules.catalogue import rule_info
 
     info = rule_info(f.code, f.severity)
-    hint = f" *{md_text(f.hint)}*" if f.hint else ""
-    return (f"- **{f.severity}** [{f.code}]({info.help_uri}) {md_code(f'{f.span}')}: "
+    hint = f" *{md_rich(f.hint)}*" if f.hint else ""
+    return (f"- **{f.severity}** [{f.code}]({info.help_uri}) "
+            f"{md_code(f'{f.span}', table=False)}: "
             f"{md_text(f.message)}{hint}")
 
 
