@@ -293,6 +293,7 @@ def test_diff_of_two_revisions_reads_imports_from_git(gitrepo):
     assert "new.arch" in r.stdout and "main.arch" not in r.stdout
     r = run("diff", "main", "nope", cwd=gitrepo)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "'nope' is neither a file nor a git revision" in r.stderr
 
 
 def test_diff_with_an_invalid_design_reports_it_and_the_others(gitrepo):
