@@ -593,12 +593,13 @@ def _diff_inputs(args: argparse.Namespace
             raise ValueError(f"no *.arch file in {args.base} or {args.head}"
                              + (f" under {', '.join(args.paths)}" if args.paths else ""))
         return pairs, snaps
-    for spec, rp in ((args.base, base_rp), (args.head, head_rp)):
-        if rp is None and not os.path.exists(spec):
-            what = ("a git revision, but the other side is not one" if
-                    gitrev.is_revision(spec) else "neither a file nor a git revision")
-            raise ValueError(f"'{spec}' is {what}: give two files, two revisions "
-                             "(diff main HEAD), or REV:path and a file")
+    missing = [spec for spec, rp in ((args.base, base_rp), (args.head, head_rp))
+               if rp is None and not os.path.exists(spec)]
+    for spec in sorted(missing, key=gitrev.is_revision):     # the unknown side first
+        what = ("a git revision, but the other side is not one" if
+                gitrev.is_revision(spec) else "neither a file nor a git revision")
+        raise ValueError(f"'{spec}' is {what}: give two files, two revisions "
+                         "(diff main HEAD), or REV:path and a file")
     if args.paths:
         raise ValueError("PATHS are for two revisions (diff main HEAD examples/); "
                          f"'{args.base}' and '{args.head}' are not both revisions")
