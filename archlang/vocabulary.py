@@ -52,6 +52,8 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "key": ("sequential", "random"),
     "sharding": ("none", "range", "hash"),
     "delivery": ("at_most_once", "at_least_once", "exactly_once"),
+    # what a flow needs of the data it reads (docs/language.md: what the analyses make of each)
+    "consistency": ("strong", "read_your_writes", "monotonic_reads", "eventual"),
     "strategy": ("round_robin", "least_connections", "weighted_round_robin", "ip_hash",
                  "consistent_hashing", "random", "path"),
 }

@@ -297,3 +297,25 @@ def test_a_long_chain_of_imports_is_a_clean_error(tmp_path):
     with pytest.raises(ImportError_) as e:
         archlang.load(tmp_path / "main.arch")
     assert e.value.message == f"imports are nested more than {MAX_IMPORT_DEPTH} deep"
+
+
+def test_consistency_is_one_of_the_modelled_names():
+    """A consistency the analyses do not know is an error, not a silent no-op."""
+    from archlang.errors import DesignError
+    for good in ("strong", "read_your_writes", "monotonic_reads", "eventual"):
+        d = archlang.loads(f"""system t {{
+  client users
+  database d {{ consistency {good} }}
+  flow f {{ path users -> d  consistency {good} }}
+}}""")
+        assert d.flows["f"].consistency == good and d.components["d"].consistency == good
+    with pytest.raises(DesignError) as e:
+        archlang.loads("""system t {
+  client users
+  database d { consistency bananas }
+  flow f { path users -> d  consistency linearisable }
+}""")
+    text = e.value.render()
+    assert "3:28: error: unknown consistency 'bananas'" in text
+    assert "4:41: error: unknown consistency 'linearisable'" in text
+    assert "one of: strong, read_your_writes, monotonic_reads, eventual" in text

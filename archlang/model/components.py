@@ -218,7 +218,12 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
                 p = props[key]
                 f[field_name] = self.name(p, p.values[0] if p.values else None, ENUMS[key])
                 self.no_more(p, p.values, 1)
-        for key in ("engine", "protocol", "consistency"):
+        if "consistency" in props:
+            p = props["consistency"]
+            f["consistency"] = self.name(p, p.values[0] if p.values else None,
+                                         ENUMS["consistency"])
+            self.no_more(p, p.values, 1)
+        for key in ("engine", "protocol"):
             if key in props:
                 p = props[key]
                 f[key] = self.name(p, p.values[0] if p.values else None)

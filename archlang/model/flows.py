@@ -7,11 +7,13 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from archlang import limits as L
+from archlang.errors import did_you_mean
 from archlang.model import defaults as D
 from archlang.model.calls import CallsMixin, Step
 from archlang.model.design import Call, Component, Flow, FlowHop, FlowPath, Slo
 from archlang.model.props import Prop, _unquote, _val_from
 from archlang.span import Span, span_of, token_of, tree_of
+from archlang.vocabulary import ENUMS
 
 if TYPE_CHECKING:
     from lark import Token, Tree
@@ -59,7 +61,14 @@ class FlowsMixin(CallsMixin):
                 elif d == "description":
                     f["description"] = _unquote(str(item.children[0]))
                 elif d == "flow_prop":
-                    f["consistency"] = str(item.children[0])
+                    tok = item.children[0]
+                    choices = ENUMS["consistency"]
+                    if str(tok) in choices:
+                        f["consistency"] = str(tok)
+                    else:
+                        self.error(span_of(file, tok), f"unknown consistency {str(tok)!r}",
+                                   did_you_mean(str(tok), choices)
+                                   or f"one of: {', '.join(choices)}")
                 elif d == "slo":
                     s = self._slo(file, item, slos)
                     if s is not None:
