@@ -83,7 +83,8 @@ def max_count(key: str) -> int:
 
 
 def show_quantity(value: float, unit_class: str | None) -> str:
-    """A maximum in words a reader checks at a glance: 1h, 1000 years, 1e+09 rps."""
+    """A maximum in words a reader checks at a glance: 1h, 1000 years, 1000000000 rps
+    (written as the design would write it: no exponent)."""
     if unit_class == "time":
         for unit, ms in (("years", _Y), ("d", _D), ("h", _H), ("s", _S)):
             if value >= ms and value % ms == 0:
@@ -94,7 +95,10 @@ def show_quantity(value: float, unit_class: str | None) -> str:
         return f"{value:g}ms"
     if unit_class == "percent":
         return f"{value * 100:g}%"
-    return f"{value:g}{_SHOW[unit_class]}"
+    if unit_class == "size" and value >= 1e12 and (value / 1e12).is_integer():
+        return f"{int(value / 1e12)}TB"
+    shown = f"{int(value)}" if value.is_integer() and abs(value) < 1e16 else f"{value:g}"
+    return f"{shown}{_SHOW[unit_class]}"
 
 
 def significant_digits(number_text: str) -> int:

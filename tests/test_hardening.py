@@ -50,7 +50,7 @@ def err(text: str) -> ArchlangError:
 @pytest.mark.parametrize("body,message", [
     ("server api { replicas 100000000000000000000 }", "'replicas' is at most 1000"),
     ("server api { replicas 1" + "0" * 320 + " }", "'replicas' is at most 1000"),
-    ("server api { capacity 1" + "0" * 320 + " rps }", "'capacity' is at most 1e+09 rps"),
+    ("server api { capacity 1" + "0" * 320 + " rps }", "'capacity' is at most 1000000000 rps"),
     ("server api { mtbf 1" + "0" * 320 + "d }", "'mtbf' is at most 1000 years"),
     ("server api { latency 1" + "0" * 400 + "ms }", "'latency' is at most 1d"),
     ("server api { latency p50 1ms p99 1" + "0" * 400 + "ms }", "'latency' is at most 1d"),

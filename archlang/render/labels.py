@@ -8,6 +8,7 @@ import math
 from typing import TYPE_CHECKING
 
 from archlang import numbers
+from archlang.numbers import count
 
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.quorum import Store
@@ -199,7 +200,7 @@ def title_lines(view: View) -> list[str]:
         failing = sum(1 for f in result.flows.values() if f.status == "fail")
         what = "availability and throughput SLOs" if result.latency_skipped else "SLOs"
         lines.append(f"{what} failing in {failing} of {len(result.flows)} flows" if failing
-                     else f"{what} met ({len(result.flows)} flows)")
+                     else f"{what} met ({count(len(result.flows), 'flow')})")
     n = len(view.spof_components) + len(view.spof_domains)
     if n:
         lines.append(f"{n} SPOF{'s' if n != 1 else ''} (red)")

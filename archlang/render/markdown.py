@@ -14,6 +14,7 @@ import math
 from archlang.analysis.common import Finding
 from archlang.checks import FileCheck
 from archlang.escape import md_code, md_rich, md_text
+from archlang.numbers import minutes
 
 _ICON = {"pass": "✅", "fail": "❌", "invalid": "⛔"}
 
@@ -58,7 +59,7 @@ def render_markdown(checks: list[FileCheck], show_info: bool = False) -> str:
                         f"{lat.p99:.1f} ms" if lat and lat.p99 is not None else "–")
                     slos = ", ".join(f"{_ICON[s.status]} {s.kind}" for s in fr.slos) or "–"
                     out.append(f"| {md_code(fr.name)} | {_pct(fr.availability)} | {n} | "
-                               f"{fr.downtime_minutes_per_30d:.1f} min | {p99} | {slos} |")
+                               f"{minutes(fr.downtime_minutes_per_30d)} | {p99} | {slos} |")
         hidden = len(c.problems) - len(probs)
         if probs:
             word = "finding" if len(probs) == 1 else "findings"
