@@ -152,7 +152,7 @@ def _analyze(design: Design, down: Sequence[str], latency: Iterable[str] | None,
 
     assumptions = tuple(Assumption(subject=s, field=fld, span=sp)
                         for s, fld, sp in design.assumptions())
-    status = verdict([*findings, *slo_findings(design, flows)])
+    status = verdict([*findings, *slo_findings(design, flows, components)])
     result = Result(system=design.name, path=design.path, flows=flows, components=components,
                   spofs=tuple(sorted(spofs.values(), key=lambda s: (-s.probability,
                                                                     [u.name for u in s.units]))),
@@ -222,10 +222,13 @@ def slo_text(s: SloResult) -> str:
     return f"throughput up to {actual} against a target of {numbers.rate(s.target)}"
 
 
-def slo_findings(design: Design, flows: Mapping[str, FlowResult]) -> list[Finding]:
+def slo_findings(design: Design, flows: Mapping[str, FlowResult],
+                 components: Mapping[str, ComponentResult] | None = None) -> list[Finding]:
     """One error per failing SLO, and per flow over its own rate without a throughput SLO
-    that says so (analyses.md: `slo throughput R` "or the flow's rate")."""
+    that says so (analyses.md: `slo throughput R` "or the flow's rate"); a bottleneck that
+    is down (``components``' capacity status) is said to be down."""
     out: list[Finding] = []
+    down = {n for n, c in (components or {}).items() if c.capacity_status == "down"}
     for fr in flows.values():
         for s in fr.slos:
             if s.status == "fail":
@@ -240,8 +243,10 @@ def slo_findings(design: Design, flows: Mapping[str, FlowResult]) -> list[Findin
                 code=SLO_CODES["throughput"], severity="error", flow=fr.name,
                 message=f"flow '{fr.name}' does not fit its own rate: "
                         f"{numbers.rate(fr.rate_rps)} "
-                        f"against at most {most}" + (f" ({cap.bottleneck} saturates first)"
-                                                     if cap.bottleneck else ""),
+                        f"against at most {most}" + (
+                            "" if not cap.bottleneck else f" ({cap.bottleneck} is down)"
+                            if cap.bottleneck in down else
+                            f" ({cap.bottleneck} saturates first)"),
                 span=design.flows[fr.name].span))
     return out
 
@@ -258,7 +263,8 @@ def problems(result: Result) -> list[Finding]:
     if result.design is None:
         raise ValueError("problems() needs the design the result is of (Result.design)")
     return _in_order(result.path, [*result.findings,
-                                   *slo_findings(result.design, result.flows)])
+                                   *slo_findings(result.design, result.flows,
+                                                 result.components)])
 
 
 def invalid_findings(error: ArchlangError) -> list[Finding]:

@@ -452,3 +452,29 @@ def test_a_unit_named_twice_is_down_once_and_said_once():
                           "--down", "api", "--down", "api"], cwd=ROOT, capture_output=True,
                          text=True).stdout
     assert "(with down: api)" in out
+
+
+DOWN_WITH_LOAD = """system t {
+  client users
+  server front { capacity 1000 rps latency 2ms }
+  server down1 { replicas 2 capacity 600 rps latency 5ms }
+  flow f rate 120 rps { path users -> front -> down1  slo availability 99% }
+}
+"""
+
+
+def test_a_component_down_is_said_down_in_every_output(tmp_path):
+    path = tmp_path / "d.arch"
+    path.write_text(DOWN_WITH_LOAD)
+    run = [sys.executable, "-m", "archlang"]
+    out = subprocess.run([*run, "check", str(path), "--down", "down1"], capture_output=True,
+                         text=True).stdout
+    assert "unbounded: down1 is down with load to carry" in out
+    assert "120 rps against at most 0 rps (down1 is down)" in out
+    assert "saturates" not in out and "at or over 100% at down1" not in out
+    html = tmp_path / "d.html"
+    subprocess.run([*run, "report", str(path), "--down", "down1", "-o", str(html)],
+                   check=True, capture_output=True)
+    page = html.read_text()
+    assert "Unbounded: down1 is down with load to carry." in page
+    assert '<span class="bad">down</span>' in page

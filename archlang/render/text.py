@@ -98,7 +98,7 @@ def render_text(items: Iterable[FileCheck | tuple[Design, Result, str]],
                                result.capacity_report)
             assert avail is not None and lat is not None and cap is not None  # analyze() sets
             parts.append(format_availability(design, avail))
-            parts.append(format_latency(design, lat))
+            parts.append(format_latency(design, lat, cap))
             nb = [(n, f.latency_without_breaker) for n, f in result.flows.items()
                   if f.latency_without_breaker is not None]
             if nb:

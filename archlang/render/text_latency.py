@@ -76,8 +76,12 @@ def _pname(p: float | None) -> str:
 
 
 # ---- latency -----------------------------------------------------------------------------------
-def format_latency(design: Design, report: LatencyReport) -> str:
-    """A waterfall per flow: percentiles, each hop's mean and p99 share, latency SLOs."""
+def format_latency(design: Design, report: LatencyReport,
+                   capacity: CapacityReport | None = None) -> str:
+    """A waterfall per flow: percentiles, each hop's mean and p99 share, latency SLOs; an
+    unbounded flow names what makes it so (a component down, or one at or over 100%)."""
+    down = {n for n, c in (capacity.components if capacity else {}).items()
+            if c.status == "down"}
     out = ["latency"]
     for name in design.flows:
         fl = report.flows.get(name)
@@ -85,8 +89,12 @@ def format_latency(design: Design, report: LatencyReport) -> str:
             continue
         out.append(f"  flow {name}")
         if fl.unbounded:
-            out.append(f"    unbounded: utilisation at or over 100% at "
-                       f"{', '.join(fl.unbounded_at)}")
+            gone = [c for c in fl.unbounded_at if c in down]
+            full = [c for c in fl.unbounded_at if c not in down]
+            why = ([f"{', '.join(gone)} {'is' if len(gone) == 1 else 'are'} down with load "
+                    "to carry"] if gone else []) + (
+                [f"utilisation at or over 100% at {', '.join(full)}"] if full else [])
+            out.append(f"    unbounded: {'; '.join(why)}")
         else:
             how = fl.method if fl.method == "exact" else f"{fl.method}; p99 +-{fl.error_ms:.2f} ms"
             out.append(f"    {how}")
