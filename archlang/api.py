@@ -82,10 +82,15 @@ def render_svg(design: Design, result: Result | None = None) -> str:
     return _svg(design, result)
 
 
-def render_html(design: Design, result: Result, engine: str | None = None) -> str:
-    """The self-contained HTML report (``engine``: a Graphviz engine, as ``render``)."""
+def render_html(design: Design, result: Result, engine: str | None = None,
+                config: Config | None = None) -> str:
+    """The self-contained HTML report (``engine``: a Graphviz engine, as ``render``);
+    ``config``: its select/ignore keep the findings `check` keeps, so both count alike."""
     from archlang.render.html import render_html as _html
 
+    if config is not None:
+        result = result.model_copy(update={"findings": tuple(
+            f for f in result.findings if config.selected(f.code, f.span.file))})
     return _html(design, result, engine=engine)
 
 

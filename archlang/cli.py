@@ -503,7 +503,13 @@ def _render(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from archlang import api
+    from archlang import config as cfgmod
 
+    try:            # the configuration check reads: the same findings, the same counts
+        cfg = cfgmod.resolve()
+    except cfgmod.ConfigError as e:
+        _err(e.render() + "\n")
+        return EXIT_INVALID
     got = _analyze_one(args.file, args.down)
     if got is None:
         return EXIT_INVALID
@@ -516,7 +522,7 @@ def _report(args: argparse.Namespace) -> int:
             _err(f"archlang: error: {e}\n")
             return EXIT_INVALID
     out = args.output or str(Path(args.file).with_suffix(".html"))
-    write_atomic(out, api.render_html(*got, engine=args.engine), got[0].files)
+    write_atomic(out, api.render_html(*got, engine=args.engine, config=cfg), got[0].files)
     _err(f"wrote {out}\n")
     return EXIT_OK
 

@@ -281,3 +281,24 @@ def test_missing_engine_still_gives_a_report(monkeypatch):
     html = render_html(d, analyze(d))
     assert "Diagram not shown" in html and "/nonexistent/dot" in html
     assert eng.ENV_VAR == "ARCHLANG_DOT"
+
+
+def test_report_keeps_the_findings_check_keeps_under_the_configuration(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "common").mkdir()
+    for f in (root / "examples" / "common").iterdir():
+        (tmp_path / "common" / f.name).write_text(f.read_text())
+    (tmp_path / "shop.arch").write_text((root / "examples" / "shop.arch").read_text())
+    (tmp_path / "pyproject.toml").write_text('[tool.archlang]\nignore = ["AL431", "AL421"]\n')
+    run = [sys.executable, "-m", "archlang"]
+    out = subprocess.run([*run, "check", "shop.arch", "--format", "json"], cwd=tmp_path,
+                         capture_output=True, text=True).stdout
+    kept = json.loads(out)["files"][0]["findings"]
+    assert kept and not any(f["code"] in ("AL431", "AL421") for f in kept)
+    subprocess.run([*run, "report", "shop.arch", "-o", "r.html"], cwd=tmp_path, check=True,
+                   capture_output=True)
+    page = (tmp_path / "r.html").read_text()
+    assert f"Findings ({len(kept)})" in page
+    import re
+    assert re.search(r">AL411<", page)                       # a kept code is shown
+    assert not re.search(r">AL4[23]1<", page)                # the ignored ones are not
