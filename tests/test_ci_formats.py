@@ -351,6 +351,9 @@ def test_diff_markdown_renders_as_tables_with_the_verdict_first(tmp_path):
     cells = [t.content for t in tokens if t.type == "inline"]
     assert any("+api" in c for c in cells)
     assert "➕" in cells
+    # legacy adds AL421 (a warning: shown) and AL431 (an info note: counted, not listed)
+    assert "AL421" in cells and "AL431" not in cells
+    assert any(c.startswith("1 info note changed") for c in cells)
     # nothing changed: the summary alone, no empty table
     same = run("diff", head, head, "--format", "markdown")
     assert same.returncode == 0

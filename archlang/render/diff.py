@@ -139,12 +139,18 @@ def render_diff_markdown(diffs: list[DesignDiff], invalid: list[Invalid] | None 
                            f"{md_text(_util(c.utilisation_base))} → "
                            f"{md_text(_util(c.utilisation_head))} |")
             out.append("")
-        if d.findings_added or d.findings_removed:
+        # info notes stay out of a PR comment, as in check's Markdown; they are counted
+        shown = [(sign, fd) for sign, fs in (("➕", d.findings_added), ("➖", d.findings_removed))
+                 for fd in fs if fd.severity != "info"]
+        notes = len(d.findings_added) + len(d.findings_removed) - len(shown)
+        if shown:
             out += ["| | severity | code | finding |", "|---|---|---|---|"]
-            for sign, fs in (("➕", d.findings_added), ("➖", d.findings_removed)):
-                for fd in fs:
-                    out.append(f"| {sign} | {fd.severity} | {fd.code} | {md_text(fd.message)} |")
+            for sign, fd in shown:
+                out.append(f"| {sign} | {fd.severity} | {fd.code} | {md_text(fd.message)} |")
             out.append("")
+        if notes:
+            out += [f"{notes} info note{'s' if notes != 1 else ''} changed "
+                    "(`archlang diff` as text lists them).", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
