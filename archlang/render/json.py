@@ -29,8 +29,8 @@ def _num(x: float | None) -> float | None:
 
 
 def _rate(x: float | None) -> float | None:
-    """A load or rate without float noise (12 significant digits: 359.9999999999999 is
-    360.0); availabilities and probabilities keep every digit."""
+    """A load, rate or utilisation without float noise (12 significant digits:
+    359.9999999999999 is 360.0); availabilities and probabilities keep every digit."""
     from archlang.numbers import snap
 
     y = _num(x)
@@ -117,17 +117,20 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
     for cr in result.components.values():
         extra = {}
         if cr.data_tier is not None:
-            extra["data_tier"] = cr.data_tier.model_dump(mode="json")
+            tier = cr.data_tier.model_dump(mode="json")
+            tier["node_loads"] = [_rate(x) for x in cr.data_tier.node_loads]   # no float noise
+            extra["data_tier"] = tier
         components.append({**extra,
             "name": cr.name, "kind": cr.kind, "replicas": cr.replicas,
             "availability": cr.availability,
             "availability_with_domains": cr.availability_with_domains,
             "replica_availability": cr.replica_availability,
             "load_rps": _rate(cr.load_rps), "capacity_rps": cr.capacity_rps,
-            "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
-            "utilisation_at_min": _num(cr.utilisation_at_min),
+            "utilisation": _rate(cr.utilisation), "capacity_status": cr.capacity_status,
+            "utilisation_at_min": _rate(cr.utilisation_at_min),
             "retry_amplification": cr.retry_amplification,
-            "n_plus_1": [z.model_dump(mode="json") for z in cr.n_plus_1],
+            "n_plus_1": [{**z.model_dump(mode="json"), "utilisation": _rate(z.utilisation)}
+                         for z in cr.n_plus_1],
             "line": cr.span.line,
         })
     return {
