@@ -29,8 +29,8 @@ def _num(x: float | None) -> float | None:
 
 
 def _rate(x: float | None) -> float | None:
-    """A load, rate or utilisation without float noise (12 significant digits:
-    359.9999999999999 is 360.0); availabilities and probabilities keep every digit."""
+    """A load or rate without float noise (12 significant digits: 359.9999999999999 is
+    360.0); availabilities and probabilities keep every digit."""
     from archlang.numbers import snap
 
     y = _num(x)
@@ -126,11 +126,10 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "availability_with_domains": cr.availability_with_domains,
             "replica_availability": cr.replica_availability,
             "load_rps": _rate(cr.load_rps), "capacity_rps": cr.capacity_rps,
-            "utilisation": _rate(cr.utilisation), "capacity_status": cr.capacity_status,
-            "utilisation_at_min": _rate(cr.utilisation_at_min),
+            "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
+            "utilisation_at_min": _num(cr.utilisation_at_min),
             "retry_amplification": cr.retry_amplification,
-            "n_plus_1": [{**z.model_dump(mode="json"), "utilisation": _rate(z.utilisation)}
-                         for z in cr.n_plus_1],
+            "n_plus_1": [z.model_dump(mode="json") for z in cr.n_plus_1],
             "line": cr.span.line,
         })
     return {
