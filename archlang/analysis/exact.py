@@ -217,14 +217,19 @@ class FactoringEngine(Generic[V]):
         self._pmemo[key] = total
         return total
 
-    def _local_split(self, c: str, asg: Assignment) -> tuple[dict[str, int], dict[str, float]]:
-        """Component c's domain states as :func:`summed_up` takes them: fixed, assigned and
-        forced ones as states, its other local ones with their probabilities."""
+    def _given_states(self, c: str, asg: Assignment) -> dict[str, int]:
+        """Component c's domains whose state is known here: fixed ones and assigned ones."""
         states = {d: self.fixed[d] for d in self.fm.models[c].domains if d in self.fixed}
         for d in self.global_doms[c]:
             up = asg[("d", d)]
             assert isinstance(up, int)      # a domain is up or down, never a store's state
             states[d] = up
+        return states
+
+    def _local_split(self, c: str, asg: Assignment) -> tuple[dict[str, int], dict[str, float]]:
+        """Component c's domain states as :func:`summed_up` takes them: fixed, assigned and
+        forced ones as states, its other local ones with their probabilities."""
+        states = self._given_states(c, asg)
         pdom: dict[str, float] = {}
         for d in self.local_doms[c]:
             forced = self._extra.get(("d", d))
@@ -239,11 +244,7 @@ class FactoringEngine(Generic[V]):
         (local) ones enumerated; yields (states, probability) for each state of nonzero
         probability. The ``states`` dict is reused: read it before the next step."""
         extra = self._extra
-        states = {d: self.fixed[d] for d in self.fm.models[c].domains if d in self.fixed}
-        for d in self.global_doms[c]:
-            up = asg[("d", d)]
-            assert isinstance(up, int)      # a domain is up or down, never a store's state
-            states[d] = up
+        states = self._given_states(c, asg)
         local = self.local_doms[c]
         for combo in product((1, 0), repeat=len(local)):
             pr = 1.0
