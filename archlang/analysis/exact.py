@@ -154,9 +154,8 @@ class FactoringEngine(Generic[V]):
             self.above.append(tuple(sorted(v for v in deps[i] if self.lca[v] != i)))
         self.work = sum(math.prod(self._cardinality(v) for v in deps[i])
                         for i in range(len(nodes)))
-        # A store whose local domains are enumerated (a scatter operation, or its whole
-        # state conditioned on) costs 2^(those domains) beyond ENUMERATE_DOMAINS of them;
-        # below it, and for everything else, summed_up sums them out without enumeration.
+        # Beyond ENUMERATE_DOMAINS local domains, a store enumerated there (a scatter, or its
+        # state conditioned on) costs 2^them; everything else summed_up sums out.
         for c, ops in self.store_ops.items():
             if len(self.local_doms[c]) > ENUMERATE_DOMAINS and (
                     ("c", c) in touch or any(o.scatter for o in ops)):
