@@ -441,3 +441,66 @@ class UnusedPlacement(Rule):
                     f"replica{'s' if c.replicas != 1 else ''}: {empty} "
                     f"hold{'s' if n - c.replicas == 1 else ''} no replica", c.span,
                     f"declare replicas {n}, or remove {empty}", component=c.name)
+
+
+@register
+class ConsumerRepeatsProducer(Rule):
+    """
+    What it does
+    ------------
+    Flags a consumer flow (its path starts at a queue: `path audit ~> auditor -> archive`)
+    when another flow's path already goes on past that queue to the same components
+    (`path users -> api -> audit ~> auditor -> archive`).
+
+    Why is this bad?
+    ----------------
+    Each flow is its own stream of requests, and the load on a component is the sum over
+    flows. The queue itself is counted once (the consumer flow adds nothing to a queue that
+    another flow produces into), but the components after it carry both flows' rates: if
+    the two flows describe the same messages, their consumers are counted twice (400 rps
+    on the auditor for 200 messages a second), and every capacity, N+1 and zone-loss
+    figure there is too high.
+
+    Example
+    -------
+    ```arch
+    flow write rate 200 rps { path users -> api -> audit ~> auditor -> archive }
+    flow consume rate 200 rps { path audit ~> auditor -> archive }
+    ```
+
+    Use instead
+    -----------
+    Say it once: end the producer's path at the queue (`path users -> api -> audit`) and
+    keep the consumer flow, whose latency is the consumer's own; or drop the consumer flow.
+    """
+
+    code = "AL425"
+    name = "consumer-repeats-producer"
+    severity = "warning"
+
+    def check(self, design: Design) -> Iterator[Finding]:
+        from archlang.graph import flow_tree
+
+        trees = {name: flow_tree(design, fl) for name, fl in design.flows.items()}
+        for name, tree in trees.items():
+            if not tree.consumer:
+                continue
+            after = [n.name for n in tree.walk(include_async=True)][1:]
+            for other, ot in trees.items():
+                if other == name or ot.consumer:
+                    continue
+                past: set[str] = set()
+                for node in ot.walk(include_async=True):
+                    if node.name == tree.name:
+                        past.update(n.name for n in node.walk(include_async=True)
+                                    if n is not node)
+                both = list(dict.fromkeys(n for n in after if n in past))
+                if not both:
+                    continue
+                shown = ", ".join(both[:4]) + (" ..." if len(both) > 4 else "")
+                yield self.finding(
+                    f"consumer flow '{name}' and flow '{other}' both go on past queue "
+                    f"'{tree.name}' to {shown}: their loads add up there, as two streams "
+                    "of messages", design.flows[name].span,
+                    f"if they are the same messages, end the path of '{other}' at "
+                    f"'{tree.name}', or drop flow '{name}'", component=tree.name)
