@@ -215,10 +215,11 @@ def slo_text(s: SloResult) -> str:
         return (f"availability {actual} against a target of {numbers.exact_pct(s.target)}"
                 + budget)
     if s.kind == "latency":
-        actual = "unbounded" if s.actual is None else f"{numbers.ms(s.actual)}ms"
+        actual = ("unbounded" if s.actual is None
+                  else numbers.apart(s.actual, s.target, "ms", numbers.ms))
         return (f"p{s.percentile:g} latency {actual} against a target of "
                 f"{numbers.quantity(s.target)}ms")
-    actual = "unknown" if s.actual is None else numbers.rate(s.actual)
+    actual = "unknown" if s.actual is None else numbers.apart(s.actual, s.target, " rps")
     return f"throughput up to {actual} against a target of {numbers.rate(s.target)}"
 
 

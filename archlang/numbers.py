@@ -14,9 +14,11 @@ messages) is written by these functions, so that the outputs agree digit for dig
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-__all__ = ["availability", "budget_used", "count", "duration_ms", "exact_pct", "minutes", "ms",
-           "nines", "pct_apart", "quantity", "rate", "share", "snap"]
+__all__ = ["apart", "availability", "budget_share", "budget_used", "count", "duration_ms",
+           "exact_pct", "hop_ms", "importance", "latency_ms", "minutes", "ms", "nines",
+           "pct_apart", "probability", "quantity", "rate", "share", "snap"]
 
 
 def snap(x: float) -> float:
@@ -34,8 +36,9 @@ def _fixed(x: float, decimals: int) -> str:
 
 
 def quantity(x: float | None, missing: str = "-") -> str:
-    """A load, rate or capacity: at most 6 significant digits, never an exponent, trailing
-    zeros dropped (``6009000``, ``600.459``, ``360``, ``0.25``)."""
+    """A load, rate or capacity: four significant digits, the whole part never rounded,
+    never an exponent, trailing zeros dropped (``6009000``, ``1599``, ``600.5``, ``360``,
+    ``0.25``)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return missing
     if math.isinf(x):
@@ -43,7 +46,7 @@ def quantity(x: float | None, missing: str = "-") -> str:
     x = snap(float(x))
     if x == 0:
         return "0"
-    digits = max(0, 6 - (math.floor(math.log10(abs(x))) + 1))
+    digits = max(0, 4 - (math.floor(math.log10(abs(x))) + 1))
     return _fixed(x, digits)
 
 
@@ -75,23 +78,45 @@ def exact_pct(x: float) -> str:
     return _fixed(snap(x * 100), 10) + "%"
 
 
+def _availability_decimals(a: float) -> int:
+    """The decimals ``availability`` shows: four, or one per nine beyond, at most ten."""
+    if a >= 1.0 or a <= 0.0:
+        return 4
+    return min(10, max(4, math.floor(-math.log10(1.0 - a) + 1e-9)))
+
+
 def pct_apart(a: float, other: float) -> str:
     """``a`` as a percentage with the digits that tell it apart from ``other`` (shown by
-    ``exact_pct``): at least the decimals of ``other``, and enough that the last digit
-    resolves the gap between them. Below ``other`` it is truncated, so a shortfall is never
-    shown rounded up to the target (99.98996% against 99.99%, 99.949% against 99.999%)."""
+    ``exact_pct``): at least the decimals of ``other`` and of ``availability(a)`` (so the
+    message and the availability table print the same digits), and enough that the last
+    digit resolves the gap between them. It is truncated, as ``availability`` is, so a
+    shortfall is never shown rounded up to the target (99.98996% against 99.99%, 99.9499%
+    against 99.999%)."""
     a_pct, o_pct = snap(a * 100), snap(other * 100)
+    if a_pct >= 100.0:
+        return "100%"
     o_text = _fixed(o_pct, 10)
     start = len(o_text.split(".")[1]) if "." in o_text else 0
     gap = abs(o_pct - a_pct)
     need = math.ceil(-math.log10(gap) - 1e-9) if gap > 0 else 10
-    decimals = min(10, max(2, start, need))
-    if a_pct < o_pct:
-        scale = 10 ** decimals
-        value = math.floor(snap(a_pct * scale)) / scale
-    else:
-        value = a_pct
+    decimals = min(10, max(2, start, need, _availability_decimals(snap(a))))
+    scale = 10 ** decimals
+    value = math.floor(snap(a_pct * scale)) / scale
     return _fixed(value, decimals) + "%"
+
+
+def apart(x: float, other: float, unit: str = "", fmt: Callable[[float], str] | None = None
+          ) -> str:
+    """A computed figure beside the target it is compared with (a latency, a rate): as
+    ``fmt`` (default ``quantity``) shows it, with more decimals when that would print the
+    two alike (100.04ms against a target of 100ms, not 100.0ms)."""
+    fmt = fmt or quantity
+    shown = fmt(x)
+    gap = abs(snap(x) - snap(other))
+    if gap > 0 and shown == fmt(other):
+        decimals = min(10, math.ceil(-math.log10(gap) - 1e-9))
+        shown = _fixed(snap(x), decimals)
+    return shown + unit
 
 
 def share(fraction: float | None, missing: str = "-") -> str:
@@ -103,13 +128,43 @@ def share(fraction: float | None, missing: str = "-") -> str:
     return f"{snap(fraction) * 100:.1f}%"
 
 
+def budget_share(use: float | None, missing: str = "n/a") -> str:
+    """How much of an error budget is used: ``71%``, ``250%``, and from ten budgets on a
+    multiple (``1000x``: a whole number of percent there says nothing more)."""
+    if use is None:
+        return missing
+    if math.isinf(use):
+        return "all (no downtime allowed)"
+    use = snap(use)
+    if use >= 10:
+        return f"{use:.0f}x"
+    return f"{use * 100:.0f}%"
+
+
 def budget_used(use: float | None) -> str:
-    """An error budget's use: ``budget 71% used``."""
+    """An error budget's use: ``budget 71% used``, ``budget 1000x used``."""
     if use is None:
         return "budget n/a"
     if math.isinf(use):
         return "budget exhausted (no downtime allowed)"
-    return f"budget {snap(use) * 100:.0f}% used"
+    return f"budget {budget_share(use)} used"
+
+
+def probability(p: float | None, missing: str = "-") -> str:
+    """A probability or a small gain in availability: three significant digits, never an
+    exponent (``0.0005``, ``0.000000999``, ``0.25``)."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return missing
+    p = snap(float(p))
+    if p == 0:
+        return "0"
+    digits = min(15, max(0, 3 - (math.floor(math.log10(abs(p))) + 1)))
+    return _fixed(p, digits)
+
+
+def importance(b: float) -> str:
+    """A Birnbaum importance (A with the unit up minus A with it down): six decimals."""
+    return f"{snap(b) + 0.0:.6f}"
 
 
 def ms(x: float | None, missing: str = "-") -> str:
@@ -121,9 +176,30 @@ def ms(x: float | None, missing: str = "-") -> str:
     return f"{snap(x):.1f}"
 
 
+def latency_ms(x: float | None) -> str:
+    """A computed latency of a flow (a percentile, a mean, an SLO's actual): one decimal and
+    its unit, as the text output prints it (``658.4 ms``, ``1060.0 ms``)."""
+    if x is None:
+        return "n/a"
+    if math.isinf(x):
+        return "unbounded"
+    return f"{ms(x)} ms"
+
+
+def hop_ms(x: float | None) -> str:
+    """A computed latency of one hop or a Monte Carlo error: two decimals and its unit
+    (``0.03 ms``, ``5.01 ms``), as the text output's hop table."""
+    if x is None:
+        return "-"
+    if math.isinf(x):
+        return "unbounded"
+    return f"{snap(x):.2f} ms"
+
+
 def duration_ms(x: float | None) -> str:
-    """A latency with its unit, in the unit that reads best (``3.43 ms``, ``62.7 ms``,
-    ``660 ms``, ``1.20 s``)."""
+    """A duration written in a design (a timeout, a backoff, a target, a network latency),
+    in the unit that reads best (``3.43 ms``, ``62.7 ms``, ``660 ms``, ``1.20 s``); computed
+    latencies use ``latency_ms`` and ``hop_ms``."""
     if x is None:
         return "n/a"
     if math.isinf(x):

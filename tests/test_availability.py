@@ -386,7 +386,7 @@ def test_extra_nine_region_cap_said_once():
     assert sorted(al101) == ["one"]
     # 0.9995 * (1 - 0.001 ** 2) = 99.94990005%, truncated to the digits that differ
     assert al101["one"].message == (
-        "server one, a hard dependency of flow f, is 99.949% available with region "
+        "server one, a hard dependency of flow f, is 99.9499% available with region "
         "r up; the extra-nine rule asks for 99.999% under the SLO 99.99%")
     assert "spread its replicas over two or more zones (all in zone r.a)" in al101["one"].hint
     assert 1 - _hand_group(0.999, 4, 0.9995) < 1e-5
@@ -581,13 +581,31 @@ def test_one_number_formatter():
     # less), budget "used"; text, HTML, DOT and Markdown all call it.
     from archlang import numbers as N
     assert N.quantity(6009000.0) == "6009000" and "e" not in N.quantity(2e6)
-    assert N.quantity(359.9999999999999) == "360" and N.quantity(600.4591) == "600.459"
+    assert N.quantity(359.9999999999999) == "360" and N.quantity(600.4591) == "600.5"
     assert N.availability(0.99999999999998) == "100%"        # float noise is 1
     assert N.availability(0.999995) == "99.9995%"
     assert N.availability(0.9999999) == "99.99999%"          # 7 nines: 5 decimals
     assert N.availability(0.99998999) == "99.9989%"          # truncated, not 99.9990%
     assert N.availability(0.9999) == "99.99%"
     assert N.budget_used(0.71) == "budget 71% used"
+    assert N.budget_used(1000.0) == "budget 1000x used"          # not "100000% used"
+    assert N.budget_used(2.5) == "budget 250% used"
+    # loads: four significant digits, the whole part never rounded
+    assert [N.quantity(x) for x in (1598.78, 177.7777, 993.51, 0.123456, 12345.6)] == \
+        ["1599", "177.8", "993.5", "0.1235", "12346"]
+    # probabilities and gains: three significant digits, never an exponent
+    assert [N.probability(x) for x in (5e-4, 9.99e-7, 0.25, 1.0, 0.0)] == \
+        ["0.0005", "0.000000999", "0.25", "1", "0"]
+    assert N.importance(0.99979123) == "0.999791"
+    assert N.latency_ms(658.44) == "658.4 ms" and N.hop_ms(0.0312) == "0.03 ms"
+    # a figure beside its target: digits enough to tell them apart, availability truncated
+    # with at least the table's decimals (99.9899% in both, not 99.989% in the message)
+    assert N.apart(100.04, 100.0, "ms", N.ms) == "100.04ms"
+    assert N.apart(999.96, 1000.0, " rps") == "999.96 rps"
+    assert N.apart(1234.56, 100.0, "ms", N.ms) == "1234.6ms"
+    assert N.pct_apart(0.999899, 0.9999) == N.availability(0.999899) == "99.9899%"
+    assert N.pct_apart(0.99989, 0.9999) == "99.989%"
+    assert N.pct_apart(0.99999996, 0.9999) != "100%"
     from archlang.render.labels import fmt_pct, fmt_rate
     from archlang.render.markdown import _pct as md_pct
     from archlang.render.text_availability import _avail

@@ -67,8 +67,8 @@ def test_worked_example_extra_nine():
              if f.code in ("AL101", "AL102")}
     assert sorted(found) == ["api", "sessions"]          # front is inside, r uses exactly 1e-4
     assert 1 - api > 1e-4 and 1 - sessions > 1e-4
-    trunc = int(api * 1e5) / 1e3                          # 3 decimals resolve a 0.004% gap
-    assert f"is {trunc:.3f}% available with region r up" in found["api"].message
-    assert f"is {sessions * 100:.1f}% available" in found["sessions"].message
+    trunc = int(api * 1e6) / 1e4          # truncated, at the availability table's 4 decimals
+    assert f"is {trunc:.4f}% available with region r up" in found["api"].message
+    assert f"is {int(sessions * 1e6) / 1e4:.4f}% available" in found["sessions"].message
     assert found["sessions"].hint.startswith(
         "run 2 replicas (now 1) and spread its replicas over two or more zones")

@@ -302,3 +302,44 @@ def test_report_keeps_the_findings_check_keeps_under_the_configuration(tmp_path)
     import re
     assert re.search(r">AL411<", page)                       # a kept code is shown
     assert not re.search(r">AL4[23]1<", page)                # the ignored ones are not
+
+
+@pytest.mark.parametrize("name", ["shop", "multiregion"])
+def test_report_prints_the_figures_as_check_does(name):
+    # One formatter: the p99, the importance and its gain, and the SPOF probabilities read
+    # the same in the report as in `archlang check` (they had been 658 ms against 658.4 ms,
+    # `1 +0.0005` against `0.999791 +5.00e-04`).
+    import re
+
+    html, _ = report(name)
+    page = Page(html)
+    text = subprocess.run([sys.executable, "-m", "archlang.cli", "check", f"examples/{name}.arch"],
+                          capture_output=True, text=True, cwd=ROOT).stdout
+    assert "e-0" not in text and "e+0" not in text
+    for m in re.finditer(r"^  flow (\S+)\n(?:    .*\n)*?    p50 .* p99 ([0-9.]+) ms", text, re.M):
+        [dd] = page.in_section(f"flow-{m[1]}", **{"data-field": "p99"})
+        assert dd["text"].strip() == f"{m[2]} ms"
+    ranked = re.findall(r"^  (\S+)?\s+\d\. (\S+)\s+\S+\s+([0-9.]+)  \+([0-9.]+)$", text, re.M)
+    assert ranked
+    flow = None
+    for fl, unit, birnbaum, gain in ranked:
+        flow = fl or flow
+        [row] = [e for e in page.in_section(f"flow-{flow}", tag="tr")
+                 if e["attrs"].get("data-name") == unit
+                 and any("importance" in p.get("class", "") for p in e["parents"])]
+        assert birnbaum in row["text"] and f"+{gain}" in row["text"], (flow, unit, row["text"])
+    # N+1: the report's cell says what the text's column says (fulfilment, with no load,
+    # had been "ok (worst 0.0%)" in one and "us-east.b: nothing left" in the other).
+    table = text.split("\ncapacity\n", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    rows = [line.split(maxsplit=6) for line in table if not line.startswith(("  flow ", "    "))
+            and len(line.split(maxsplit=6)) == 7]
+    assert rows
+    checked = 0
+    for name, *_, n1 in rows:
+        cells = [e for e in page.in_section("capacity", tag="td")
+                 if any(p.get("data-name") == name for p in e["parents"])]
+        if n1.strip() == "-" and not cells:
+            continue                    # a client: not in the report's table
+        assert cells[-1]["text"].strip() == n1.strip(), (name, cells[-1]["text"], n1)
+        checked += n1.strip() != "-"
+    assert checked >= 2

@@ -20,6 +20,7 @@ import pytest
 from test_render_dot import edges, layout, load, objects
 
 import archlang
+from archlang import numbers
 from archlang.findings import analyze
 from archlang.graph import flow_tree
 from archlang.render import engine as eng
@@ -88,7 +89,7 @@ def test_flow_view_edges_carry_latency_share_and_availability():
     # of the slowest 1% and the share of the p99 it is, and the callee's availability
     for (a, b), e in es.items():
         h = hops[(a, b)]
-        assert (f"p99 {fmt_ms(h.hop_p99_ms)} ({fmt_pct(h.share_of_p99, 0)} of the tail)"
+        assert (f"p99 {numbers.hop_ms(h.hop_p99_ms)} ({fmt_pct(h.share_of_p99, 0)} of the tail)"
                 in e["label"])
         assert f"up {fmt_pct(r.components[b].availability_with_domains)}" in e["label"]
     # the shares of the hops add up to the whole p99 tail (they are parts of one sum)
@@ -108,7 +109,8 @@ def test_flow_view_title_has_the_slo_verdicts_and_its_own_spofs():
     for s in f.slos:
         assert f">{s.status.upper()}<" in title
     assert f"availability {fmt_pct(f.availability)} (SLO ≥ {fmt_pct(0.999)})" in title
-    assert f"p99 {fmt_ms(f.latency.p99)} (SLO ≤ {fmt_ms(1000.0)})" in title
+    assert f"p99 {numbers.latency_ms(f.latency.p99)} (SLO ≤ {fmt_ms(1000.0)})" in title
+    assert f"p99 {f.latency.p99:.1f} ms" in title        # as the text output prints it
     # SPOFs of this flow are red; payments is one of checkout's, static is browse's only
     objs = objects(doc)
     spofs = {u.component or u.name for c in f.spofs for u in c.units if u.kind == "component"}
@@ -401,4 +403,4 @@ def test_flow_view_json_figures_agree(tmp_path):
     dot = run("render", "examples/shop.arch", "--flow", "checkout", "--format", "dot",
               "-o", "-").stdout
     assert f"availability {fmt_pct(f['availability'])}" in dot
-    assert f"p99 {fmt_ms(f['latency_ms']['p99'])}" in dot
+    assert f"p99 {numbers.latency_ms(f['latency_ms']['p99'])}" in dot

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, cast
 
+from archlang import numbers
 from archlang.render.labels import (
     _flow_slos,
     _placement_text,
@@ -260,7 +261,8 @@ def render_view_dot(view: View, id_prefix: str | None = None) -> str:
         unused=[dict(name=r.name, availability=fmt_pct(r.availability)) for r in unused]
         if view.flow is None else [],
         items=_legend_items(design, view, kinds_edges, with_result=result is not None),
-        columns=3 if big else 4, fmt_pct=fmt_pct, fmt_ms=fmt_ms, fmt_rate=fmt_rate)
+        columns=3 if big else 4, fmt_pct=fmt_pct, fmt_ms=fmt_ms, fmt_rate=fmt_rate,
+        fmt_latency=numbers.latency_ms)
     g.attr(rankdir=view.rankdir, compound="true", newrank="true", fontname=FONT,
            fontsize="12", nodesep="0.25" if big else "0.35", ranksep="0.5" if big else "0.6",
            pad="0.3", splines="spline", labelloc="t", labeljust="l",

@@ -32,8 +32,16 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, TypedDict
 
+from archlang import numbers
 from archlang.numbers import exact_pct
-from archlang.render.labels import fmt_minutes, fmt_ms, fmt_nines, fmt_pct, fmt_rate
+from archlang.render.labels import (
+    fmt_minutes,
+    fmt_ms,
+    fmt_nines,
+    fmt_pct,
+    fmt_rate,
+    n_plus_1_text,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
@@ -129,7 +137,11 @@ def _env() -> jinja2.Environment:
         autoescape=True, undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(pct=fmt_pct, ms=fmt_ms, rate=fmt_rate, minutes=fmt_minutes,
-                       nines=fmt_nines, raw=_raw, width=_width)
+                       nines=fmt_nines, raw=_raw, width=_width, latency=numbers.latency_ms,
+                       hop=numbers.hop_ms, probability=numbers.probability,
+                       importance=numbers.importance, budget=numbers.budget_share,
+                       quantity=numbers.quantity, n_plus_1=n_plus_1_text,
+                       raw12=_raw12)
     return env
 
 
@@ -138,6 +150,14 @@ def _raw(x: float | None) -> str:
     if x is None:
         return ""
     return repr(float(x)) if not math.isinf(x) else "inf"
+
+
+def _raw12(x: float | None) -> str:
+    """A figure for a data-value attribute as the JSON holds it: a latency, a rate or a
+    utilisation without float noise (12 significant digits)."""
+    if x is None:
+        return ""
+    return repr(numbers.snap(float(x))) if not math.isinf(x) else "inf"
 
 
 def _width(fraction: float | None) -> str:
@@ -172,7 +192,7 @@ def _slo_actual(slo: SloResult) -> str:
     if slo.kind == "availability":
         return fmt_pct(slo.actual)
     if slo.kind == "latency":
-        return fmt_ms(slo.actual)
+        return numbers.latency_ms(slo.actual)
     return fmt_rate(slo.actual)
 
 

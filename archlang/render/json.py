@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING
 
 from archlang.analysis.common import Finding, SloResult
-from archlang.analysis.result import CutSet, Result
+from archlang.analysis.result import CutSet, FlowLatency, HopLatency, Result, ZoneLoss
 from archlang.model.design import Design
 
 if TYPE_CHECKING:
@@ -29,28 +29,41 @@ def _num(x: float | None) -> float | None:
 
 
 def _rate(x: float | None) -> float | None:
-    """A load or rate without float noise (12 significant digits: 359.9999999999999 is
-    360.0); availabilities and probabilities keep every digit."""
+    """A load, rate, utilisation or latency without float noise (12 significant digits:
+    359.9999999999999 is 360.0); availabilities and probabilities keep every digit (a
+    thirteenth nine is a figure, not noise)."""
     from archlang.numbers import snap
 
     y = _num(x)
     return None if y is None else snap(float(y))
 
 
+def _percentiles(lat: FlowLatency) -> dict[str, float | None]:
+    """A flow's latency percentiles in ms, without float noise (12 significant digits)."""
+    return {k: _rate(getattr(lat, k)) for k in ("p50", "p90", "p99", "p999", "mean")}
+
+
+def _hop(h: HopLatency | ZoneLoss) -> dict[str, object]:
+    """A hop of a flow's latency (times, shares) or a zone loss (utilisation), without
+    float noise."""
+    return {k: _rate(v) if isinstance(v, float) else v
+            for k, v in h.model_dump(mode="json").items()}
+
+
 def slo_json(s: SloResult) -> dict[str, object]:
     d: dict[str, object]
     if s.kind == "latency":
         d = {"kind": "latency", "percentile": s.percentile, "target_ms": s.target,
-             "actual_ms": _num(s.actual), "status": s.status}
+             "actual_ms": _rate(s.actual), "status": s.status}
     elif s.kind == "throughput":
-        d = {"kind": "throughput", "target_rps": s.target, "actual_rps": _num(s.actual),
+        d = {"kind": "throughput", "target_rps": s.target, "actual_rps": _rate(s.actual),
              "status": s.status}
     else:
         d = {"kind": "availability", "target": s.target, "actual": _num(s.actual),
              "status": s.status, "error_budget_minutes_per_30d": s.error_budget_minutes_per_30d,
              "predicted_downtime_minutes_per_30d": s.predicted_downtime_minutes_per_30d,
              "budget_use": _num(s.budget_use)}
-    d["margin"] = _num(s.margin)
+    d["margin"] = _num(s.margin) if s.kind == "availability" else _rate(s.margin)
     d["line"] = s.span.line
     return d
 
@@ -98,16 +111,14 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "status": fr.status,
         }
         if lat is not None:
-            d["latency_ms"] = {"p50": lat.p50, "p90": lat.p90, "p99": lat.p99,
-                               "p999": lat.p999, "mean": lat.mean}
+            d["latency_ms"] = _percentiles(lat)
             d["latency"] = {
                 "unbounded": lat.unbounded, "unbounded_at": list(lat.unbounded_at),
-                "method": lat.method, "error_ms": lat.error_ms,
-                "hops": [h.model_dump(mode="json") for h in lat.hops]}
+                "method": lat.method, "error_ms": _rate(lat.error_ms),
+                "hops": [_hop(h) for h in lat.hops]}
         nb = fr.latency_without_breaker
         if nb is not None:
-            d["latency_without_breaker_ms"] = {"p50": nb.p50, "p90": nb.p90, "p99": nb.p99,
-                                               "p999": nb.p999, "mean": nb.mean}
+            d["latency_without_breaker_ms"] = _percentiles(nb)
         if fr.capacity is not None:
             d["capacity"] = {"max_rate_rps": _rate(fr.capacity.max_rate_rps),
                              "bottleneck": fr.capacity.bottleneck, "fits": fr.capacity.fits,
@@ -126,10 +137,10 @@ def file_json(design: Design, result: Result, status: str | None = None) -> dict
             "availability_with_domains": cr.availability_with_domains,
             "replica_availability": cr.replica_availability,
             "load_rps": _rate(cr.load_rps), "capacity_rps": cr.capacity_rps,
-            "utilisation": _num(cr.utilisation), "capacity_status": cr.capacity_status,
-            "utilisation_at_min": _num(cr.utilisation_at_min),
+            "utilisation": _rate(cr.utilisation), "capacity_status": cr.capacity_status,
+            "utilisation_at_min": _rate(cr.utilisation_at_min),
             "retry_amplification": cr.retry_amplification,
-            "n_plus_1": [z.model_dump(mode="json") for z in cr.n_plus_1],
+            "n_plus_1": [_hop(z) for z in cr.n_plus_1],
             "line": cr.span.line,
         })
     return {

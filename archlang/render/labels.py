@@ -12,7 +12,7 @@ from archlang.numbers import count
 
 if TYPE_CHECKING:  # pragma: no cover
     from archlang.analysis.quorum import Store
-    from archlang.analysis.result import FlowResult, Result
+    from archlang.analysis.result import ComponentCapacity, FlowResult, Result
     from archlang.model.design import Call, Component, Design
     from archlang.render.view import View, ViewEdge
 
@@ -32,6 +32,23 @@ def fmt_pct(fraction: float | None, decimals: int | None = None) -> str:
 
 def fmt_ms(ms: float | None) -> str:
     return numbers.duration_ms(ms)
+
+
+def n_plus_1_text(cc: ComponentCapacity) -> str:
+    """A component's N+1 verdict, as the text and HTML reports print it: ``-`` with nothing
+    to lose, ``ok (no load)``, ``FAIL: -us-east.b -> no replica`` (the worst loss that leaves
+    100% or more), else ``ok (worst 37.5%)``."""
+    if not cc.n_plus_1:
+        return "-"
+    if cc.load_rps <= 0:
+        return "ok (no load)"
+    bad = [z for z in cc.n_plus_1 if z.utilisation is None or z.utilisation >= 1.0]
+    if bad:
+        worst = max(bad, key=lambda z: math.inf if z.utilisation is None else z.utilisation)
+        left = "no replica" if worst.utilisation is None else numbers.share(worst.utilisation)
+        return f"FAIL: -{worst.lost} -> {left}"
+    worst = max(cc.n_plus_1, key=lambda z: -1.0 if z.utilisation is None else z.utilisation)
+    return f"ok (worst {numbers.share(worst.utilisation)})"
 
 
 def fmt_rate(rps: float | None) -> str:
@@ -157,7 +174,7 @@ def edge_label_words(view: View, edge: ViewEdge) -> list[str]:
         words.append(fmt_ms(design.network.between(src.home, dst.home)))
     if edge.hop is not None:
         own = edge.hop.hop_p99_ms if edge.hop.hop_p99_ms is not None else edge.hop.p99_ms
-        words.append(f"p99 {fmt_ms(own)} ({fmt_pct(edge.hop.share_of_p99, 0)} of the tail)")
+        words.append(f"p99 {numbers.hop_ms(own)} ({fmt_pct(edge.hop.share_of_p99, 0)} of the tail)")
     if view.flow is not None and result is not None and edge.target in result.components:
         words.append(f"up {fmt_pct(result.components[edge.target].availability_with_domains)}")
     return words
@@ -258,7 +275,7 @@ def _flow_slos(flow: FlowResult | None) -> list[dict[str, str]]:
             text = f"availability {fmt_pct(s.actual)} (SLO ≥ {numbers.exact_pct(s.target)})"
         elif s.kind == "latency":
             p = s.percentile if s.percentile is not None else 99
-            got = "unbounded" if s.actual is None else fmt_ms(s.actual)
+            got = "unbounded" if s.actual is None else numbers.latency_ms(s.actual)
             text = f"p{p:g} {got} (SLO ≤ {fmt_ms(s.target)})"
         else:
             got = "n/a" if s.actual is None else fmt_rate(s.actual)

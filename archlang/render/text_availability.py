@@ -67,12 +67,13 @@ def format_availability(design: Design, report: AvailabilityReport) -> str:
     for name, cs in spofs:
         u = cs.units[0]
         out.append(f"  {_cut(name, 16):16}  {_cut(u.name):{NAME}}  {u.kind:9}  "
-                   f"p={cs.probability:.2e}  {_where(design, cs)}")
+                   f"p={numbers.probability(cs.probability)}  {_where(design, cs)}")
 
     out.append("improve first (Birnbaum importance A(up) - A(down); gain if made perfect)")
     for name, fl in report.flows.items():
         for rank, i in enumerate(fl.importance[:TOP], 1):
             first = _cut(name, 16) if rank == 1 else ""
             out.append(f"  {first:16}  {rank}. {_cut(i.name):{NAME}}  "
-                       f"{i.kind:9}  {i.birnbaum:.6f}  +{i.gain_if_perfect:.2e}")
+                       f"{i.kind:9}  {numbers.importance(i.birnbaum)}  "
+                       f"+{numbers.probability(i.gain_if_perfect)}")
     return "\n".join(out) + "\n"

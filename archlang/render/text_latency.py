@@ -14,9 +14,9 @@ from archlang.analysis.result import (
     FlowCapacity,
     HopLatency,
     LatencyReport,
-    ZoneLoss,
 )
 from archlang.model.design import Design
+from archlang.render.labels import n_plus_1_text
 
 WIDTH = 100
 BAR = 20          # characters of '#' for a 100% share
@@ -42,7 +42,7 @@ def _cut(name: str, width: int) -> str:
 
 
 def _ms(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}"
+    return numbers.ms(x)
 
 
 def _pct(x: float | None) -> str:
@@ -62,7 +62,7 @@ def _num(x: float | None) -> str:
 
 
 def _hop_p99(h: HopLatency) -> str:
-    return "-" if h.hop_p99_ms is None else f"{h.hop_p99_ms:.2f}"
+    return "-" if h.hop_p99_ms is None else numbers.hop_ms(h.hop_p99_ms)[:-3]
 
 
 def _bar(share: float) -> str:
@@ -96,7 +96,8 @@ def format_latency(design: Design, report: LatencyReport,
                 [f"utilisation at or over 100% at {', '.join(full)}"] if full else [])
             out.append(f"    unbounded: {'; '.join(why)}")
         else:
-            how = fl.method if fl.method == "exact" else f"{fl.method}; p99 +-{fl.error_ms:.2f} ms"
+            how = (fl.method if fl.method == "exact"
+                   else f"{fl.method}; p99 +-{numbers.hop_ms(fl.error_ms)}")
             out.append(f"    {how}")
             out.append(f"    p50 {_ms(fl.p50)} ms  p90 {_ms(fl.p90)} ms  p99 {_ms(fl.p99)} ms  "
                        f"p99.9 {_ms(fl.p999)} ms  mean {_ms(fl.mean)} ms")
@@ -118,19 +119,6 @@ def format_latency(design: Design, report: LatencyReport,
 
 
 # ---- capacity ----------------------------------------------------------------------------------
-def _n1(cc: ComponentCapacity) -> str:
-    if not cc.n_plus_1:
-        return "-"
-    bad = [z for z in cc.n_plus_1 if z.utilisation is None or z.utilisation >= 1.0]
-    if cc.load_rps > 0 and bad:
-        worst: ZoneLoss = max(bad, key=lambda z: math.inf if z.utilisation is None
-                              else z.utilisation)
-        left = "no replica" if worst.utilisation is None else _pct(worst.utilisation)
-        return f"FAIL: -{worst.lost} -> {left}"
-    worst = max(cc.n_plus_1, key=lambda z: -1.0 if z.utilisation is None else z.utilisation)
-    return f"ok (worst {_pct(worst.utilisation)})"
-
-
 def _store_lines(design: Design, c: ComponentCapacity) -> list[str]:
     """A store's nodes: the hottest, and with units down where the load went and the share
     of keys whose owner moved."""
@@ -170,7 +158,7 @@ def format_capacity(design: Design, report: CapacityReport) -> str:
         if c.status == "down":
             cap = "-"
         line = (f"  {_cut(c.name, w):<{w}} {c.kind:<8} {_num(c.load_rps):>10} {cap:>15} "
-                f"{_pct(c.utilisation):>7} {status:<7} {_n1(c)}")
+                f"{_pct(c.utilisation):>7} {status:<7} {n_plus_1_text(c)}")
         out.append(line)
         if c.node_loads:
             out += _store_lines(design, c)
@@ -220,7 +208,7 @@ def _retry_lines(design: Design, report: CapacityReport) -> list[str]:
         if c.hedged_share:
             parts.append(f"hedged +{c.hedged_share * 100:.2f}%")
         if c.p_timeout:
-            parts.append(f"P(timeout) {c.p_timeout:.3g}")
+            parts.append(f"P(timeout) {numbers.probability(c.p_timeout)}")
         if c.offered_rps is not None:
             parts.append(f"limit admits {c.admitted * 100:.2f}% of {_num(c.offered_rps)} rps")
         out.append(f"    {c.flow}: {c.source} -> {c.target}: " + ", ".join(parts))
