@@ -243,6 +243,21 @@ class FlowSampler:
 
         return s(0)
 
+    def _loss(self, up: BoolArray, n: int, extra: Overrides) -> FloatArray:
+        """``1 - S(root)`` in each trial of ``up``, as ``_chunk`` gives it, evaluated only on
+        the trials with a unit down and on one trial with every unit up, whose value the
+        others share: S is a function of the trial's column alone (no large group draws
+        here), elementwise, so every value is the one the whole chunk would give."""
+        import numpy as np
+
+        down = np.flatnonzero(~up.all(axis=0))
+        some = np.ones((up.shape[0], len(down) + 1), dtype=bool)   # the last: all up
+        some[:, :-1] = up[:, down]
+        part = 1.0 - self._chunk(some, len(down) + 1, extra)
+        loss = np.full(n, part[-1])
+        loss[down] = part[:-1]
+        return loss
+
     def _run(self, extra: Overrides) -> tuple[float, float]:
         """(mean of 1-S, mean of (1-S)^2) over all trials."""
         import numpy as np
@@ -258,7 +273,8 @@ class FlowSampler:
             n = min(chunk, self.trials - done)
             up = rng.random((len(self.rows), n)) < probs
             draws = {c: rng.random(n) for c in self.classes}
-            loss = 1.0 - self._chunk(up, n, extra, draws)
+            loss = (1.0 - self._chunk(up, n, extra, draws) if draws
+                    else self._loss(up, n, extra))
             s1 += float(loss.sum())
             s2 += float(np.dot(loss, loss))
             done += n
