@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import product
 
 from archlang.analysis.common import failover_factor
@@ -40,7 +41,7 @@ class ComponentModel:
     client: bool = False
     store: Store | None = None                  # copies, quorums and shards (quorum.py)
 
-    @property
+    @cached_property            # (frozen: cached_property writes the instance's dict)
     def domains(self) -> tuple[str, ...]:
         return tuple(sorted({d for ds in self.replica_domains for d in ds}))
 
@@ -274,6 +275,26 @@ def component_availability(cm: ComponentModel, domains: Mapping[str, float],
             fixed[d] = 0
         else:
             var.append(d)
+    # The value depends on the model (not its name), the force and the domains' states and
+    # availabilities alone: components alike (a generated design's groups) share it.
+    key = (cm.n, cm.k, cm.a, cm.failover, cm.replica_domains, cm.client, cm.store, force,
+           tuple(fixed.items()), tuple((d, domains[d]) for d in var))
+    got = _AVAILABILITY.get(key)
+    if got is None:
+        if len(_AVAILABILITY) >= _AVAILABILITY_SIZE:
+            _AVAILABILITY.clear()
+        got = _AVAILABILITY[key] = _component_availability(cm, domains, force, fixed, var)
+    return got
+
+
+#: ``component_availability`` by its inputs (bounded: cleared when full).
+_AVAILABILITY: dict[tuple[object, ...], float] = {}
+_AVAILABILITY_SIZE = 1 << 14
+
+
+def _component_availability(cm: ComponentModel, domains: Mapping[str, float],
+                            force: ComponentForce | None, fixed: dict[str, int],
+                            var: list[str]) -> float:
     if len(var) > ENUMERATE_DOMAINS:
         got = summed_up(cm, fixed, {d: domains[d] for d in var}, force)
         if got is not None:
