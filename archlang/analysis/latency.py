@@ -160,7 +160,10 @@ class _Sampler:
             return np.full(n, lat.p50_ms)
         rng = self.random()
         mu, sigma = lat.lognormal
-        return np.exp(mu + sigma * rng.standard_normal(n))
+        z = rng.standard_normal(n)      # exp(mu + sigma z), computed in place
+        z *= sigma
+        z += mu
+        return np.exp(z, out=z)
 
     def places(self, c: Component) -> tuple[list[Placement | None], IndexArray]:
         """(distinct placements of the replicas a request can be sent to, replica index ->
@@ -422,14 +425,15 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
         if miss.all():
             sub_total, sub_hops = _calls(s, node, at)
         else:
-            part_total, part_hops = _calls(s, node, at[miss])
+            where = np.flatnonzero(miss)       # scattering by index: faster than by mask
+            part_total, part_hops = _calls(s, node, at[where])
             sub_total = np.zeros(n)
-            sub_total[miss] = part_total
+            sub_total[where] = part_total
             sub_hops = {}
             for k, parts in part_hops.items():
                 full = [np.zeros(n), np.zeros(n), np.zeros(n)]
                 for i in range(3):
-                    full[i][miss] = parts[i]
+                    full[i][where] = parts[i]
                 sub_hops[k] = full
     else:
         sub_total, sub_hops = _calls(s, node, at)
@@ -497,16 +501,36 @@ def _call(s: _Sampler, caller: FlowNode, at: IndexArray, fc: FlowCall) -> Draw:
 def _combine(s: _Sampler, a: Draw, b: Draw, parallel: bool) -> Draw:
     """Two draws of calls made one after the other (times add) or in parallel (the later
     one is the critical path)."""
-    import numpy as np
 
     (ta, ha), (tb, hb) = a, b
     if not parallel:
         hops = {k: list(v) for k, v in ha.items()}
         _add_hops(hops, hb)
         return ta + tb, hops
-    later = tb > ta
-    hops = {k: [np.where(later, hb[k][i], v[i]) for i in range(3)] for k, v in ha.items()}
-    return np.where(later, tb, ta), hops
+    pick = _picker(tb > ta)
+    hops = {k: [pick(hb[k][i], v[i]) for i in range(3)] for k, v in ha.items()}
+    return pick(tb, ta), hops
+
+
+def _picker(mask: BoolArray) -> Callable[[FloatArray, FloatArray], FloatArray]:
+    """``np.where(mask, a, b)``, bit for bit, as a select on the bits of float64 arrays (a
+    random mask makes ``where`` branch, and it is called for every part of every hop)."""
+    import numpy as np
+
+    bits = -mask.view(np.int8).astype(np.int64)      # all ones where mask, else zero
+
+    def pick(a: FloatArray, b: FloatArray) -> FloatArray:
+        if a.dtype != np.float64 or b.dtype != np.float64 or a.shape != bits.shape \
+                or b.shape != bits.shape:
+            out: FloatArray = np.where(mask, a, b)
+            return out
+        bb = b.view(np.int64)
+        r = np.bitwise_xor(a.view(np.int64), bb)
+        r &= bits
+        r ^= bb
+        sel: FloatArray = r.view(np.float64)
+        return sel
+    return pick
 
 
 def _call_doubling(s: _Sampler, fc: FlowCall, one: Callable[[], Draw]) -> Draw:
@@ -537,18 +561,17 @@ def _call_doubling(s: _Sampler, fc: FlowCall, one: Callable[[], Draw]) -> Draw:
 
 def _repeat(s: _Sampler, fc: FlowCall, one: Callable[[], Draw]) -> Draw:
     """``xN``: N draws of the call, summed (sequential) or the slowest (parallel)."""
-    import numpy as np
 
     total, hops = one()
     for _ in range(fc.count - 1):
         t, h = one()
         if fc.parallel:
-            later = t > total
-            total = np.where(later, t, total)
+            pick = _picker(t > total)
+            total = pick(t, total)
             for k, parts in h.items():
                 best = hops[k]
                 for i in range(3):
-                    best[i] = np.where(later, parts[i], best[i])
+                    best[i] = pick(parts[i], best[i])
         else:
             total = total + t
             _add_hops(hops, h)
