@@ -245,7 +245,7 @@ class _Sampler:
         # One uniform U per sample: the request waits when U < P(wait), and then U / P(wait)
         # is itself uniform, so -ln(U / P(wait)) / rate is its exponential waiting time.
         u = rng.random(n)
-        waits = u < p_wait
+        waits = np.flatnonzero(u < p_wait)      # few: by index, not by mask
         out = np.zeros(n)
         out[waits] = -np.log(u[waits] / p_wait) / rate_per_ms
         return out
