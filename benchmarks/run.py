@@ -302,27 +302,34 @@ def montecarlo(runs: int, tmp: Path) -> None:
         n = L.samples_for(tree)
         rec = Recorder(L._rng(flow))
         try:
-            L._evaluate(L._sampler(d, queues, rec, L.NO_DOWN, None, flow), tree, n)
+            _, hops = L._evaluate(L._sampler(d, queues, rec, L.NO_DOWN, None, flow), tree, n)
         except Exception:
             continue
         if not rec.calls:
             continue
         calls = rec.calls
+        outputs = 1 + 3 * len(hops)    # the total and each hop's time, network and queueing
 
         def real(flow=flow, tree=tree, n=n):
             return L._evaluate(L._sampler(d, queues, L._rng(flow), L.NO_DOWN, None, flow),
                                tree, n)
 
-        def floor(flow=flow, calls=calls, n=n):
+        def floor(flow=flow, calls=calls, n=n, outputs=outputs):
+            """The same draws, and the per-sample arrays the figures are read from written
+            once each (a draw on a sub-sample, a cache's miss path, is spread over the
+            ``n`` samples by the engine: the floor writes it too, into a row of its own)."""
             rng = L._rng(flow)
-            acc = np.zeros(n)
+            out = np.empty((outputs, n))
+            out[0] = 0.0
             for name, a, k in calls:
                 x = getattr(rng, name)(*a, **k)
                 if np.ndim(x) == 1 and len(x) == n:
-                    acc += x
-            return acc
+                    out[0] += x
+            out[1:] = out[0]
+            return out
 
-        _ratio_rows(f"latency, {flow} ({n:,} samples, {len(calls)} draws)", real, floor, runs)
+        _ratio_rows(f"latency, {flow} ({n:,} samples, {len(calls)} draws, {outputs} outputs)",
+                    real, floor, runs)
 
 
 def _ratio_rows(label: str, real, floor, runs: int) -> None:
