@@ -196,7 +196,7 @@ class _Sampler:
             where = c.replica_placements()[leader_replica(c, self.down)]
             return np.full(n, distinct.index(where), dtype=np.intp)
         rng = self.random()
-        return index[rng.integers(0, len(index), n)]
+        return index.take(rng.integers(0, len(index), n))
 
     def network(self, a: Component, at_a: IndexArray, b: Component,
                 at_b: IndexArray) -> FloatArray:
@@ -214,7 +214,9 @@ class _Sampler:
         elif m.shape[0] == 1:
             hop = m[0].take(at_b)
         else:
-            hop = m.ravel().take(at_a * m.shape[1] + at_b)
+            flat = at_a * m.shape[1]
+            flat += at_b
+            hop = m.ravel().take(flat)
         return hop
 
     def miss(self, h: float, n: int) -> BoolArray:
@@ -430,10 +432,13 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
             sub_total = np.zeros(n)
             sub_total[where] = part_total
             sub_hops = {}
+            none = s.zeros(len(where))          # a part that is nothing stays the shared zeros
             for k, parts in part_hops.items():
-                full = [np.zeros(n), np.zeros(n), np.zeros(n)]
+                full = [s.zeros(n)] * 3
                 for i in range(3):
-                    full[i][where] = parts[i]
+                    if parts[i] is not none:
+                        full[i] = np.zeros(n)
+                        full[i][where] = parts[i]
                 sub_hops[k] = full
     else:
         sub_total, sub_hops = _calls(s, node, at)
