@@ -276,7 +276,9 @@ class FlowSampler:
             loss = (1.0 - self._chunk(up, n, extra, draws) if draws
                     else self._loss(up, n, extra))
             s1 += float(loss.sum())
-            s2 += float(np.dot(loss, loss))
+            # Not np.dot: OpenBLAS splits it over threads (the last bits then depend on the
+            # machine's cores) and its threads spin on after it returns.
+            s2 += float(np.square(loss).sum())
             done += n
         return s1 / self.trials, s2 / self.trials
 
