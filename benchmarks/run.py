@@ -89,9 +89,23 @@ def paired(a: list[str], b: list[str], runs: int, env_a=None, env_b=None
     return statistics.median(ta), statistics.median(tb), statistics.median(ratios)
 
 
+#: Where the whole-process runs keep their bytecode (set by main; None: --no-pycache).
+PYCACHE: Path | None = None
+
+
 def bare_env() -> dict:
-    """The environment a user's shell gives (no thread setting of ours)."""
-    return {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    """The environment a user's shell gives (no thread setting of ours), with bytecode
+    cached as an installed package has it: pip compiles a wheel's modules when it installs
+    them, and the dependencies' are compiled already. A PYTHONDONTWRITEBYTECODE in the
+    caller's environment would have archlang's hundred modules compiled from source on
+    every run and nothing else's, so the runs write theirs under a temporary
+    PYTHONPYCACHEPREFIX instead (the warm-up run of each pair fills it; the checkout stays
+    clean). ``--no-pycache`` keeps the caller's setting."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if PYCACHE is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
 
 
 # ---- designs ------------------------------------------------------------------------------
@@ -407,6 +421,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--runs", type=int, default=5, help="pairs per whole-process ratio")
     ap.add_argument("--pytm", action="store_true",
                     help="also compare with pytm, installed in benchmarks/.pytm-venv")
+    ap.add_argument("--no-pycache", action="store_true",
+                    help="whole-process runs keep the caller's PYTHONDONTWRITEBYTECODE "
+                         "(default: bytecode cached in a temporary PYTHONPYCACHEPREFIX)")
     args = ap.parse_args(argv)
     chosen = args.sections or [s for s in SECTIONS if s != "pytm"]
     if args.pytm and "pytm" not in chosen:
@@ -414,7 +431,11 @@ def main(argv: list[str]) -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.2f}")
     print(f"  {'figure':<46} {'measured':>12}  {'reference':<34} {'ratio':>7}  goal")
+    global PYCACHE
     with tempfile.TemporaryDirectory() as tmp:
+        PYCACHE = None if args.no_pycache else Path(tmp) / "pycache"
+        print("  bytecode: " + ("as the caller's environment has it" if PYCACHE is None
+                                else "cached (PYTHONPYCACHEPREFIX in a temporary folder)"))
         for name in chosen:
             SECTIONS[name](args.runs, Path(tmp))
     if "pytm" not in chosen:
