@@ -197,6 +197,55 @@ def test_direction_from_the_shape():
         {"x": 0, "b": 1, "a": 2}
 
 
+def _nx_ranks(names, pairs):
+    """ranks() as it was written with networkx: the reference the plain version keeps."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(names)
+    g.add_edges_from((a, b) for a, b in pairs if a != b and a in g and b in g)
+    lonely = [n for n in names if g.degree(n) == 0]
+    g.remove_nodes_from(lonely)
+    back, on_stack = set(), set()
+    for u, v, kind in nx.dfs_labeled_edges(g):
+        if kind == "forward":
+            on_stack.add(v)
+        elif kind == "reverse":
+            on_stack.discard(v)
+        elif kind == "nontree" and v in on_stack:
+            back.add((u, v))
+    dag = nx.DiGraph()
+    dag.add_nodes_from(g)
+    dag.add_edges_from(e for e in g.edges if e not in back)
+    out = {}
+    for n in nx.topological_sort(dag):
+        out[n] = max((out[p] + 1 for p in dag.predecessors(n)), default=0)
+    last = max(out.values(), default=-1) + 1
+    for n in lonely:
+        out[n] = last
+    return out
+
+
+def test_ranks_are_the_networkx_layering():
+    import random
+
+    rng = random.Random(15)
+    for trial in range(400):
+        n = rng.randint(1, 14)
+        names = [f"c{i}" for i in rng.sample(range(40), n)]
+        pairs = [(rng.choice(names + ["ghost"]), rng.choice(names))
+                 for _ in range(rng.randint(0, 3 * n))]
+        assert ranks(names, pairs) == _nx_ranks(names, pairs), (names, pairs)
+    for name in EXAMPLES:
+        d = load(name)
+        for flow in [None, *d.flows]:
+            view = build_view(d, analyze(d), flow)
+            pairs = [(e.source, e.target) for e in view.edges]
+            assert ranks(view.components, pairs) == _nx_ranks(view.components, pairs)
+    chain = [f"n{i}" for i in range(3000)]      # longer than Python's recursion limit
+    assert ranks(chain, list(itertools.pairwise(chain)))["n2999"] == 2999
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_no_strips_and_no_empty_clusters(name):
     import dataclasses

@@ -118,10 +118,11 @@ def _placement_text(c: Component) -> str:
     return ", ".join(keys)
 
 
-def _edge_rate(design: Design, result: Result, source: str, target: str,
+def _edge_rate(result: Result, callers: dict[str, set[str]], source: str, target: str,
                only: str | None = None) -> float | None:
     """The request rate on ``source -> target``, read from the result; None when unknown.
 
+    ``callers``: the target's callers in each flow that enters it (``View.callers``).
     The target's load from each flow (``capacity_report.components[target].load_by_flow``
     when the result carries the capacity report, else ``ComponentResult.load_rps`` when a
     single flow reaches the target) is all carried by this edge when it is that flow's only
@@ -133,23 +134,22 @@ def _edge_rate(design: Design, result: Result, source: str, target: str,
         return None
     report = getattr(result, "capacity_report", None)
     cap = report.components.get(target) if report is not None else None
-    every_in = [f for f in design.flows.values()
-                if any(b == target for _, b, _ in f.edges())]
-    flows_in = [f for f in every_in if only in (None, f.name)]
+    every_in = list(callers)
+    flows_in = [f for f in every_in if only in (None, f)]
     if cap is not None:
         by_flow = dict(cap.load_by_flow)
     elif len(every_in) == 1:
-        by_flow = {every_in[0].name: comp.load_rps}
+        by_flow = {every_in[0]: comp.load_rps}
     else:
         return None
     total, used = 0.0, False
     for f in flows_in:
-        callers = {a for a, b, _ in f.edges() if b == target}
-        if source not in callers:
+        into = callers[f]
+        if source not in into:
             continue
-        if callers != {source} or f.name not in by_flow:
+        if into != {source} or f not in by_flow:
             return None
-        total += by_flow[f.name]
+        total += by_flow[f]
         used = True
     return total if used else None
 
@@ -167,7 +167,8 @@ def edge_label_words(view: View, edge: ViewEdge) -> list[str]:
         words.append(f"alt {edge.index + 1}/{len(call.targets)}")
     words += edge_words(design, call, edge.target)
     if result is not None and not edge.abandoned:
-        rate = _edge_rate(design, result, call.source, edge.target, view.flow)
+        rate = _edge_rate(result, view.callers.get(edge.target, {}), call.source,
+                          edge.target, view.flow)
         if rate is not None:
             words.append(fmt_rate(rate))
     if src.home and dst.home and src.home.region != dst.home.region:

@@ -27,6 +27,7 @@ import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,6 +70,16 @@ class View:
     @property
     def rerouted(self) -> int:
         return sum(1 for e in self.edges if e.rerouted)
+
+    @cached_property
+    def callers(self) -> dict[str, dict[str, set[str]]]:
+        """Target -> {flow: the target's callers in that flow}, flows in source order: the
+        edge labels' rates read it per edge (``labels._edge_rate``), worked out once."""
+        out: dict[str, dict[str, set[str]]] = {}
+        for f in self.design.flows.values():
+            for a, b, _ in f.edges():
+                out.setdefault(b, {}).setdefault(f.name, set()).add(a)
+        return out
 
 
 def spof_names(result: Result | None, flow: str | None = None) -> tuple[set[str], set[str]]:
@@ -208,29 +219,68 @@ def ranks(names: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, i
     """Rank of each component in a longest-path layering of the call graph, as dot ranks
     it: a cycle is broken where a depth-first search from the components in order (edges
     in order) meets it again (the back edge is left out). Components with no edge take one
-    extra rank of their own, after the rest."""
-    import networkx as nx
+    extra rank of their own, after the rest.
 
-    g: nx.DiGraph[str] = nx.DiGraph()
-    g.add_nodes_from(names)
-    g.add_edges_from((a, b) for a, b in pairs if a != b and a in g and b in g)
-    lonely = [n for n in names if g.degree(n) == 0]
-    g.remove_nodes_from(lonely)
+    Plain dicts, not networkx (~100 ms to import for a diagram): the search is
+    ``networkx.dfs_labeled_edges``'s, over the components in order and each one's callees
+    in the order of their first edge, so the same edges are left out (tests/test_layout.py
+    compares the two)."""
+    succ: dict[str, dict[str, None]] = {n: {} for n in names}
+    has_pred: set[str] = set()
+    for a, b in pairs:
+        if a != b and a in succ and b in succ:
+            succ[a][b] = None
+            has_pred.add(b)
+    lonely = [n for n in names if not succ[n] and n not in has_pred]
+    alone = set(lonely)
     back: set[tuple[str, str]] = set()
+    visited: set[str] = set()
     on_stack: set[str] = set()
-    for u, v, kind in nx.dfs_labeled_edges(g):       # every component in order, one search
-        if kind == "forward":
-            on_stack.add(v)
-        elif kind == "reverse":
-            on_stack.discard(v)
-        elif kind == "nontree" and v in on_stack:
-            back.add((u, v))
-    dag: nx.DiGraph[str] = nx.DiGraph()
-    dag.add_nodes_from(g)
-    dag.add_edges_from(e for e in g.edges if e not in back)
+    for start in succ:                  # every component in order, one search
+        if start in alone or start in visited:
+            continue
+        visited.add(start)
+        on_stack.add(start)
+        stack = [(start, iter(succ[start]))]
+        while stack:
+            parent, children = stack[-1]
+            for child in children:
+                if child in visited:
+                    if child in on_stack:
+                        back.add((parent, child))
+                else:
+                    visited.add(child)
+                    on_stack.add(child)
+                    stack.append((child, iter(succ[child])))
+                    break
+            else:
+                stack.pop()
+                on_stack.discard(parent)
+    preds: dict[str, list[str]] = {n: [] for n in succ if n not in alone}
+    for a, callees in succ.items():
+        for b in callees:
+            if (a, b) not in back:
+                preds[b].append(a)
     out: dict[str, int] = {}
-    for n in nx.topological_sort(dag):
-        out[n] = max((out[p] + 1 for p in dag.predecessors(n)), default=0)
+
+    def rank_of(n: str) -> int:
+        # longest path from a source: iterative, as a chain can be longer than the stack
+        todo = [n]
+        while todo:
+            m = todo[-1]
+            if m in out:
+                todo.pop()
+                continue
+            waiting = [p for p in preds[m] if p not in out]
+            if waiting:
+                todo.extend(waiting)
+                continue
+            out[m] = max((out[p] + 1 for p in preds[m]), default=0)
+            todo.pop()
+        return out[n]
+
+    for n in preds:
+        rank_of(n)
     last = max(out.values(), default=-1) + 1
     for n in lonely:
         out[n] = last
