@@ -648,3 +648,18 @@ def test_a_multi_leader_sync_write_waits_for_the_other_copy():
     fl = analyze_latency(d, analyze_capacity(d)).flows["f"]
     assert (fl.p50, fl.p99) == (7.0, 11.0)
     assert fl.mean == pytest.approx(9.0, abs=0.1)
+
+
+def test_quantile_linear_is_numpys_quantile_bit_for_bit():
+    from archlang.analysis.distributions import quantile_linear
+
+    rng = np.random.default_rng(15)
+    for trial in range(3000):
+        n = int(rng.integers(1, 400)) if trial % 10 else int(rng.integers(1000, 50_000))
+        a = [rng.lognormal(0, 2, n), rng.integers(0, 5, n).astype(float),
+             rng.random(n) * 1e-3, rng.normal(0, 1, n)][trial % 4]
+        if trial % 7 == 0 and n > 3:
+            a[int(rng.integers(0, n))] = np.nan
+        q = float(rng.choice([0.99, 0.5, 0.9, 0.999, 0.0, 1.0, rng.random()]))
+        want, got = float(np.quantile(a, q)), quantile_linear(a, q)
+        assert want == got or (math.isnan(want) and math.isnan(got)), (n, q, want, got)

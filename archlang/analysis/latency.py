@@ -47,7 +47,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeGuard
 
 from archlang.analysis.common import SloResult
-from archlang.analysis.distributions import erlang_c, quantile_ci_halfwidth, quantile_sorted
+from archlang.analysis.distributions import (
+    erlang_c,
+    quantile_ci_halfwidth,
+    quantile_linear,
+    quantile_sorted,
+)
 from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.quorum import Op, Store, op_for, store_of
 from archlang.analysis.result import CapacityReport, FlowLatency, HopLatency, LatencyReport
@@ -820,7 +825,8 @@ def _upper_quantile(t: FloatArray, q: float) -> float:
     """``np.quantile(t, q)`` (its default 'linear' method), bit for bit, for a ``q`` near 1:
     the two order statistics it interpolates are found among the samples at or above a
     threshold read off a sixteenth of them, not by partitioning all of them; its
-    interpolation (numpy's ``_lerp``) is repeated as it is. Any doubt: ``np.quantile``."""
+    interpolation (numpy's ``_lerp``) is repeated as it is. Any doubt: ``quantile_linear``
+    (distributions.py: np.quantile, bit for bit, without its numpy.ma import)."""
     import math
 
     import numpy as np
@@ -833,12 +839,12 @@ def _upper_quantile(t: FloatArray, q: float) -> float:
     m = len(sub)
     r = int(m * q) - 4 * math.ceil(math.sqrt(m * q * (1.0 - q))) - 8   # well below rank lo
     if n < 4096 or r <= 0 or vi >= n - 1 or math.isnan(float(t.max())):
-        return float(np.quantile(t, q))
+        return quantile_linear(t, q)
     thr = np.partition(sub, r)[r]
     cand = t[t >= thr]
     below = n - len(cand)                  # the smallest ``below`` samples: under thr
     if below > lo:
-        return float(np.quantile(t, q))
+        return quantile_linear(t, q)
     part = np.partition(cand, [lo - below, hi - below])
     a, b = part[lo - below], part[hi - below]
     g = np.float64(vi) - np.float64(lo)

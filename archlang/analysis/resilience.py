@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import TYPE_CHECKING
 
+from archlang.analysis.distributions import quantile_linear
 from archlang.analysis.down import NO_DOWN, Down, alive, route, serves
 from archlang.graph import FlowCall, FlowNode, flow_tree
 from archlang.model.design import Call, Design
@@ -416,7 +417,7 @@ def _subtree_mc(design: Design, plan: Plan, flow: str, caller: FlowNode, fc: Flo
     share = 0.0
     total = l1
     if call.hedge is not None:
-        th = float(np.quantile(l1, call.hedge / 100.0))
+        th = quantile_linear(l1, call.hedge / 100.0)
         share = float((l1 > th).mean())
         l2, _ = L._one_draw(s, caller, at, single)
         total = np.minimum(l1, th + l2)
