@@ -6,7 +6,7 @@ Pure functions. numpy is imported inside the functions that need it.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,9 +47,37 @@ def quantile_sorted(x: FloatArray | Sequence[float], q: float) -> float:
     if n == 1:
         return float(x[0])
     h = (n - 1) * q
-    lo = math.floor(h)
-    hi = min(lo + 1, n - 1)
+    lo, hi = _linear_positions(n, q)
     return float(x[lo] + (h - lo) * (x[hi] - x[lo]))
+
+
+def _linear_positions(n: int, q: float) -> tuple[int, int]:
+    """The two positions of the sorted samples that :func:`quantile_sorted` reads."""
+    lo = math.floor((n - 1) * q)
+    return lo, min(lo + 1, n - 1)
+
+
+def _ci_positions(n: int, q: float, z: float = Z95) -> tuple[int, int]:
+    """The two positions of the sorted samples that :func:`quantile_ci_halfwidth` reads."""
+    s = z * math.sqrt(n * q * (1.0 - q))
+    j = min(max(math.floor(n * q - s), 1), n)
+    k = min(max(math.ceil(n * q + s), 1), n)
+    return j - 1, k - 1
+
+
+def sorted_where_read(a: FloatArray, quantiles: Iterable[float],
+                      intervals: Iterable[float] = ()) -> FloatArray:
+    """``a`` partitioned (``np.partition``) so that each position that
+    ``quantile_sorted(x, q)`` (q in ``quantiles``) and ``quantile_ci_halfwidth(x, q)``
+    (q in ``intervals``) reads holds what ``np.sort(a)`` holds there: the same figures
+    without sorting every sample (a third of a flow's time after its draws)."""
+    import numpy as np
+
+    n = len(a)
+    at = {i for q in quantiles for i in _linear_positions(n, q)}
+    if n >= 2:
+        at.update(i for q in intervals for i in _ci_positions(n, q))
+    return np.partition(a, sorted(at))
 
 
 def quantile_linear(a: FloatArray, q: float) -> float:
@@ -88,10 +116,8 @@ def quantile_ci_halfwidth(x: FloatArray | Sequence[float], q: float, z: float = 
     n = len(x)
     if n < 2:
         return 0.0
-    s = z * math.sqrt(n * q * (1.0 - q))
-    j = min(max(math.floor(n * q - s), 1), n)
-    k = min(max(math.ceil(n * q + s), 1), n)
-    return float(x[k - 1] - x[j - 1]) / 2.0
+    j, k = _ci_positions(n, q, z)
+    return float(x[k] - x[j]) / 2.0
 
 
 def lognormal_quantile(mu: float, sigma: float, q: float) -> float:

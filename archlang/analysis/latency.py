@@ -52,6 +52,7 @@ from archlang.analysis.distributions import (
     quantile_ci_halfwidth,
     quantile_linear,
     quantile_sorted,
+    sorted_where_read,
 )
 from archlang.analysis.down import NO_DOWN, Down, as_down, leader_replica, route, up_replicas
 from archlang.analysis.quorum import Op, Store, op_for, store_of
@@ -659,7 +660,8 @@ def samples_for(tree: FlowNode, cap: int = SAMPLES, down: Down = NO_DOWN) -> int
 
 def sized_samples(x_sorted: FloatArray | Sequence[float], cap: int) -> int:
     """The samples a flow needs for its p99 error to reach ``P99_ERROR_TARGET``, from the
-    sorted pilot draw ``x_sorted``: the interval's half-width shrinks as 1/sqrt(n), so
+    sorted pilot draw ``x_sorted`` (or one sorted where these read it:
+    ``sorted_where_read``): the interval's half-width shrinks as 1/sqrt(n), so
     ``n = 1.25 * pilot * (error / (target * p99))^2`` (the pilot's error is itself an
     estimate: a quarter more), rounded up to a thousand, between the pilot and ``cap``
     (``samples_for``)."""
@@ -687,11 +689,10 @@ def _monte_carlo(design: Design, queues: Mapping[str, QueueWait], down: Down, pl
     # A design with timeouts, retries or hedges is judged beyond p99 (P(L > T), hedged
     # p999): its flows are drawn at the cap, as before.
     if samples == SAMPLES and cap > PILOT and plan is None:
-        import numpy as np
 
         total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree,
                                 PILOT)
-        n = sized_samples(np.sort(total), cap)
+        n = sized_samples(sorted_where_read(total, [0.99], [0.99]), cap)
         if n == PILOT:
             return total, hops, n
     total, hops = _evaluate(_sampler(design, queues, _rng(flow), down, plan, flow), tree, n)
@@ -768,7 +769,6 @@ def _sampler(design: Design, queues: Mapping[str, QueueWait], rng: np.random.Gen
 def _flow_latency(design: Design, name: str, queues: Mapping[str, QueueWait],
                   saturated: set[str], samples: int, down: Down, plan: Plan | None = None
                   ) -> FlowLatency:
-    import numpy as np
 
     flow = design.flows[name]
     tree = flow_tree(design, flow)
@@ -790,7 +790,8 @@ def _flow_latency(design: Design, name: str, queues: Mapping[str, QueueWait],
         method = f"monte carlo, {n} samples, seed {SEED}+crc32(flow)"
         error = None
 
-    x = np.sort(total)
+    asked = [(s.percentile or 99.0) / 100.0 for s in flow.slos if s.kind == "latency"]
+    x = sorted_where_read(total, [p / 100.0 for p in (50, 90, 99, 99.9)] + asked, [0.99])
     q = {p: quantile_sorted(x, p / 100.0) for p in (50, 90, 99, 99.9)}
     mean = float(total.mean())
     if error is None:
