@@ -291,7 +291,17 @@ def estimate(view: View, rankdir: str) -> tuple[float, float]:
     """Estimated (width, height) in points of ``view`` drawn in ``rankdir``: each node's
     label measured by its characters (dot.py's ``node_lines``), edge labels as the extra
     rank Graphviz gives them, and the title block on top."""
-    from archlang.render.labels import edge_label_words, node_lines, title_lines
+    return _extent(_measure(view), view, rankdir)
+
+
+#: What :func:`estimate` reads of a view, whichever the direction: (rank of each component,
+#: (width, height) of each node, the edge labels' sizes by the rank they follow).
+_Measure = tuple[dict[str, int], dict[str, tuple[float, float]],
+                 dict[int, list[tuple[float, float]]]]
+
+
+def _measure(view: View) -> _Measure:
+    from archlang.render.labels import edge_label_words, node_lines
 
     rank = ranks(view.components, [(e.source, e.target) for e in view.edges])
     size = {}
@@ -304,6 +314,13 @@ def estimate(view: View, rankdir: str) -> tuple[float, float]:
         if words and e.source in rank and e.target in rank:
             gap = min(rank[e.source], rank[e.target])
             labels.setdefault(gap, []).append(text_size([" · ".join(words)], 10.0))
+    return rank, size, labels
+
+
+def _extent(measure: _Measure, view: View, rankdir: str) -> tuple[float, float]:
+    from archlang.render.labels import title_lines
+
+    rank, size, labels = measure
     depth = max(rank.values(), default=0) + 1
     along, across = [], []                         # per rank: extent along / across ranks
     for r in range(depth):
@@ -337,8 +354,10 @@ def choose_rankdir(view: View) -> str:
     right. The estimate reads only the view, so the DOT does not depend on which Graphviz
     runs (the two measure text differently).
     """
+    measure = _measure(view)                      # the same for both directions
+
     def off(rankdir: str) -> float:
-        w, h = estimate(view, rankdir)
+        w, h = _extent(measure, view, rankdir)
         return abs(math.log(w / h / TARGET_ASPECT))
 
     return "TB" if off("TB") < off("LR") else "LR"
