@@ -114,10 +114,12 @@ KIND_STYLE: dict[str, KindStyle] = {
 def _labels() -> _LabelMacros:
     import jinja2
 
+    from archlang.render.templating import bytecode_cache
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("archlang.render", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True)
+        trim_blocks=True, lstrip_blocks=True, bytecode_cache=bytecode_cache())
     # a template module's attributes are its macros, which Jinja2 cannot type
     return cast("_LabelMacros", env.get_template("dot_labels.j2").module)
 

@@ -132,10 +132,13 @@ class _Context(TypedDict):
 def _env() -> jinja2.Environment:
     import jinja2
 
+    from archlang.render.templating import bytecode_cache
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("archlang.render", "templates"),
         autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        bytecode_cache=bytecode_cache())
     env.filters.update(pct=fmt_pct, ms=fmt_ms, rate=fmt_rate, minutes=fmt_minutes,
                        nines=fmt_nines, raw=_raw, width=_width, latency=numbers.latency_ms,
                        hop=numbers.hop_ms, probability=numbers.probability,
