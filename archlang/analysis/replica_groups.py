@@ -45,6 +45,15 @@ class ComponentModel:
     def domains(self) -> tuple[str, ...]:
         return tuple(sorted({d for ds in self.replica_domains for d in ds}))
 
+    @cached_property
+    def placed(self) -> tuple[tuple[tuple[str, ...], int], ...]:
+        """(domains, replicas placed in exactly those) for each distinct tuple of domains:
+        ``group_up`` counts the replicas a set of domain states leaves by these."""
+        count: dict[tuple[str, ...], int] = {}
+        for ds in self.replica_domains:
+            count[ds] = count.get(ds, 0) + 1
+        return tuple(count.items())
+
 
 def component_models(design: Design, down: Down = NO_DOWN) -> dict[str, ComponentModel]:
     """Every component as the engines see it; a replica forced down by ``down`` gets a
@@ -113,8 +122,11 @@ def group_up(cm: ComponentModel, domain_up: Mapping[str, int],
     failed = set(failed_replicas)
     if cm.store is not None:
         return _store_up(cm, cm.store, domain_up, force, failed, op)
-    m = sum(1 for i, ds in enumerate(cm.replica_domains)
-            if i not in failed and all(domain_up.get(d, 1) for d in ds))
+    if failed:
+        m = sum(1 for i, ds in enumerate(cm.replica_domains)
+                if i not in failed and all(domain_up.get(d, 1) for d in ds))
+    else:
+        m = sum(r for ds, r in cm.placed if all(domain_up.get(d, 1) for d in ds))
     if force == "up":
         return 1.0 if m >= cm.k else 0.0
     return binom_tail(m, cm.k, cm.a) * cm.failover
