@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,11 +52,17 @@ def grammar_text() -> str:
 
     from archlang.syntax.callmods import MODIFIER_WORDS
 
-    try:
+    # Read from the file system where the package is (no importlib.resources and its
+    # zipfile: ~4 ms of a cold check); a package imported from a zip falls back to it.
+    here = Path(__file__).resolve().parents[1]
+    for path in (here / "grammar" / "archlang.lark", here.parent / "grammar" / "archlang.lark"):
+        if path.is_file():
+            text = path.read_text("utf-8")
+            break
+    else:
+        from importlib import resources
+
         text = resources.files("archlang").joinpath("grammar/archlang.lark").read_text("utf-8")
-    except (FileNotFoundError, OSError):
-        here = Path(__file__).resolve().parents[2] / "grammar" / "archlang.lark"
-        text = here.read_text("utf-8")
     words = " | ".join(f'"{w}"' for w in MODIFIER_WORDS)
     return re.sub(r"^!modword:.*$", lambda _: f"!modword: {words}", text, count=1,
                   flags=re.M)
