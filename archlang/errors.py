@@ -18,7 +18,6 @@ and ``str(error)`` is exactly what the CLI prints.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Literal
 
@@ -65,6 +64,8 @@ class Diagnostic(BaseModel):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    import difflib
+
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean '{matches[0]}'?" if matches else None
 

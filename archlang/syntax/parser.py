@@ -6,7 +6,6 @@ recovery, whole-word keywords and string decoding all read the same token tables
 
 from __future__ import annotations
 
-import difflib
 import functools
 import gc
 import re
@@ -208,6 +207,8 @@ def parse_recovering(text: str, file: str = "<string>"
     try:
         return _parser().parse(text, on_error=on_error), recovered
     except _RunOn as run_on:
+        import difflib
+
         kw, whole = run_on.token, run_on.word
         near = difflib.get_close_matches(whole, [str(kw)], n=1)
         suggest = f"did you mean '{kw}'?" if near else None
