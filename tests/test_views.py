@@ -230,7 +230,7 @@ def test_ranks_are_the_networkx_layering():
     import random
 
     rng = random.Random(15)
-    for trial in range(400):
+    for _ in range(400):
         n = rng.randint(1, 14)
         names = [f"c{i}" for i in rng.sample(range(40), n)]
         pairs = [(rng.choice(names + ["ghost"]), rng.choice(names))
