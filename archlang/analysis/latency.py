@@ -769,6 +769,7 @@ def _sampler(design: Design, queues: Mapping[str, QueueWait], rng: np.random.Gen
 def _flow_latency(design: Design, name: str, queues: Mapping[str, QueueWait],
                   saturated: set[str], samples: int, down: Down, plan: Plan | None = None
                   ) -> FlowLatency:
+    import numpy as np
 
     flow = design.flows[name]
     tree = flow_tree(design, flow)
