@@ -217,7 +217,13 @@ def load_units(path: str | os.PathLike[str], root: str | os.PathLike[str] | None
                         f"design file", span=Span.point(display, 1, 1),
                 hint="split the design into files that import each other")])
     visit(display, real, txt, [])
-    return units, sources
+    # visit() calls itself, so its closure holds it: a cycle, which holds ``units``. The
+    # trees are handed out in a list of their own and dropped from the cycle's, so they are
+    # freed as soon as the caller drops them, not at the next full collection (none comes
+    # during the analyses, which pause the collector).
+    out = units[:]
+    units.clear()
+    return out, sources
 
 
 def _imports(tree: Tree[Token]) -> Iterator[Tree[Token]]:
