@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from archlang.errors import did_you_mean
 from archlang.model.props import Prop, Val, _val_from
 from archlang.model.values import ValueChecks
-from archlang.span import Span, is_tree, span_of, token_of, tree_of
+from archlang.span import Span, is_tree, make_span, span_of, token_of, tree_of
 from archlang.syntax.callmods import (
     BY_FIELD,
     BY_WORD,
@@ -98,9 +98,8 @@ class CallsMixin(ValueChecks):
         first = span_of(file, targets[0])
         last = span_of(file, node)
         step = Step(file=file, arrow=arrow, targets=targets,
-                    span=Span.model_construct(file=file, line=first.line, column=first.column,
-                                              end_line=last.end_line,
-                                              end_column=last.end_column))
+                    span=make_span(file, first.line, first.column, last.end_line,
+                                   last.end_column))
         for m in ch[1:]:
             if is_tree(m):
                 self._modifier(file, m, step)
@@ -239,8 +238,7 @@ class CallsMixin(ValueChecks):
         if bad:
             return None
         first = span_of(file, src_tok)
-        sp = Span.model_construct(file=file, line=first.line, column=first.column,
-                                  end_line=step.span.end_line, end_column=step.span.end_column)
+        sp = make_span(file, first.line, first.column, step.span.end_line, step.span.end_column)
         return Call(source=src.name, targets=step.names, span=sp, implicit=implicit,
                     asynchronous=step.asynchronous or src.kind == "queue", **step.mods)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from archlang.span import Span, is_tree, span_of, tree_of
+from archlang.span import Span, is_tree, make_span, span_of, tree_of
 
 if TYPE_CHECKING:
     from archlang.span import LarkItem
@@ -119,5 +119,4 @@ def _props(file: str, nodes: Iterable[LarkItem]) -> list[Prop]:
 
 def _span_over(a: Span, b: Span) -> Span:
     """The span from the start of ``a`` to the end of ``b``."""
-    return Span.model_construct(file=a.file, line=a.line, column=a.column, end_line=b.end_line,
-                                end_column=b.end_column)
+    return make_span(a.file, a.line, a.column, b.end_line, b.end_column)
