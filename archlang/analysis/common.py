@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from archlang.span import Span
+from archlang.span import Span, share_fields_set
 
 #: How much a finding matters; `check --fail-on` fails at this or above.
 Severity = Literal["error", "warning", "info"]
@@ -21,6 +21,9 @@ class Frozen(BaseModel):
     # string "Infinity" and read back: a Result round-trips (Result.model_validate_json).
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True,
                               ser_json_inf_nan="strings")
+
+    def model_post_init(self, context: Any, /) -> None:
+        share_fields_set(self)       # see archlang/span.py: memory, not behaviour
 
 
 class Finding(Frozen):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from archlang.span import Span, source_lines
+from archlang.span import Span, share_fields_set, source_lines
 
 Kind = Literal["client", "server", "lb", "cache", "cdn", "database", "queue", "storage",
                "external", "dns"]
@@ -25,6 +25,9 @@ class _Model(BaseModel):
     # JSON has no infinity, so it is written as the string "Infinity" and read back.
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings",
                               defer_build=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        share_fields_set(self)       # see archlang/span.py: memory, not behaviour
 
 
 class Zone(_Model):
