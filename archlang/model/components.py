@@ -7,6 +7,7 @@ into the model, with the messages a user sees for each.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -415,7 +416,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
                     f"{region.name} declares no zones")
                 self.error(v.span, f"unknown zone '{v.text}' in placement", hint)
                 continue
-            pl = Placement(region=region.name, zone=zone)
+            pl = _placement_of(region.name, zone)
             if pl in out:
                 self.error(v.span, f"'{v.text}' is listed twice in placement")
                 continue
@@ -471,3 +472,10 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
         if mode in ("leader_follower", "multi_leader") and "replication_sync" not in f:
             f["replication_sync"] = D.REPLICATION_SYNC
             f["sync_mode"] = "sync" if D.REPLICATION_SYNC else "async"
+
+
+@functools.lru_cache(maxsize=1024)
+def _placement_of(region: str, zone: str | None) -> Placement:
+    """One frozen Placement per place, shared by every component placed there (the
+    10,000-component benchmark design lists 23,000 placements of 3 zones)."""
+    return Placement(region=region, zone=zone)
