@@ -7,6 +7,7 @@ it is imported; a cycle of imports is an error.
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 from collections.abc import Iterator
@@ -216,7 +217,15 @@ def load_units(path: str | os.PathLike[str], root: str | os.PathLike[str] | None
                 message=f"'{display}' is larger than {MAX_FILE_BYTES:,} bytes, the limit of a "
                         f"design file", span=Span.point(display, 1, 1),
                 hint="split the design into files that import each other")])
-    visit(display, real, txt, [])
+    # The collector paused over every file's parse and checks, not only Lark's part of it:
+    # resumed between them, it would walk each whole tree again to free nothing.
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        visit(display, real, txt, [])
+    finally:
+        if was_on:
+            gc.enable()
     # visit() calls itself, so its closure holds it: a cycle, which holds ``units``. The
     # trees are handed out in a list of their own and dropped from the cycle's, so they are
     # freed as soon as the caller drops them, not at the next full collection (none comes

@@ -8,9 +8,10 @@ statements are read, so an error never hides the next one.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from archlang import limits as L
@@ -130,21 +131,31 @@ class DesignBuilder(DomainsMixin, ComponentsMixin, DataTierMixin, FlowsMixin, Ca
             sources=dict(self.sources))
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The garbage collector paused (and resumed after, if it ran before). Around the parse
+    and the build of a design together: a collection between them walks the whole syntax
+    tree (~500,000 objects at 10,000 components: a quarter of a second) to free nothing;
+    once the trees are dropped, the next one walks only the design."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def build_design(units: Sequence[tuple[str, Tree[Token]]], sources: Mapping[str, str],
                  root: str, syntax_errors: Sequence[Diagnostic] | None = None) -> Design:
     """Syntax trees of the root file and its imports (in reading order) -> Design.
 
     ``syntax_errors``: what the parser stepped over; reported with the builder's own."""
-    gc_was_on = gc.isenabled()
-    gc.disable()     # see syntax/parser.py: the builder only allocates
-    try:
+    with collector_paused():     # see syntax/parser.py: the builder only allocates
         b = DesignBuilder(sources, root, syntax_errors)
         for file, tree in units:
             b.collect(file, tree)
         return b.build([f for f, _ in units])
-    finally:
-        if gc_was_on:
-            gc.enable()
 
 
 def load_design(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None,
@@ -154,8 +165,11 @@ def load_design(path: str | os.PathLike[str], root: str | os.PathLike[str] | Non
     from archlang.sources import load_units
 
     recovered: list[Diagnostic] = []
-    units, sources = load_units(path, root=root, recovered=recovered, name=name)
-    return build_design(units, sources, name or os.fspath(path), recovered)
+    with collector_paused():
+        units, sources = load_units(path, root=root, recovered=recovered, name=name)
+        design = build_design(units, sources, name or os.fspath(path), recovered)
+        del units
+    return design
 
 
 def loads_design(text: str, path: str = "<string>",
@@ -164,5 +178,8 @@ def loads_design(text: str, path: str = "<string>",
     from archlang.sources import load_units
 
     recovered: list[Diagnostic] = []
-    units, sources = load_units(path, root=root, text=text, recovered=recovered)
-    return build_design(units, sources, path, recovered)
+    with collector_paused():
+        units, sources = load_units(path, root=root, text=text, recovered=recovered)
+        design = build_design(units, sources, path, recovered)
+        del units
+    return design
