@@ -235,8 +235,13 @@ def analyze_capacity(design: Design, down: Iterable[str] | Down = (),
 
     components: dict[str, ComponentCapacity] = {}
     findings: list[Finding] = []
+    # component -> flow -> load, the flows in order (one pass, not one per component)
+    by_comp: dict[str, dict[str, float]] = {}
+    for f, loads in by_flow.items():
+        for comp, x in loads.items():
+            by_comp.setdefault(comp, {})[f] = x
     for c in design.components.values():
-        lbf = {f: loads[c.name] for f, loads in by_flow.items() if c.name in loads}
+        lbf = by_comp.get(c.name, {})
         load = math.fsum(lbf.values())
         up = up_replicas(c, forced)
         st = store_of(c)
