@@ -5,6 +5,7 @@ problem. ``ValueChecks`` is the base of the design builder (``archlang.model.bui
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -83,10 +84,8 @@ class ValueChecks:
             if v.unit not in table:
                 self.error(v.span, f"'{prop.key}' needs {what}, found the unit '{v.unit}'")
                 return None
-            if v.unit == "%":   # decimal arithmetic: 99.9% is exactly the float 0.999
-                value = float(Decimal(v.text[:-1].strip()) / 100)
-            else:
-                value = num * table[v.unit]
+            # a percentage in decimal arithmetic: 99.9% is exactly the float 0.999
+            value = _percent(v.text) if v.unit == "%" else num * table[v.unit]
         number = v.text.rstrip("%usmhdrpqKMGTB \t")
         limit = maximum if maximum is not None else L.max_quantity(prop.key, unit_class)
         if not math.isfinite(value) or abs(value) > limit:
@@ -95,7 +94,7 @@ class ValueChecks:
             self.error(v.span, f"'{prop.key}' is at most {shown}, found {_short(v.text)!r}",
                        "the limits of a design are listed in docs/language.md")
             return None
-        if L.significant_digits(number) > L.MAX_DIGITS:
+        if _significant_digits(number) > L.MAX_DIGITS:
             self.error(v.span,
                        f"{_short(v.text)!r} has more than {L.MAX_DIGITS} significant digits",
                        "a number keeps 15 digits: more would be rounded silently")
@@ -153,3 +152,15 @@ class ValueChecks:
                 hint = (f"'{extra.text}' is not a property; {hint}" if hint
                         else f"'{prop.key}' takes {used} value{'s' if used != 1 else ''}")
             self.error(extra.span, f"unexpected {extra.text!r} after '{prop.key}'", hint)
+
+
+# A design repeats its quantities: each text is read once (pure functions of the text).
+@functools.lru_cache(maxsize=4096)
+def _percent(text: str) -> float:
+    """`99.9%` -> 0.999 in decimal arithmetic: exactly the float nearest 0.999."""
+    return float(Decimal(text[:-1].strip()) / 100)
+
+
+@functools.lru_cache(maxsize=4096)
+def _significant_digits(number: str) -> int:
+    return L.significant_digits(number)
