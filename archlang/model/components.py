@@ -383,6 +383,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
             f.pop("failover_s", None)
     def _placement(self, p: Prop, regions: Sequence[Region]) -> tuple[Placement, ...]:
         out: list[Placement] = []
+        seen: set[tuple[str, str | None]] = set()      # (region, zone) of each in out
         expect_name = True
         names = [r.name for r in regions]
         for v in p.values:
@@ -416,11 +417,11 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
                     f"{region.name} declares no zones")
                 self.error(v.span, f"unknown zone '{v.text}' in placement", hint)
                 continue
-            pl = _placement_of(region.name, zone)
-            if pl in out:
+            if (region.name, zone) in seen:
                 self.error(v.span, f"'{v.text}' is listed twice in placement")
                 continue
-            out.append(pl)
+            seen.add((region.name, zone))
+            out.append(_placement_of(region.name, zone))
         if not p.values:
             self.error(p.whole, "'placement' needs at least one region or region.zone")
         return tuple(out)
