@@ -180,10 +180,10 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
         if "latency" in props:
             lat = self._latency(props["latency"])
             # On an error, go on with the default so that later errors are reported too.
-            f["latency"] = lat or Latency(p50_ms=D.LATENCY_MS[kind], p99_ms=D.LATENCY_MS[kind])
+            f["latency"] = lat or _latency_of(D.LATENCY_MS[kind], D.LATENCY_MS[kind])
         else:
             ms = D.LATENCY_MS[kind]
-            f["latency"] = Latency(p50_ms=ms, p99_ms=ms)
+            f["latency"] = _latency_of(ms, ms)
             assumed.append("latency")
 
         if "error_rate" in props:
@@ -297,7 +297,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
         if vals and vals[0].kind == "quantity":
             ms = self.quantity(p, vals[0], "time", allow_zero=True)
             self.no_more(p, vals, 1)
-            return None if ms is None else Latency(p50_ms=ms, p99_ms=ms)
+            return None if ms is None else _latency_of(ms, ms)
         got: dict[float, float] = {}
         i = 0
         while i < len(vals):
@@ -324,7 +324,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
         if got[99.0] < got[50.0]:
             self.error(p.whole, "p99 latency must not be below p50")
             return None
-        return Latency(p50_ms=got[50.0], p99_ms=got[99.0])
+        return _latency_of(got[50.0], got[99.0])
     def _replicas(self, p: Prop, f: Fields, assumed: list[str], name: str) -> None:
         vals = p.values
         n = self.integer(p, vals[0] if vals else None)
@@ -480,3 +480,16 @@ def _placement_of(region: str, zone: str | None) -> Placement:
     """One frozen Placement per place, shared by every component placed there (the
     10,000-component benchmark design lists 23,000 placements of 3 zones)."""
     return Placement(region=region, zone=zone)
+
+
+def _latency_of(p50_ms: float, p99_ms: float) -> Latency:
+    """One frozen Latency per pair of figures, shared by the components that declare it (a
+    design repeats its latencies). A zero is not shared: 0.0 and -0.0 are equal keys."""
+    if not p50_ms or not p99_ms:
+        return Latency(p50_ms=p50_ms, p99_ms=p99_ms)
+    return _shared_latency(p50_ms, p99_ms)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_latency(p50_ms: float, p99_ms: float) -> Latency:
+    return Latency(p50_ms=p50_ms, p99_ms=p99_ms)
