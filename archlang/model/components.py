@@ -79,7 +79,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
             v = self.quantity(p, p.values[0] if p.values else None, "time")
             rest = p.values[1:]
             if rest and rest[0].kind == "name" and rest[0].text == "mttr":
-                m = self.quantity(Prop("mttr", rest[0].span, rest[1:], p.whole),
+                m = self.quantity(Prop("mttr", rest[0].lazy_span, rest[1:], p.lazy_whole),
                                   rest[1] if len(rest) > 1 else None, "time")
                 mttr_s = m / 1000 if m else mttr_s
                 self.no_more(p, p.values, 3)
@@ -337,7 +337,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
             v = vals[i]
             word = v.text if v.kind == "name" else None
             if word == "min":
-                k = self.integer(Prop("min", v.span, vals, p.whole),
+                k = self.integer(Prop("min", v.lazy_span, vals, p.lazy_whole),
                                  vals[i + 1] if i + 1 < len(vals) else None)
                 if k is not None:
                     f["min_replicas"] = k
@@ -348,7 +348,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
                 f["mode"] = word
                 i += 1
             elif word == "failover":
-                t = self.quantity(Prop("failover", v.span, vals, p.whole),
+                t = self.quantity(Prop("failover", v.lazy_span, vals, p.lazy_whole),
                                   vals[i + 1] if i + 1 < len(vals) else None, "time",
                                   allow_zero=True)
                 if t is not None:
@@ -435,7 +435,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
         while i < len(vals):
             v = vals[i]
             if v.kind == "name" and v.text == "followers":
-                n = self.integer(Prop("followers", v.span, vals, p.whole),
+                n = self.integer(Prop("followers", v.lazy_span, vals, p.lazy_whole),
                                  vals[i + 1] if i + 1 < len(vals) else None, minimum=1)
                 if n is not None:
                     f["followers"] = n
@@ -446,7 +446,7 @@ class ComponentsMixin(DataTierMixin, PropertyRecovery):
                 f["sync_mode"] = v.text
                 i += 1
             elif v.kind == "name" and v.text == "failover":
-                t = self.quantity(Prop("failover", v.span, vals, p.whole),
+                t = self.quantity(Prop("failover", v.lazy_span, vals, p.lazy_whole),
                                   vals[i + 1] if i + 1 < len(vals) else None, "time",
                                   allow_zero=True)
                 if t is not None:

@@ -50,6 +50,11 @@ class Val:
             self._span = self._span.get()
         return self._span
 
+    @property
+    def lazy_span(self) -> Span | _Lazy:
+        """The span, or what computes it on first use (for a Prop made of this value)."""
+        return self._span
+
 
 class Prop:
     """A property: its keyword, its values, the keyword's span and the whole one's."""
@@ -73,6 +78,11 @@ class Prop:
     def whole(self) -> Span:
         if isinstance(self._whole, _Lazy):
             self._whole = self._whole.get()
+        return self._whole
+
+    @property
+    def lazy_whole(self) -> Span | _Lazy:
+        """The whole one's span, or what computes it on first use."""
         return self._whole
 
 
