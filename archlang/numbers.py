@@ -198,7 +198,7 @@ def hop_ms(x: float | None) -> str:
 
 def duration_ms(x: float | None) -> str:
     """A duration written in a design (a timeout, a backoff, a target, a network latency),
-    in the unit that reads best (``3.43 ms``, ``62.7 ms``, ``660 ms``, ``1.20 s``); computed
+    in the unit that reads best (``3.43 ms``, ``62.7 ms``, ``660 ms``, ``1.20 s``, ``60.0 s``); computed
     latencies use ``latency_ms`` and ``hop_ms``."""
     if x is None:
         return "n/a"
@@ -206,12 +206,22 @@ def duration_ms(x: float | None) -> str:
         return "unbounded"
     x = snap(x)
     if x >= 1000:
-        return f"{x / 1000:.2f} s"
+        return _seconds(x / 1000)
     if x >= 100:
         return f"{x:.0f} ms"
     if x >= 10:
         return f"{x:.1f} ms"
     return f"{x:.2f} ms"
+
+
+def _seconds(s: float) -> str:
+    """Seconds with three significant digits, the whole part never rounded (``1.20 s``,
+    ``60.0 s``, ``300 s``)."""
+    if s >= 100:
+        return f"{s:.0f} s"
+    if s >= 10:
+        return f"{s:.1f} s"
+    return f"{s:.2f} s"
 
 
 def minutes(m: float | None) -> str:

@@ -598,6 +598,9 @@ def test_one_number_formatter():
         ["0.0005", "0.000000999", "0.25", "1", "0"]
     assert N.importance(0.99979123) == "0.999791"
     assert N.latency_ms(658.44) == "658.4 ms" and N.hop_ms(0.0312) == "0.03 ms"
+    # written durations: three significant digits (a minute is "60.0 s", not "60.00 s")
+    assert [N.duration_ms(x) for x in (3.431, 62.7, 660.0, 1200.0, 60000.0, 300000.0)] == \
+        ["3.43 ms", "62.7 ms", "660 ms", "1.20 s", "60.0 s", "300 s"]
     # a figure beside its target: digits enough to tell them apart, availability truncated
     # with at least the table's decimals (99.9899% in both, not 99.989% in the message)
     assert N.apart(100.04, 100.0, "ms", N.ms) == "100.04ms"
