@@ -198,8 +198,8 @@ def hop_ms(x: float | None) -> str:
 
 def duration_ms(x: float | None) -> str:
     """A duration written in a design (a timeout, a backoff, a target, a network latency),
-    in the unit that reads best (``3.43 ms``, ``62.7 ms``, ``660 ms``, ``1.20 s``, ``60.0 s``); computed
-    latencies use ``latency_ms`` and ``hop_ms``."""
+    in the unit that reads best (``3.43 ms``, ``62.7 ms``, ``660 ms``, ``1.20 s``,
+    ``60.0 s``); computed latencies use ``latency_ms`` and ``hop_ms``."""
     if x is None:
         return "n/a"
     if math.isinf(x):

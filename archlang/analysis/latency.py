@@ -139,6 +139,7 @@ class _Sampler:
         self._places: dict[str, tuple[list[Placement | None], IndexArray]] = {}
         self._matrix: dict[tuple[str, str], FloatArray] = {}
         self._zeros: dict[int, FloatArray] = {}
+        self._nowhere: dict[int, IndexArray] = {}
         self.fanout = 1                # draws of the current subtree along the request
 
     # -- primitives ----------------------------------------------------------------------
@@ -151,6 +152,17 @@ class _Sampler:
             z = np.zeros(n)
             z.flags.writeable = False
             self._zeros[n] = z
+        return z
+
+    def nowhere(self, n: int) -> IndexArray:
+        """A shared read-only array of placement 0 (one place to send a request to)."""
+        import numpy as np
+
+        z = self._nowhere.get(n)
+        if z is None:
+            z = np.zeros(n, dtype=np.intp)
+            z.flags.writeable = False
+            self._nowhere[n] = z
         return z
 
     def random(self) -> np.random.Generator:
@@ -197,7 +209,7 @@ class _Sampler:
 
         distinct, index = self.places(c)
         if len(distinct) == 1:
-            return np.zeros(n, dtype=np.intp)
+            return self.nowhere(n)
         if _to_leader(c, write, self.consistency):
             where = c.replica_placements()[leader_replica(c, self.down)]
             return np.full(n, distinct.index(where), dtype=np.intp)
@@ -216,7 +228,7 @@ class _Sampler:
             self._matrix[(a.name, b.name)] = m
         hop: FloatArray                    # (numpy's stubs: Any for an element or a row)
         if (m == m.flat[0]).all():
-            hop = self.zeros(len(at_b)) + m.flat[0]
+            hop = np.full(len(at_b), m.flat[0])
         elif m.shape[0] == 1:
             hop = m[0].take(at_b)
         else:
@@ -419,7 +431,8 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
         hops: Hops = {}
     else:
         que = s.wait(c, n) if que is None else que
-        own = (s.service(c, at, write) if svc is None else svc) + que + net
+        own = (s.service(c, at, write) if svc is None else svc) + que
+        own += net
         total = own
         hops = {(c.name, via): [own, net, que]}
     if node.ends_request or not node.calls:
@@ -427,6 +440,7 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
     if c.kind in ("cache", "cdn"):
         if (c.hit_ratio or 0.0) >= 1.0:       # the miss path is never taken
             return total, hops
+        sub_total: FloatArray | None
         miss = s.miss(c.hit_ratio or 0.0, n)
         # Evaluated even when no sample misses (on no samples), so that every draw of a
         # subtree has the same hops.
@@ -435,8 +449,9 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
         else:
             where = np.flatnonzero(miss)       # scattering by index: faster than by mask
             part_total, part_hops = _calls(s, node, at[where])
-            sub_total = np.zeros(n)
-            sub_total[where] = part_total
+            total = total.copy()               # ``own`` is a hop's part: not added in place
+            total[where] += part_total
+            sub_total = None
             sub_hops = {}
             none = s.zeros(len(where))          # a part that is nothing stays the shared zeros
             for k, parts in part_hops.items():
@@ -449,17 +464,19 @@ def _node(s: _Sampler, node: FlowNode, at: IndexArray, via: str | None, net: Flo
     else:
         sub_total, sub_hops = _calls(s, node, at)
     _add_hops(hops, sub_hops)
-    return total + sub_total, hops
+    if sub_total is None:
+        return total, hops
+    return (sub_total if c.kind == "client" else total + sub_total), hops
 
 
 def _calls(s: _Sampler, node: FlowNode, at: IndexArray) -> Draw:
-    total = s.zeros(len(at))
+    total: FloatArray | None = None
     hops: Hops = {}
     for fc in node.calls:
         t, h = _call(s, node, at, fc)
-        total = total + t
+        total = t if total is None else total + t     # the first call's time as it is
         _add_hops(hops, h)
-    return total, hops
+    return (s.zeros(len(at)) if total is None else total), hops
 
 
 def _one_draw(s: _Sampler, caller: FlowNode, at: IndexArray, fc: FlowCall) -> Draw:
