@@ -13,7 +13,14 @@ import pytest
 
 import archlang
 from archlang.analysis.montecarlo import monte_carlo_availability
-from archlang.analysis.quorum import Store, _scatter_enumerate, scatter_success, store_of
+from archlang.analysis.quorum import (
+    Store,
+    _plain_states,
+    _scatter_enumerate,
+    _vector_states,
+    scatter_success,
+    store_of,
+)
 from archlang.errors import DesignError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +116,34 @@ def test_copies_closed_forms():
         assert r.flows["s"].availability == pytest.approx((1 - (1 - a) ** 4) * f, abs=1e-14)
         assert r.flows["x"].availability == pytest.approx(writes * f, abs=1e-14)
         assert dd.components["db"].replicas == 4
+
+
+def test_a_small_store_states_without_numpy_are_the_vector_ones_bit_for_bit():
+    # state_distribution enumerates a one-window store of up to PLAIN_NODES uncertain nodes
+    # in plain Python (a diagram then needs no numpy): the same products in the same order
+    # as the numpy enumeration, so every probability and success is the same float.
+    rng = np.random.default_rng(7)
+    compared = 0
+    for _ in range(2000):
+        nodes = int(rng.integers(1, 8))
+        rf = int(rng.integers(1, nodes + 1))
+        st = Store(name="s", style=str(rng.choice(["leader_follower", "multi_leader",
+                                                     "leaderless", "none"])),
+                   nodes=nodes, rf=rf, shards=int(rng.choice([1, 1, 4])),
+                   read_quorum=int(rng.integers(1, rf + 1)),
+                   write_quorum=int(rng.integers(1, rf + 1)),
+                   sync_mode=str(rng.choice(["sync", "semi_sync", "async"])),
+                   failover=float(rng.choice([1.0, 0.999, 0.5])), skew=1.0, cache=False,
+                   sequential=bool(rng.integers(0, 2)))
+        if st.windows != 1:
+            continue
+        ops = [st.op(k, sc) for k in ("read", "read_leader", "write") for sc in (False, True)]
+        ops = ops[: int(rng.integers(1, len(ops) + 1))]
+        p = [float(rng.choice([0.0, 1.0, rng.random(), 0.999, 0.9995])) for _ in range(nodes)]
+        var = [i for i, x in enumerate(p) if 0.0 < x < 1.0]
+        assert _plain_states(st, ops, p, var) == _vector_states(st, ops, p, var)
+        compared += 1
+    assert compared > 500
 
 
 # ---- the engine where the whole distribution matters, against Monte Carlo ---------------------

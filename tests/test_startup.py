@@ -66,3 +66,36 @@ def test_the_public_names_load_on_first_use():
             "'load' in dir(archlang))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.split() == ["False", "Design", "True", "True"], r.stderr
+
+
+def test_render_of_a_replicated_store_needs_no_numpy(tmp_path):
+    # A leader-follower database on three zones, read and written by one flow: the exact
+    # engine conditions on the store's state and enumerates its nodes' states, in plain
+    # Python for a store this small (analysis/quorum.py, PLAIN_NODES).
+    design = tmp_path / "db.arch"
+    design.write_text("""system s {
+  region r1 availability 99.99% {
+    zone a availability 99.95%
+    zone b availability 99.95%
+    zone c mtbf 90d mttr 1h
+  }
+  client users { latency 30ms }
+  server api { replicas 3 placement r1.a, r1.b, r1.c }
+  server worker { replicas 2 placement r1.c }
+  database db {
+    replication leader_follower followers 2 async
+    availability 99.95% placement r1.a, r1.b, r1.c
+  }
+  api -> db
+  api -> worker
+  worker -> db write
+  flow f rate 100 rps {
+    path users -> api -> db
+    path api -> worker -> db
+    slo availability 99.9%
+  }
+}
+""")
+    got = set(imported("render", str(design), "-o", str(tmp_path / "db.svg"))["modules"])
+    assert "archlang.analysis.quorum" in got and (tmp_path / "db.svg").exists()
+    assert "numpy" not in got

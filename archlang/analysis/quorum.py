@@ -375,14 +375,61 @@ def state_distribution(store: Store, ops: Sequence[Op], p: Sequence[float]
     store with one leader, its failover pseudo-event (up with the failover factor); None
     when more than ENUMERATE_NODES nodes are uncertain or a sharded leader store would need
     a pseudo-event per leader (the caller falls back to Monte Carlo)."""
-    import numpy as np
-
     var = [i for i, x in enumerate(p) if 0.0 < x < 1.0]
     if len(var) > ENUMERATE_NODES:
         return None
     uses_leader = any(o.leader for o in ops) and store.failover < 1.0
     if uses_leader and store.windows > 1:
         return None
+    if store.windows == 1 and len(var) <= PLAIN_NODES:
+        prob, cols = _plain_states(store, ops, p, var)
+    else:
+        prob, cols = _vector_states(store, ops, p, var)
+    out: dict[tuple[float, ...], float] = {}
+    for fb, pf in ((1, store.failover), (0, 1.0 - store.failover)) if uses_leader else ((1, 1.0),):
+        if pf <= 0.0:
+            continue
+        for k, pk in enumerate(prob):
+            key = tuple(c[k] * (fb if o.leader else 1) for c, o in zip(cols, ops))
+            out[key] = out.get(key, 0.0) + pk * pf
+    return sorted(out.items(), key=lambda kv: kv[0], reverse=True)
+
+
+#: Uncertain nodes up to which a one-window store's states are enumerated in plain Python
+#: (2^6 states): numpy's import costs more than that many states, and a diagram of a design
+#: whose stores are small needs no numpy at all. The figures are bit for bit those of
+#: :func:`_vector_states` (the same products in the same order; one window's success is its
+#: weight times 0 or 1).
+PLAIN_NODES = 6
+
+
+def _plain_states(store: Store, ops: Sequence[Op], p: Sequence[float], var: list[int]
+                  ) -> tuple[list[float], list[list[float]]]:
+    """(P(state), each op's success per state) over the 2^len(var) states of a store with
+    one window: state k has uncertain node var[j] up when bit j of k is set."""
+    copies = store.window_nodes(0)
+    sure = sum(1 for i in copies if i not in var and p[i] >= 1.0)
+    held = [j for j, i in enumerate(var) if i in copies]
+    prob: list[float] = []
+    ups: list[int] = []
+    for k in range(1 << len(var)):
+        pr = 1.0
+        for j, i in enumerate(var):
+            pr *= p[i] if k >> j & 1 else 1.0 - p[i]
+        prob.append(pr)
+        ups.append(sure + sum(k >> j & 1 for j in held))
+    cols = []
+    for o in ops:
+        weight = 1.0 if o.scatter else store.op_weights(o)[0]
+        cols.append([weight * 1.0 if u >= o.quorum else weight * 0.0 for u in ups])
+    return prob, cols
+
+
+def _vector_states(store: Store, ops: Sequence[Op], p: Sequence[float], var: list[int]
+                   ) -> tuple[list[float], list[list[float]]]:
+    """:func:`_plain_states` for any store, with numpy (up to 2^ENUMERATE_NODES states)."""
+    import numpy as np
+
     m = len(var)
     masks = np.arange(1 << m, dtype=np.int64)
     up = np.empty((store.nodes, 1 << m), dtype=bool)
@@ -396,12 +443,6 @@ def state_distribution(store: Store, ops: Sequence[Op], p: Sequence[float]
             j += 1
         else:
             up[i] = x >= 1.0
-    cols = [vector_success(store, o, up) for o in ops]
-    out: dict[tuple[float, ...], float] = {}
-    for fb, pf in ((1, store.failover), (0, 1.0 - store.failover)) if uses_leader else ((1, 1.0),):
-        if pf <= 0.0:
-            continue
-        for k in range(1 << m):
-            key = tuple(float(c[k]) * (fb if o.leader else 1) for c, o in zip(cols, ops))
-            out[key] = out.get(key, 0.0) + float(prob[k]) * pf
-    return sorted(out.items(), key=lambda kv: kv[0], reverse=True)
+    cols: list[list[float]] = [vector_success(store, o, up).tolist() for o in ops]
+    probs: list[float] = prob.tolist()
+    return probs, cols
