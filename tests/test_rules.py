@@ -59,6 +59,19 @@ def test_noqa_silences_named_codes():
     assert ("AL421", "legacy") in found and ("AL431", "legacy") in found
 
 
+def test_noqa_in_any_case_on_its_own_line_only():
+    # the lines a noqa may be on are found once per text (rules.noqa_lines); the comment is
+    # read in any case, and a "noqa" in a string or on another line silences nothing
+    text = (FIXTURES / "noqa.arch").read_text()
+    upper = text.replace("# noqa: AL421, AL431", "# NoQA: al421, AL431")
+    found = {(f.code, f.component) for f in check_rules(archlang.loads(upper))}
+    assert ("AL421", "legacy") not in found and ("AL431", "legacy") not in found
+    moved = text.replace("# noqa: AL421, AL431", "").replace(
+        "server api {", '# noqa: AL421, AL431\n  server api { description "noqa"')
+    found = {(f.code, f.component) for f in check_rules(archlang.loads(moved))}
+    assert ("AL421", "legacy") in found and ("AL431", "legacy") in found
+
+
 def test_rules_doc_is_up_to_date():
     assert (ROOT / "docs" / "rules.md").read_text() == rules_markdown(), \
         "regenerate: python -m archlang.rules.docs > docs/rules.md"

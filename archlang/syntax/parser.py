@@ -160,10 +160,9 @@ def parse_recovering(text: str, file: str = "<string>"
     last_end: list[int] = [-1]          # end of the last skipped token
     last_type: list[str] = [""]         # its type
 
-    lines = source_lines(text)
-
     def diag(line: int, col: int, width: int, message: str,
              hint: str | None = None) -> Diagnostic:
+        lines = source_lines(text)     # only on an error: a large design's lines are megabytes
         src = lines[line - 1] if 0 < line <= len(lines) else ""
         return Diagnostic(message=message, span=Span.point(file, line, col, width), hint=hint,
                           source_line=src)
@@ -177,7 +176,7 @@ def parse_recovering(text: str, file: str = "<string>"
         expected = set(e.expected)
         if tok.type == "NAME" and "RBRACE" in expected:
             # `path a -> b timeout 2s` in a flow: an unknown call modifier; skip its value
-            modifier = _modifier_here(lines, tok)
+            modifier = _modifier_here(source_lines(text), tok)
             if modifier is not None:
                 line, col, width, message, hint = modifier
                 recovered.append(diag(line, col, width, message, hint))
@@ -222,7 +221,7 @@ def parse_recovering(text: str, file: str = "<string>"
         expected = set(e.expected) - {"COMMENT"}
         pos = len(text) if tok.type == "$END" else start_of(tok)
         unclosed = _unclosed_block(text, pos, tok)
-        modifier = _unknown_modifier(lines, tok, expected)
+        modifier = _unknown_modifier(source_lines(text), tok, expected)
         if modifier is not None:
             line, col, width, message, hint = modifier
         elif unclosed is not None:
@@ -235,7 +234,7 @@ def parse_recovering(text: str, file: str = "<string>"
             line, col = line_of(tok), column_of(tok)
             width = len(str(tok))
             message, hint = _explain(tok, expected)
-            word = _word_before(lines, line, col)
+            word = _word_before(source_lines(text), line, col)
             if word is not None and expected == {"ARROW"} and tok.type == "NAME":
                 # `sever api { ... }`: a misspelt kind reads as the start of a call.
                 line, col, width = word[0], word[1], len(word[2])
@@ -256,7 +255,7 @@ def parse_recovering(text: str, file: str = "<string>"
             message = f"unexpected character {ch!r}"
         raise SyntaxError_(recovered + [diag(e.line, e.column, 1, message, hint)]) from None
     except UnexpectedEOF as e:  # pragma: no cover - LALR reports EOF as UnexpectedToken
-        line = len(lines) or 1
+        line = len(source_lines(text)) or 1
         raise SyntaxError_([diag(line, 1, 1, "unexpected end of file",
                                  f"expected {_describe(set(e.expected))}")]) from None
     finally:
@@ -511,14 +510,15 @@ def string_problems(tree: Tree[Token], file: str, text: str) -> list[Diagnostic]
     from archlang.escape import text as esc
     from archlang.limits import MAX_STRING
 
-    lines = source_lines(text)
     # A string is on one line (STRING matches no newline): without a backslash, a character
     # UNSAFE finds (newlines aside) or a line long enough to hold too long a string, the
     # text holds no string with a problem, and its tokens need not be walked (270,000 at
-    # 10,000 components).
+    # 10,000 components). The lines are split for the test and dropped (source_lines keeps
+    # the lines it splits: megabytes at that size, which only a diagnostic needs).
     if "\\" not in text and _UNSAFE_NOT_NL.search(text) is None \
-            and max(map(len, lines), default=0) <= MAX_STRING + 2:
+            and max(map(len, text.split("\n"))) <= MAX_STRING + 2:
         return []
+    lines = source_lines(text)
     out: list[Diagnostic] = []
     for tok in tree.scan_values(lambda t: getattr(t, "type", None) == "STRING"):
         raw = str(tok)
