@@ -238,6 +238,11 @@ def main(argv: list[str] | None = None) -> int:
     # analyses gain from it (they draw and add vectors; no matrix algebra): one thread,
     # unless the user says otherwise. Set before anything imports numpy.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # pydantic looks for plugins (validation observers) in the entry points of every
+    # installed distribution when it builds its first model: 4-7 ms in a venv of 100
+    # packages, more on a CI runner's, for observers of archlang's internal models that no
+    # one installs. Off, unless the user says otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     for stream in (sys.stdout, sys.stderr):   # a terminal that cannot show a character
         if stream is not None and hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")

@@ -19,7 +19,8 @@ with contextlib.redirect_stdout(io.StringIO()):
     except SystemExit:
         pass
 print(json.dumps({"modules": sorted(sys.modules),
-                  "openblas": os.environ.get("OPENBLAS_NUM_THREADS")}))
+                  "openblas": os.environ.get("OPENBLAS_NUM_THREADS"),
+                  "plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
 """
 
 ENGINES = ["archlang.analysis.availability", "archlang.analysis.latency",
@@ -57,6 +58,14 @@ def test_check_loads_numpy_with_openblas_on_one_thread_unless_told():
     assert "networkx" not in got["modules"]
     got = imported("check", "examples/shop.arch", env={**env, "OPENBLAS_NUM_THREADS": "2"})
     assert got["openblas"] == "2"
+
+
+def test_check_leaves_pydantic_plugins_off_unless_told():
+    # no scan of every installed distribution's entry points for pydantic plugins
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    assert imported("check", "examples/shop.arch", env=env)["plugins"] == "__all__"
+    got = imported("check", "examples/shop.arch", env={**env, "PYDANTIC_DISABLE_PLUGINS": ""})
+    assert got["plugins"] == ""
 
 
 def test_the_public_names_load_on_first_use():
