@@ -399,7 +399,7 @@ def state_distribution(store: Store, ops: Sequence[Op], p: Sequence[float]
 #: (2^6 states): numpy's import costs more than that many states, and a diagram of a design
 #: whose stores are small needs no numpy at all. The figures are bit for bit those of
 #: :func:`_vector_states` (the same products in the same order; one window's success is its
-#: weight times 0 or 1).
+#: weight or 0).
 PLAIN_NODES = 6
 
 
@@ -421,7 +421,7 @@ def _plain_states(store: Store, ops: Sequence[Op], p: Sequence[float], var: list
     cols = []
     for o in ops:
         weight = 1.0 if o.scatter else store.op_weights(o)[0]
-        cols.append([weight * 1.0 if u >= o.quorum else weight * 0.0 for u in ups])
+        cols.append([weight if u >= o.quorum else 0.0 for u in ups])
     return prob, cols
 
 

@@ -36,10 +36,7 @@ def suppressed(design: Design, finding: Finding) -> bool:
     text = design.sources.get(finding.span.file)
     if text is None or finding.span.line not in noqa_lines(text):  # most lines: no scan
         return False
-    line = design.source_line(finding.span)
-    if not line:
-        return False
-    m = _NOQA.search(comment_of(line))
+    m = _NOQA.search(comment_of(design.source_line(finding.span) or ""))
     if not m:
         return False
     codes = m.group("codes")
